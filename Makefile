@@ -1,0 +1,86 @@
+# ngx_http_matcher_module: build against Debian's nginx, run, test, lint.
+#
+#   make run     install packages, build, serve the embedded default
+#   make test    unit tests (lib/) and nginx tests (t/)
+#   make lint    cppcheck and clang-tidy on our sources
+
+SHELL        := /bin/bash
+NGINX_SRC    ?= /usr/share/nginx/src
+NGINX        ?= /usr/sbin/nginx
+BUILD        := $(CURDIR)/build
+NGX_BUILD    := $(BUILD)/nginx
+MODULE_SO    := $(BUILD)/ngx_http_matcher_module.so
+NDK_SO       ?= /usr/lib/nginx/modules/ndk_http_module.so
+
+MODULE_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
+                 -fstack-protector-strong -D_FORTIFY_SOURCE=2
+
+LIB_SRCS     := $(wildcard lib/*.c)
+LIB_HDRS     := $(wildcard lib/*.h)
+MOD_SRCS     := $(wildcard module/*.c) $(wildcard module/*.h)
+UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
+UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+UNIT_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+                -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
+                -Ilib $(shell pkg-config --cflags yajl cmocka lmdb 2>/dev/null)
+UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb 2>/dev/null) -lm
+
+export TEST_NGINX_BINARY        ?= $(NGINX)
+export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
+
+.PHONY: all deps build run test unit nginx-tests runner-selftest lint \
+        format clean bench
+
+all: build
+
+deps:
+	@deploy/install-deps.sh
+
+build: $(MODULE_SO)
+
+$(NGX_BUILD)/objs/Makefile: config
+	rm -rf $(NGX_BUILD)
+	mkdir -p $(BUILD)
+	cp -r $(NGINX_SRC) $(NGX_BUILD)
+	cd $(NGX_BUILD) && ./configure --with-compat --with-threads \
+	    --with-cc-opt="$(MODULE_CFLAGS)" \
+	    --add-dynamic-module=$(CURDIR) > $(BUILD)/configure.log \
+	    || { tail -20 $(BUILD)/configure.log; exit 1; }
+
+$(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(LIB_SRCS) $(LIB_HDRS) $(MOD_SRCS)
+	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
+	cp $(NGX_BUILD)/objs/ngx_http_matcher_module.so $@
+
+run: deps build
+	@deploy/run.sh
+
+test: deps build
+	@$(MAKE) -s unit runner-selftest nginx-tests
+
+unit: $(UNIT_BINS)
+	@pass=0; fail=0; \
+	for t in $(UNIT_BINS); do \
+	    if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
+	done; \
+	echo "unit: $$pass passed, $$fail failed"; \
+	[ $$fail -eq 0 ]
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(UNIT_CFLAGS) $< $(LIB_SRCS) $(UNIT_LIBS) -o $@
+
+runner-selftest:
+	@tests/runner/selftest.sh
+
+nginx-tests: build
+	prove -r t/
+
+lint:
+	@deploy/lint.sh
+
+format:
+	clang-format -i lib/*.c lib/*.h tests/unit/*.c
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,892 @@
+/*
+ * JSON parser on yajl's callback API and a small escaping writer.
+ *
+ * The parser builds the whole tree in one arena owned by the document, so
+ * freeing is a walk over a few blocks, never over the tree.  Children of
+ * an open array or object wait on a temporary heap stack and are copied
+ * into the arena when the container closes: nothing realloc'ed ends up in
+ * the tree.
+ */
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <yajl/yajl_parse.h>
+
+#include "json.h"
+#include "util.h"
+
+
+/* ----------------------------------------------------------------------
+ * arena
+ */
+
+#define MT_ARENA_ALIGN     _Alignof(max_align_t)
+#define MT_ARENA_MIN       2048
+#define MT_ARENA_MAX       65536
+
+#define mt_align(n, a)     (((n) + ((a) - 1)) & ~((size_t) (a) - 1))
+
+
+typedef struct mt_arena_blk_s  mt_arena_blk_t;
+
+struct mt_arena_blk_s {
+    mt_arena_blk_t         *next;
+    size_t                  size;       /* usable bytes after the header */
+    size_t                  used;
+};
+
+#define MT_ARENA_HDR  mt_align(sizeof(mt_arena_blk_t), MT_ARENA_ALIGN)
+
+
+struct mt_json_doc_s {
+    mt_arena_blk_t         *blocks;     /* the head one is current */
+    size_t                  next_size;
+    mt_json_t              *root;
+};
+
+
+static void *
+mt_arena_alloc(mt_json_doc_t *doc, size_t size, int aligned)
+{
+    int              own;
+    size_t           bsize;
+    mt_arena_blk_t  *b;
+
+    b = doc->blocks;
+
+    if (b != NULL) {
+        size_t  off;
+
+        off = aligned ? mt_align(b->used, MT_ARENA_ALIGN) : b->used;
+
+        if (off <= b->size && size <= b->size - off) {
+            b->used = off + size;
+            return (char *) b + MT_ARENA_HDR + off;
+        }
+    }
+
+    if (size > SIZE_MAX - MT_ARENA_HDR) {
+        return NULL;
+    }
+
+    /*
+     * A large request gets a block of its own, linked behind the current
+     * one, so the free tail of the current block stays usable.
+     */
+    own = (size > doc->next_size / 4);
+    bsize = own ? size : doc->next_size;
+
+    b = malloc(MT_ARENA_HDR + bsize);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    b->size = bsize;
+    b->used = size;
+
+    if (own && doc->blocks != NULL) {
+        b->next = doc->blocks->next;
+        doc->blocks->next = b;
+
+    } else {
+        b->next = doc->blocks;
+        doc->blocks = b;
+
+        if (doc->next_size < MT_ARENA_MAX) {
+            doc->next_size *= 2;
+        }
+    }
+
+    return (char *) b + MT_ARENA_HDR;
+}
+
+
+static char *
+mt_arena_strdup(mt_json_doc_t *doc, const void *s, size_t len)
+{
+    char  *p;
+
+    p = mt_arena_alloc(doc, len + 1, 0);
+    if (p == NULL) {
+        return NULL;
+    }
+
+    memcpy(p, s, len);
+    p[len] = '\0';
+
+    return p;
+}
+
+
+/* ----------------------------------------------------------------------
+ * UTF-8
+ */
+
+
+
+static int
+mt_hex4(const unsigned char *p, unsigned *out)
+{
+    int       i;
+    unsigned  v;
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        unsigned  c;
+
+        c = p[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            c = (c | 0x20) - 'a' + 10;
+
+        } else {
+            return -1;
+        }
+
+        v = v << 4 | c;
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+/*
+ * What yajl lets through, checked before it runs.  It checks only the
+ * shape of multibyte sequences (overlongs, encoded surrogates and code
+ * points past U+10FFFF pass), decodes a lone "\udc00" into an encoded
+ * surrogate, "\ud800" into '?' and "\ud800\u0041" into U+10041, and
+ * takes '\f' and '\v' for whitespace.  Everything else outside strings
+ * is left to yajl: there only ASCII is valid, so bad bytes are a syntax
+ * error.  *pos is set for a syntax error, as yajl counts it.
+ */
+static mt_json_err_t
+mt_json_check_text(const unsigned char *p, size_t len, size_t *pos)
+{
+    int       k;
+    size_t    i;
+    unsigned  cp, lo;
+
+    i = 0;
+
+    while (i < len) {
+
+        if (p[i] == '\f' || p[i] == '\v') {
+            *pos = i + 1;
+            return MT_JSON_ESYNTAX;
+        }
+
+        if (p[i++] != '"') {
+            continue;
+        }
+
+        /* inside a string until the closing quote */
+
+        while (i < len && p[i] != '"') {
+
+            if (p[i] >= 0x80) {
+                k = mt_utf8_seq(p + i, len - i);
+                if (k < 0) {
+                    return MT_JSON_EUTF8;
+                }
+
+                i += (size_t) k;
+                continue;
+            }
+
+            if (p[i] != '\\') {
+                i++;
+                continue;
+            }
+
+            if (len - i < 6 || p[i + 1] != 'u' || mt_hex4(p + i + 2, &cp)) {
+                /* a short escape, or a malformed one yajl reports */
+                i += 2;
+                continue;
+            }
+
+            i += 6;
+
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return MT_JSON_EUTF8;
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (len - i < 6 || p[i] != '\\' || p[i + 1] != 'u'
+                    || mt_hex4(p + i + 2, &lo) || lo < 0xdc00 || lo > 0xdfff)
+                {
+                    return MT_JSON_EUTF8;
+                }
+
+                i += 6;
+            }
+        }
+
+        i++;
+    }
+
+    return MT_JSON_OK;
+}
+
+
+/* ----------------------------------------------------------------------
+ * parser
+ */
+
+typedef struct {
+    mt_json_type_t          type;
+    size_t                  start;      /* its first child in ctx->kids */
+    const char             *key;        /* pending key in an object */
+    size_t                  key_len;
+} mt_json_frame_t;
+
+
+typedef struct {
+    mt_json_doc_t          *doc;
+    mt_json_limits_t        limits;
+    mt_json_err_t           err;
+
+    mt_json_frame_t        *frames;
+    size_t                  nframes;
+    size_t                  cframes;
+
+    mt_json_pair_t         *kids;       /* key is NULL for array items */
+    size_t                  nkids;
+    size_t                  ckids;
+} mt_json_ctx_t;
+
+
+/* Makes room for one more element of size esize in *base. */
+static int
+mt_json_grow(void **base, size_t *cap, size_t n, size_t esize)
+{
+    void    *p;
+    size_t   ncap;
+
+    if (n < *cap) {
+        return 0;
+    }
+
+    ncap = *cap ? *cap * 2 : 16;
+
+    if (ncap < *cap || ncap > SIZE_MAX / esize) {
+        return -1;
+    }
+
+    p = realloc(*base, ncap * esize);
+    if (p == NULL) {
+        return -1;
+    }
+
+    *base = p;
+    *cap = ncap;
+
+    return 0;
+}
+
+
+static mt_json_t *
+mt_json_node(mt_json_ctx_t *ctx, mt_json_type_t type)
+{
+    mt_json_t  *v;
+
+    v = mt_arena_alloc(ctx->doc, sizeof(mt_json_t), 1);
+    if (v == NULL) {
+        ctx->err = MT_JSON_ENOMEM;
+        return NULL;
+    }
+
+    memset(v, 0, sizeof(mt_json_t));
+    v->type = type;
+
+    return v;
+}
+
+
+/* Hands a finished value to its parent, or makes it the root. */
+static int
+mt_json_add(mt_json_ctx_t *ctx, mt_json_t *v)
+{
+    mt_json_pair_t   *kid;
+    mt_json_frame_t  *f;
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (ctx->nframes == 0) {
+        ctx->doc->root = v;
+        return 1;
+    }
+
+    if (mt_json_grow((void **) &ctx->kids, &ctx->ckids, ctx->nkids,
+                     sizeof(mt_json_pair_t)) != 0)
+    {
+        ctx->err = MT_JSON_ENOMEM;
+        return 0;
+    }
+
+    f = &ctx->frames[ctx->nframes - 1];
+
+    kid = &ctx->kids[ctx->nkids++];
+    kid->key = f->key;
+    kid->key_len = f->key_len;
+    kid->value = v;
+
+    f->key = NULL;
+    f->key_len = 0;
+
+    return 1;
+}
+
+
+static int
+mt_json_on_null(void *data)
+{
+    mt_json_ctx_t  *ctx = data;
+
+    return mt_json_add(ctx, mt_json_node(ctx, MT_JSON_NULL));
+}
+
+
+static int
+mt_json_on_bool(void *data, int b)
+{
+    mt_json_t      *v;
+    mt_json_ctx_t  *ctx = data;
+
+    v = mt_json_node(ctx, MT_JSON_BOOL);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->u.boolean = b ? 1 : 0;
+
+    return mt_json_add(ctx, v);
+}
+
+
+static int
+mt_json_on_number(void *data, const char *s, size_t len)
+{
+    char           *raw;
+    mt_json_t      *v;
+    mt_json_ctx_t  *ctx = data;
+
+    v = mt_json_node(ctx, MT_JSON_NUMBER);
+    if (v == NULL) {
+        return 0;
+    }
+
+    /* NUL-terminated copy: strtod needs one, and the tree keeps it */
+    raw = mt_arena_strdup(ctx->doc, s, len);
+    if (raw == NULL) {
+        ctx->err = MT_JSON_ENOMEM;
+        return 0;
+    }
+
+    v->u.number.raw = raw;
+    v->u.number.raw_len = len;
+    v->u.number.d = strtod(raw, NULL);
+
+    /* accepts only '-' and digits, so "1.0" and "1e3" stay non-integer */
+    v->u.number.is_int = (mt_parse_int(raw, len, INT64_MIN, INT64_MAX,
+                                       &v->u.number.i) == 0);
+
+    return mt_json_add(ctx, v);
+}
+
+
+static const char *
+mt_json_copy_string(mt_json_ctx_t *ctx, const unsigned char *s, size_t len)
+{
+    const char  *p;
+
+    if (ctx->limits.max_string && len > ctx->limits.max_string) {
+        ctx->err = MT_JSON_ESTRING;
+        return NULL;
+    }
+
+    p = mt_arena_strdup(ctx->doc, s, len);
+    if (p == NULL) {
+        ctx->err = MT_JSON_ENOMEM;
+    }
+
+    return p;
+}
+
+
+static int
+mt_json_on_string(void *data, const unsigned char *s, size_t len)
+{
+    const char     *p;
+    mt_json_t      *v;
+    mt_json_ctx_t  *ctx = data;
+
+    p = mt_json_copy_string(ctx, s, len);
+    if (p == NULL) {
+        return 0;
+    }
+
+    v = mt_json_node(ctx, MT_JSON_STRING);
+    if (v == NULL) {
+        return 0;
+    }
+
+    v->u.string.s = p;
+    v->u.string.len = len;
+
+    return mt_json_add(ctx, v);
+}
+
+
+static int
+mt_json_on_key(void *data, const unsigned char *s, size_t len)
+{
+    const char     *p;
+    mt_json_ctx_t  *ctx = data;
+
+    p = mt_json_copy_string(ctx, s, len);
+    if (p == NULL) {
+        return 0;
+    }
+
+    ctx->frames[ctx->nframes - 1].key = p;
+    ctx->frames[ctx->nframes - 1].key_len = len;
+
+    return 1;
+}
+
+
+static int
+mt_json_open(mt_json_ctx_t *ctx, mt_json_type_t type)
+{
+    mt_json_frame_t  *f;
+
+    if (ctx->limits.max_depth && ctx->nframes >= ctx->limits.max_depth) {
+        ctx->err = MT_JSON_EDEPTH;
+        return 0;
+    }
+
+    if (mt_json_grow((void **) &ctx->frames, &ctx->cframes, ctx->nframes,
+                     sizeof(mt_json_frame_t)) != 0)
+    {
+        ctx->err = MT_JSON_ENOMEM;
+        return 0;
+    }
+
+    f = &ctx->frames[ctx->nframes++];
+    f->type = type;
+    f->start = ctx->nkids;
+    f->key = NULL;
+    f->key_len = 0;
+
+    return 1;
+}
+
+
+static int
+mt_json_close(mt_json_ctx_t *ctx)
+{
+    size_t            n;
+    mt_json_t        *v;
+    mt_json_pair_t   *kids;
+    mt_json_frame_t  *f;
+
+    f = &ctx->frames[ctx->nframes - 1];
+    kids = ctx->kids + f->start;
+    n = ctx->nkids - f->start;
+
+    v = mt_json_node(ctx, f->type);
+    if (v == NULL) {
+        return 0;
+    }
+
+    if (n && f->type == MT_JSON_ARRAY) {
+        size_t  i;
+
+        v->u.array.items = mt_arena_alloc(ctx->doc, n * sizeof(mt_json_t *),
+                                          1);
+        if (v->u.array.items == NULL) {
+            ctx->err = MT_JSON_ENOMEM;
+            return 0;
+        }
+
+        for (i = 0; i < n; i++) {
+            v->u.array.items[i] = kids[i].value;
+        }
+
+        v->u.array.n = n;
+
+    } else if (n) {
+        v->u.object.pairs = mt_arena_alloc(ctx->doc,
+                                           n * sizeof(mt_json_pair_t), 1);
+        if (v->u.object.pairs == NULL) {
+            ctx->err = MT_JSON_ENOMEM;
+            return 0;
+        }
+
+        memcpy(v->u.object.pairs, kids, n * sizeof(mt_json_pair_t));
+        v->u.object.n = n;
+    }
+
+    ctx->nkids = f->start;
+    ctx->nframes--;
+
+    return mt_json_add(ctx, v);
+}
+
+
+static int
+mt_json_on_start_map(void *data)
+{
+    return mt_json_open(data, MT_JSON_OBJECT);
+}
+
+
+static int
+mt_json_on_start_array(void *data)
+{
+    return mt_json_open(data, MT_JSON_ARRAY);
+}
+
+
+static int
+mt_json_on_end(void *data)
+{
+    return mt_json_close(data);
+}
+
+
+static const yajl_callbacks  mt_json_callbacks = {
+    mt_json_on_null,
+    mt_json_on_bool,
+    NULL,                               /* yajl_number takes all numbers */
+    NULL,
+    mt_json_on_number,
+    mt_json_on_string,
+    mt_json_on_start_map,
+    mt_json_on_key,
+    mt_json_on_end,
+    mt_json_on_start_array,
+    mt_json_on_end
+};
+
+
+static void
+mt_json_fail(mt_json_err_t code, mt_json_err_t *err, char *errbuf,
+    size_t errlen, const mt_json_limits_t *limits, size_t pos)
+{
+    if (err) {
+        *err = code;
+    }
+
+    if (errbuf == NULL || errlen == 0) {
+        return;
+    }
+
+    switch (code) {
+
+    case MT_JSON_EUTF8:
+        snprintf(errbuf, errlen, "invalid UTF-8 in string");
+        break;
+
+    case MT_JSON_EDEPTH:
+        snprintf(errbuf, errlen, "nesting deeper than %u levels",
+                 limits->max_depth);
+        break;
+
+    case MT_JSON_ESIZE:
+        snprintf(errbuf, errlen, "body larger than %zu bytes",
+                 limits->max_size);
+        break;
+
+    case MT_JSON_ESTRING:
+        snprintf(errbuf, errlen, "string longer than %zu bytes",
+                 limits->max_string);
+        break;
+
+    case MT_JSON_ENOMEM:
+        snprintf(errbuf, errlen, "out of memory");
+        break;
+
+    default:
+        snprintf(errbuf, errlen, "invalid JSON at byte %zu", pos);
+        break;
+    }
+}
+
+
+mt_json_doc_t *
+mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
+    mt_json_err_t *err, char *errbuf, size_t errlen)
+{
+    size_t          pos;
+    yajl_handle     h;
+    yajl_status     st;
+    mt_json_ctx_t   ctx;
+    mt_json_doc_t  *doc;
+
+    memset(&ctx, 0, sizeof(ctx));
+
+    if (limits) {
+        ctx.limits = *limits;
+    }
+
+    if (data == NULL) {
+        data = "";
+        len = 0;
+    }
+
+    if (ctx.limits.max_size && len > ctx.limits.max_size) {
+        mt_json_fail(MT_JSON_ESIZE, err, errbuf, errlen, &ctx.limits, 0);
+        return NULL;
+    }
+
+    pos = 0;
+    ctx.err = mt_json_check_text((const unsigned char *) data, len, &pos);
+
+    if (ctx.err != MT_JSON_OK) {
+        mt_json_fail(ctx.err, err, errbuf, errlen, &ctx.limits, pos);
+        return NULL;
+    }
+
+    doc = malloc(sizeof(mt_json_doc_t));
+    if (doc == NULL) {
+        mt_json_fail(MT_JSON_ENOMEM, err, errbuf, errlen, &ctx.limits, 0);
+        return NULL;
+    }
+
+    doc->blocks = NULL;
+    doc->next_size = MT_ARENA_MIN;
+    doc->root = NULL;
+
+    ctx.doc = doc;
+    ctx.err = MT_JSON_OK;
+
+    h = yajl_alloc(&mt_json_callbacks, NULL, &ctx);
+    if (h == NULL) {
+        ctx.err = MT_JSON_ENOMEM;
+        pos = 0;
+        goto failed;
+    }
+
+    /*
+     * All yajl options stay off: strings are validated, no comments, no
+     * trailing garbage, one value.  yajl itself has no nesting limit (its
+     * state stack grows on the heap), so max_depth is ours alone.
+     */
+
+    st = yajl_parse(h, (const unsigned char *) data, len);
+    pos = yajl_get_bytes_consumed(h);
+
+    if (st == yajl_status_ok) {
+        st = yajl_complete_parse(h);
+
+        /* the error is at the end of the text; yajl's count is reset */
+        pos = len;
+    }
+
+    yajl_free(h);
+
+    if (st == yajl_status_ok && doc->root != NULL) {
+        free(ctx.frames);
+        free(ctx.kids);
+
+        if (err) {
+            *err = MT_JSON_OK;
+        }
+
+        return doc;
+    }
+
+    if (st != yajl_status_client_canceled || ctx.err == MT_JSON_OK) {
+        ctx.err = MT_JSON_ESYNTAX;
+    }
+
+failed:
+
+    free(ctx.frames);
+    free(ctx.kids);
+    mt_json_free(doc);
+
+    mt_json_fail(ctx.err, err, errbuf, errlen, &ctx.limits, pos);
+
+    return NULL;
+}
+
+
+const mt_json_t *
+mt_json_root(const mt_json_doc_t *doc)
+{
+    return doc ? doc->root : NULL;
+}
+
+
+void
+mt_json_free(mt_json_doc_t *doc)
+{
+    mt_arena_blk_t  *b, *next;
+
+    if (doc == NULL) {
+        return;
+    }
+
+    for (b = doc->blocks; b; b = next) {
+        next = b->next;
+        free(b);
+    }
+
+    free(doc);
+}
+
+
+const mt_json_t *
+mt_json_get(const mt_json_t *obj, const char *key)
+{
+    size_t  i, len;
+
+    if (obj == NULL || key == NULL || obj->type != MT_JSON_OBJECT) {
+        return NULL;
+    }
+
+    len = strlen(key);
+
+    /* from the end: the last duplicate wins, as in JSON.parse() */
+    for (i = obj->u.object.n; i > 0; i--) {
+        const mt_json_pair_t  *p;
+
+        p = &obj->u.object.pairs[i - 1];
+
+        if (p->key_len == len && memcmp(p->key, key, len) == 0) {
+            return p->value;
+        }
+    }
+
+    return NULL;
+}
+
+
+const char *
+mt_json_type_name(mt_json_type_t type)
+{
+    switch (type) {
+    case MT_JSON_NULL:
+        return "null";
+    case MT_JSON_BOOL:
+        return "boolean";
+    case MT_JSON_NUMBER:
+        return "number";
+    case MT_JSON_STRING:
+        return "string";
+    case MT_JSON_ARRAY:
+        return "array";
+    case MT_JSON_OBJECT:
+        return "object";
+    }
+
+    return "unknown";
+}
+
+
+/* ----------------------------------------------------------------------
+ * structural hash
+ *
+ * Equal documents hash equal whatever the order of object members: the
+ * member hashes are added, and addition does not care about order.
+ * Arrays keep their order.  Numbers hash by their text, so 1 and 1.0
+ * differ, which at worst costs a needless rewrite.
+ */
+
+static uint64_t
+mt_json_mix(uint64_t h)
+{
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+
+    return h;
+}
+
+
+static uint64_t
+mt_json_bytes_hash(const char *s, size_t len, uint64_t h)
+{
+    size_t  i;
+
+    for (i = 0; i < len; i++) {
+        h ^= (unsigned char) s[i];
+        h *= 0x100000001b3ULL;
+    }
+
+    return mt_json_mix(h ^ len);
+}
+
+
+uint64_t
+mt_json_hash_pair(const mt_json_pair_t *p)
+{
+    return mt_json_mix(mt_json_bytes_hash(p->key, p->key_len,
+                                          0xcbf29ce484222325ULL)
+                       + 31 * mt_json_hash(p->value));
+}
+
+
+uint64_t
+mt_json_hash(const mt_json_t *v)
+{
+    size_t    i;
+    uint64_t  h;
+
+    if (v == NULL) {
+        return 0;
+    }
+
+    h = (uint64_t) v->type + 1;
+
+    switch (v->type) {
+
+    case MT_JSON_BOOL:
+        h = mt_json_mix(h * 2 + (v->u.boolean != 0));
+        break;
+
+    case MT_JSON_NUMBER:
+        h = mt_json_bytes_hash(v->u.number.raw, v->u.number.raw_len, h);
+        break;
+
+    case MT_JSON_STRING:
+        h = mt_json_bytes_hash(v->u.string.s, v->u.string.len, h);
+        break;
+
+    case MT_JSON_ARRAY:
+        for (i = 0; i < v->u.array.n; i++) {
+            h = mt_json_mix(h * 0x9e3779b97f4a7c15ULL
+                            + mt_json_hash(v->u.array.items[i]));
+        }
+        break;
+
+    case MT_JSON_OBJECT:
+        for (i = 0; i < v->u.object.n; i++) {
+            h += mt_json_hash_pair(&v->u.object.pairs[i]);
+        }
+        h = mt_json_mix(h);
+        break;
+
+    default:
+        h = mt_json_mix(h);
+        break;
+    }
+
+    return h;
+}

@@ -1,0 +1,164 @@
+/*
+ * JSON for the matcher: a bounded parser on yajl that builds a read-only
+ * tree in one arena, and a writer that escapes correctly.  No nginx types:
+ * the module wraps these, the unit tests call them directly.
+ */
+
+#ifndef MT_JSON_H
+#define MT_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+typedef enum {
+    MT_JSON_NULL = 0,
+    MT_JSON_BOOL,
+    MT_JSON_NUMBER,
+    MT_JSON_STRING,
+    MT_JSON_ARRAY,
+    MT_JSON_OBJECT
+} mt_json_type_t;
+
+
+typedef struct mt_json_s       mt_json_t;
+typedef struct mt_json_pair_s  mt_json_pair_t;
+
+struct mt_json_s {
+    mt_json_type_t          type;
+    union {
+        int                 boolean;
+        struct {
+            double          d;
+            int64_t         i;          /* valid when is_int */
+            int             is_int;     /* integral and fits int64 */
+            const char     *raw;        /* the text as it came */
+            size_t          raw_len;
+        } number;
+        struct {
+            const char     *s;          /* NUL-terminated, valid UTF-8 */
+            size_t          len;
+        } string;
+        struct {
+            mt_json_t     **items;
+            size_t          n;
+        } array;
+        struct {
+            mt_json_pair_t *pairs;      /* in document order */
+            size_t          n;
+        } object;
+    } u;
+};
+
+struct mt_json_pair_s {
+    const char             *key;        /* NUL-terminated, valid UTF-8 */
+    size_t                  key_len;
+    mt_json_t              *value;
+};
+
+
+/* Zero in a field means "no limit" for that field. */
+typedef struct {
+    size_t                  max_size;   /* input bytes */
+    unsigned                max_depth;  /* arrays and objects nested */
+    size_t                  max_string; /* bytes in one string or key */
+} mt_json_limits_t;
+
+
+typedef enum {
+    MT_JSON_OK = 0,
+    MT_JSON_ESYNTAX,                    /* not JSON, trailing garbage */
+    MT_JSON_EUTF8,                      /* invalid UTF-8 anywhere */
+    MT_JSON_EDEPTH,
+    MT_JSON_ESIZE,
+    MT_JSON_ESTRING,
+    MT_JSON_ENOMEM
+} mt_json_err_t;
+
+
+typedef struct mt_json_doc_s  mt_json_doc_t;
+
+
+/*
+ * Parses exactly one JSON value (surrounding whitespace allowed).  On
+ * failure returns NULL, sets *err and writes a short human message
+ * ("invalid JSON at byte 12", "nesting deeper than 32") into errbuf.
+ */
+mt_json_doc_t *mt_json_parse(const char *data, size_t len,
+    const mt_json_limits_t *limits, mt_json_err_t *err, char *errbuf,
+    size_t errlen);
+const mt_json_t *mt_json_root(const mt_json_doc_t *doc);
+void mt_json_free(mt_json_doc_t *doc);
+
+/* Object member by key; the last one wins on duplicates (as JSON.parse). */
+const mt_json_t *mt_json_get(const mt_json_t *obj, const char *key);
+const char *mt_json_type_name(mt_json_type_t type);
+
+/*
+ * A 64-bit hash of the value's content in which the order of object
+ * members does not count (arrays keep theirs): the same document
+ * re-serialised by another client hashes the same.
+ */
+uint64_t mt_json_hash(const mt_json_t *v);
+uint64_t mt_json_hash_pair(const mt_json_pair_t *p);
+
+
+/*
+ * The writer appends to a growing heap buffer.  Errors are sticky: calls
+ * after a failure do nothing, and mt_jw_failed() tells at the end.  Commas
+ * and colons are placed by the writer.
+ */
+
+#define MT_JW_MAX_DEPTH  64
+
+typedef struct {
+    char                   *data;
+    size_t                  len;
+    size_t                  cap;
+    int                     failed;
+    unsigned                depth;
+    unsigned char           count[MT_JW_MAX_DEPTH];  /* 1: not first item */
+    unsigned char           after_key;
+} mt_jw_t;
+
+void mt_jw_init(mt_jw_t *w);
+void mt_jw_free(mt_jw_t *w);
+/* Hands the buffer over (caller frees with free()); NULL if failed. */
+char *mt_jw_take(mt_jw_t *w, size_t *len);
+int mt_jw_failed(const mt_jw_t *w);
+
+void mt_jw_obj_open(mt_jw_t *w);
+void mt_jw_obj_close(mt_jw_t *w);
+void mt_jw_arr_open(mt_jw_t *w);
+void mt_jw_arr_close(mt_jw_t *w);
+void mt_jw_key(mt_jw_t *w, const char *key);
+void mt_jw_keyn(mt_jw_t *w, const char *key, size_t len);
+/* Invalid UTF-8 in s is written as U+FFFD: the output is always valid. */
+void mt_jw_str(mt_jw_t *w, const char *s, size_t len);
+void mt_jw_cstr(mt_jw_t *w, const char *s);     /* NULL writes null */
+void mt_jw_int(mt_jw_t *w, int64_t v);
+void mt_jw_double(mt_jw_t *w, double v);        /* shortest round trip */
+void mt_jw_bool(mt_jw_t *w, int v);
+void mt_jw_null(mt_jw_t *w);
+void mt_jw_value(mt_jw_t *w, const mt_json_t *v);   /* numbers as raw */
+/* Pre-encoded JSON (a stored document), written unchecked. */
+void mt_jw_raw(mt_jw_t *w, const char *json, size_t len);
+
+
+/* One entry of the error envelope's "details". */
+typedef struct {
+    const char             *field;
+    const char             *message;
+    const mt_json_t        *value;      /* NULL: use value_str */
+    const char             *value_str;  /* NULL too: no "value" */
+} mt_json_detail_t;
+
+/*
+ * {"success":false,"error":message,"code":code,"details":[...],
+ *  "timestamp":ISO}; details omitted when n is 0.
+ */
+void mt_json_error_envelope(mt_jw_t *w, const char *message,
+    const char *code, const mt_json_detail_t *details, size_t n,
+    int64_t now_ms);
+
+#endif /* MT_JSON_H */

@@ -1,0 +1,171 @@
+/*
+ * Internals shared by the LMDB backend's files (store_lmdb.c: the
+ * environment and assignments; store_lmdb_creators.c: creators).  Not for
+ * callers: they see only store.h.
+ */
+
+#ifndef MT_STORE_LMDB_H
+#define MT_STORE_LMDB_H
+
+#include <pthread.h>
+#include <string.h>
+#include <sys/types.h>
+
+#include <lmdb.h>
+
+#include "store.h"
+
+
+#define MT_LMDB_IDLE_MAX  16    /* reset read txns kept for reuse */
+#define MT_LMDB_KEY_MAX   (MT_USER_ID_MAX + 1 + 12)    /* longest key */
+
+/*
+ * One MDB_env per directory and process, shared by every handle on it:
+ * LMDB forbids opening one environment twice in a process (the second
+ * open would take the fcntl lock as "first user" and reset the lock
+ * file under the first).  pid marks entries inherited through fork(),
+ * which the child must neither use nor close.
+ */
+typedef struct mt_lmdb_env_s  mt_lmdb_env_t;
+
+struct mt_lmdb_env_s {
+    mt_lmdb_env_t          *next;
+    dev_t                   dev;
+    ino_t                   ino;
+    pid_t                   pid;
+    unsigned                refs;
+
+    MDB_env                *env;
+    MDB_dbi                 meta;
+    MDB_dbi                 asg;            /* id12 -> header, doc */
+    MDB_dbi                 asg_user;       /* user \0 id12 -> summary */
+    MDB_dbi                 cr;             /* uniqueId -> header, doc */
+    MDB_dbi                 cr_region;      /* REGION \0 uniqueId -> "" */
+    MDB_dbi                 cr_niche;       /* niche \0 uniqueId -> REGION */
+
+    /* MDB_NOTLS lets any thread renew a reset read txn */
+    pthread_mutex_t         lock;
+    MDB_txn                *idle[MT_LMDB_IDLE_MAX];
+    size_t                  nidle;
+};
+
+typedef struct {
+    mt_store_t              store;          /* first: the cast works */
+    mt_lmdb_env_t          *e;
+} mt_store_lmdb_t;
+
+
+/* Sets s->error to "what: <mdb_strerror>" and maps rc to a store code. */
+mt_store_rc_t mt_lmdb_fail(mt_store_lmdb_t *s, const char *what, int rc);
+/* s->error from a printf format; returns rc */
+mt_store_rc_t mt_lmdb_failf(mt_store_lmdb_t *s, mt_store_rc_t rc,
+    const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+
+/* A read txn from the handle's cache (or a new one); end it with rend. */
+mt_store_rc_t mt_lmdb_rbegin(mt_store_lmdb_t *s, MDB_txn **txn);
+void mt_lmdb_rend(mt_store_lmdb_t *s, MDB_txn *txn);
+mt_store_rc_t mt_lmdb_wbegin(mt_store_lmdb_t *s, MDB_txn **txn);
+/* commits (or aborts when rc is not OK); the txn is gone either way */
+mt_store_rc_t mt_lmdb_wend(mt_store_lmdb_t *s, MDB_txn *txn,
+    mt_store_rc_t rc);
+
+/* a malloc'd NUL-terminated copy into t */
+mt_store_rc_t mt_lmdb_text(mt_store_lmdb_t *s, const void *data,
+    size_t len, mt_text_t *t);
+
+/* growing mt_text_t arrays for the list calls */
+typedef struct {
+    mt_text_t              *items;
+    size_t                  n;
+    size_t                  cap;
+} mt_lmdb_texts_t;
+
+mt_store_rc_t mt_lmdb_texts_add(mt_store_lmdb_t *s, mt_lmdb_texts_t *a,
+    const void *data, size_t len);
+
+
+/* Assignments (store_lmdb_assign.c) */
+
+mt_store_rc_t mt_lmdb_assignment_put(mt_store_t *st,
+    const mt_assignment_meta_t *meta, const char *doc, size_t len,
+    int64_t expected_version);
+mt_store_rc_t mt_lmdb_assignment_get(mt_store_t *st, const char *id,
+    mt_text_t *doc);
+mt_store_rc_t mt_lmdb_assignment_history(mt_store_t *st,
+    const mt_history_query_t *q, mt_text_t **docs, size_t *n,
+    size_t *total);
+mt_store_rc_t mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms,
+    size_t max, size_t *purged);
+
+
+/* Creators (store_lmdb_creators.c) */
+
+mt_store_rc_t mt_lmdb_creator_get(mt_store_t *st, const char *unique_id,
+    size_t len, mt_text_t *doc, mt_creator_stamp_t *stamp);
+mt_store_rc_t mt_lmdb_creator_list(mt_store_t *st,
+    const mt_creator_query_t *q, mt_text_t **docs, size_t *n,
+    size_t *total);
+mt_store_rc_t mt_lmdb_creator_count(mt_store_t *st, size_t *n);
+mt_store_rc_t mt_lmdb_creator_put_batch(mt_store_t *st,
+    const mt_creator_put_t *items, size_t n);
+mt_store_rc_t mt_lmdb_creator_scan(mt_store_t *st,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data);
+
+
+/*
+ * Record headers are fixed-size fields in host byte order (an LMDB file
+ * is not portable across byte orders anyway), copied with memcpy because
+ * LMDB only 2-byte aligns values.
+ */
+
+static inline void
+mt_lmdb_put64(unsigned char *p, uint64_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static inline uint64_t
+mt_lmdb_get64(const unsigned char *p)
+{
+    uint64_t  v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void
+mt_lmdb_put32(unsigned char *p, uint32_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static inline uint32_t
+mt_lmdb_get32(const unsigned char *p)
+{
+    uint32_t  v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline void
+mt_lmdb_put16(unsigned char *p, uint16_t v)
+{
+    memcpy(p, &v, sizeof(v));
+}
+
+static inline uint16_t
+mt_lmdb_get16(const unsigned char *p)
+{
+    uint16_t  v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+#endif /* MT_STORE_LMDB_H */

@@ -1,0 +1,43 @@
+/*
+ * Small pure helpers the handlers need: time stamps, strict numbers from
+ * query strings, media types, UTF-8.  No nginx types.
+ */
+
+#ifndef MT_UTIL_H
+#define MT_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+
+#define MT_ISO8601_LEN  24      /* "2026-11-25T16:07:04.123Z" */
+
+/* Writes milliseconds since the epoch as JS toISOString() does, NUL too. */
+size_t mt_iso8601(char out[MT_ISO8601_LEN + 1], int64_t ms);
+
+/*
+ * Strict decimal integer: optional '-', digits only, no spaces, within
+ * [min, max].  Returns 0 on success, -1 otherwise ("10abc", "", "1e3").
+ */
+int mt_parse_int(const char *s, size_t len, int64_t min, int64_t max,
+    int64_t *out);
+
+/*
+ * The length of the well-formed UTF-8 sequence at p (at most n bytes), or
+ * minus the length of its maximal ill-formed subpart (what one U+FFFD
+ * replaces).  Never 0 for n > 0.
+ */
+int mt_utf8_seq(const unsigned char *p, size_t n);
+
+/* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
+int mt_utf8_valid(const char *s, size_t len);
+
+/*
+ * Checks a Content-Type header value against one wanted media type
+ * ("application/json"): type and subtype case-insensitive, parameters
+ * after ';' allowed, but a charset parameter must be utf-8 (quoted or
+ * not, any case).  Returns 1 when acceptable.
+ */
+int mt_media_type_is(const char *value, size_t len, const char *want);
+
+#endif /* MT_UTIL_H */

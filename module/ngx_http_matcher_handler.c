@@ -1,0 +1,384 @@
+
+/*
+ * The content handler every matcher location shares: request id, route
+ * lookup below the location, method dispatch (405 with Allow, OPTIONS,
+ * HEAD as GET) and, for methods with a body, the media type check before
+ * the body is read.
+ */
+
+
+#include "ngx_http_matcher_module.h"
+#include "util.h"
+
+
+#define NGX_HTTP_MATCHER_BODY_METHODS                                       \
+    (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH)
+
+
+static ngx_http_matcher_ctx_t *ngx_http_matcher_create_ctx(
+    ngx_http_request_t *r);
+static u_char *ngx_http_matcher_log_error(ngx_http_request_t *r,
+    ngx_http_request_t *sr, u_char *buf, size_t len);
+static ngx_int_t ngx_http_matcher_route(ngx_http_request_t *r,
+    ngx_http_matcher_loc_conf_t *mlcf, ngx_http_matcher_ctx_t *ctx,
+    ngx_uint_t *allowed);
+static ngx_int_t ngx_http_matcher_match(ngx_str_t *pattern, u_char *p,
+    u_char *last, ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_check_media_type(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+
+
+static ngx_http_log_handler_pt  ngx_http_matcher_core_log_handler;
+static ngx_int_t                ngx_http_matcher_request_id_index;
+
+
+ngx_int_t
+ngx_http_matcher_init_log(ngx_conf_t *cf)
+{
+    static ngx_str_t  name = ngx_string("request_id");
+
+    ngx_http_matcher_request_id_index = ngx_http_get_variable_index(cf,
+                                                                    &name);
+    if (ngx_http_matcher_request_id_index == NGX_ERROR) {
+        return NGX_ERROR;
+    }
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_matcher_handler(ngx_http_request_t *r)
+{
+    ngx_int_t                     rc;
+    ngx_uint_t                    allowed;
+    ngx_http_matcher_ctx_t       *ctx;
+    ngx_http_matcher_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_matcher_module);
+
+    ctx = ngx_http_matcher_create_ctx(r);
+    if (ctx == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_matcher_route(r, mlcf, ctx, &allowed);
+
+    if (rc == NGX_DECLINED) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_matcher_error(r, NGX_HTTP_NOT_FOUND, "not_found",
+                                      "no such endpoint", NULL, 0);
+    }
+
+    if (r->method == NGX_HTTP_OPTIONS) {
+        ngx_http_discard_request_body(r);
+
+        if (ngx_http_matcher_allow_header(r, allowed) != NGX_OK
+            || ngx_http_matcher_cors_headers(r, 1, allowed) != NGX_OK)
+        {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        r->headers_out.status = NGX_HTTP_NO_CONTENT;
+        r->header_only = 1;
+        r->headers_out.content_length_n = 0;
+
+        return ngx_http_send_header(r);
+    }
+
+    if (rc == NGX_HTTP_NOT_ALLOWED) {
+        ngx_http_discard_request_body(r);
+
+        if (ngx_http_matcher_allow_header(r, allowed) != NGX_OK) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        return ngx_http_matcher_error(r, NGX_HTTP_NOT_ALLOWED,
+                                      "method_not_allowed",
+                                      "method not allowed on this resource",
+                                      NULL, 0);
+    }
+
+    if (!(r->method & NGX_HTTP_MATCHER_BODY_METHODS)) {
+
+        rc = ngx_http_discard_request_body(r);
+        if (rc != NGX_OK) {
+            return rc;
+        }
+
+        return ctx->route->handler(r, ctx);
+    }
+
+    ctx->body_limit = ctx->route->large_body ? mlcf->ingest_max_body_size
+                                             : mlcf->max_body_size;
+
+    if (r->headers_in.content_length_n > (off_t) ctx->body_limit) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_matcher_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
+                                      "payload_too_large",
+                                      "request body is too large",
+                                      NULL, 0);
+    }
+
+    if (ngx_http_matcher_check_media_type(r, ctx) != NGX_OK) {
+        ngx_http_discard_request_body(r);
+        return ngx_http_matcher_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
+                                      "unsupported_media_type",
+                                      ctx->route->ndjson
+                                      ? "Content-Type must be "
+                                        "application/json or "
+                                        "application/x-ndjson, in UTF-8"
+                                      : "Content-Type must be "
+                                        "application/json, in UTF-8",
+                                      NULL, 0);
+    }
+
+    return ngx_http_matcher_read_body(r, ctx);
+}
+
+
+static ngx_http_matcher_ctx_t *
+ngx_http_matcher_create_ctx(ngx_http_request_t *r)
+{
+    ngx_http_matcher_ctx_t     *ctx;
+    ngx_http_variable_value_t  *vv;
+
+    ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_ctx_t));
+    if (ctx == NULL) {
+        return NULL;
+    }
+
+    ngx_http_set_ctx(r, ctx, ngx_http_matcher_module);
+
+    vv = ngx_http_get_indexed_variable(r, ngx_http_matcher_request_id_index);
+
+    if (vv && !vv->not_found) {
+        ctx->request_id.data = vv->data;
+        ctx->request_id.len = vv->len;
+    }
+
+    /*
+     * Every error log line of this request names its id, the same
+     * $request_id that access logs and the X-Request-Id reply header
+     * carry, so a client report leads straight to the log lines.
+     */
+
+    if (r->log_handler != ngx_http_matcher_log_error) {
+        ngx_http_matcher_core_log_handler = r->log_handler;
+        r->log_handler = ngx_http_matcher_log_error;
+    }
+
+    return ctx;
+}
+
+
+static u_char *
+ngx_http_matcher_log_error(ngx_http_request_t *r, ngx_http_request_t *sr,
+    u_char *buf, size_t len)
+{
+    u_char                  *p;
+    ngx_http_matcher_ctx_t  *ctx;
+
+    p = ngx_http_matcher_core_log_handler(r, sr, buf, len);
+    len -= p - buf;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
+    if (ctx && ctx->request_id.len) {
+        p = ngx_snprintf(p, len, ", request_id: \"%V\"", &ctx->request_id);
+    }
+
+    return p;
+}
+
+
+/*
+ * Finds the route for the part of the URI below the location.  Returns
+ * NGX_OK (ctx->route set), NGX_HTTP_NOT_ALLOWED (path known, method not),
+ * or NGX_DECLINED; *allowed collects the methods of the path.
+ */
+
+static ngx_int_t
+ngx_http_matcher_route(ngx_http_request_t *r,
+    ngx_http_matcher_loc_conf_t *mlcf, ngx_http_matcher_ctx_t *ctx,
+    ngx_uint_t *allowed)
+{
+    u_char                    *p, *last;
+    ngx_uint_t                 method;
+    ngx_str_t                 *found;
+    ngx_http_matcher_route_t  *rt;
+    ngx_http_core_loc_conf_t  *clcf;
+
+    clcf = ngx_http_get_module_loc_conf(r, ngx_http_core_module);
+
+    p = r->uri.data;
+    last = r->uri.data + r->uri.len;
+
+    /* a prefix or exact location: match what follows its name */
+
+    if (!clcf->named
+#if (NGX_PCRE)
+        && clcf->regex == NULL
+#endif
+        && r->uri.len >= clcf->name.len
+        && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
+    {
+        p += clcf->name.len;
+    }
+
+    while (p < last && *p == '/') {
+        p++;
+    }
+
+    while (last > p && last[-1] == '/') {
+        last--;
+    }
+
+    /* HEAD is served wherever GET is; nginx sends the headers only */
+    method = (r->method == NGX_HTTP_HEAD) ? NGX_HTTP_GET : r->method;
+
+    found = NULL;
+    *allowed = 0;
+
+    for (rt = mlcf->routes; rt->handler; rt++) {
+
+        if (found) {
+            if (rt->path.len != found->len
+                || ngx_strncmp(rt->path.data, found->data, found->len) != 0)
+            {
+                continue;
+            }
+
+        } else if (ngx_http_matcher_match(&rt->path, p, last, ctx)
+                   != NGX_OK)
+        {
+            continue;
+        }
+
+        found = &rt->path;
+        *allowed |= rt->methods;
+
+        if (ctx->route == NULL && (rt->methods & method)) {
+            ctx->route = rt;
+        }
+    }
+
+    if (found == NULL) {
+        return NGX_DECLINED;
+    }
+
+    *allowed |= NGX_HTTP_OPTIONS;
+
+    if (*allowed & NGX_HTTP_GET) {
+        *allowed |= NGX_HTTP_HEAD;
+    }
+
+    if (ctx->route == NULL) {
+        return (r->method == NGX_HTTP_OPTIONS) ? NGX_OK
+                                               : NGX_HTTP_NOT_ALLOWED;
+    }
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_matcher_match(ngx_str_t *pattern, u_char *p, u_char *last,
+    ngx_http_matcher_ctx_t *ctx)
+{
+    u_char      *pp, *plast, *seg, *pseg;
+    ngx_uint_t   n;
+
+    pp = pattern->data;
+    plast = pattern->data + pattern->len;
+    n = 0;
+
+    while (pp < plast && p < last) {
+
+        pseg = pp;
+        while (pp < plast && *pp != '/') {
+            pp++;
+        }
+
+        seg = p;
+        while (p < last && *p != '/') {
+            p++;
+        }
+
+        if (pp - pseg == 2 && pseg[0] == '{' && pseg[1] == '}') {
+
+            if (p == seg || n == NGX_HTTP_MATCHER_MAX_PARAMS) {
+                return NGX_DECLINED;
+            }
+
+            ctx->params[n].data = seg;
+            ctx->params[n].len = p - seg;
+            n++;
+
+        } else if (pp - pseg != p - seg
+                   || ngx_strncmp(pseg, seg, p - seg) != 0)
+        {
+            return NGX_DECLINED;
+        }
+
+        /* one separator each; "a//b" is not "a/b" */
+
+        if (pp < plast) {
+            pp++;
+        }
+
+        if (p < last) {
+            p++;
+        }
+    }
+
+    if (pp != plast || p != last) {
+        return NGX_DECLINED;
+    }
+
+    ctx->nparams = n;
+
+    return NGX_OK;
+}
+
+
+/* NGX_OK, or NGX_DECLINED for a media type the route does not take */
+
+static ngx_int_t
+ngx_http_matcher_check_media_type(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx)
+{
+    ngx_str_t  *ct;
+
+    if (r->headers_in.content_type == NULL) {
+
+        /* no body at all is fine where the route makes it optional */
+
+        if (r->headers_in.content_length_n <= 0
+            && !r->headers_in.chunked
+            && ctx->route->body_optional)
+        {
+            return NGX_OK;
+        }
+
+        return NGX_DECLINED;
+    }
+
+    ct = &r->headers_in.content_type->value;
+
+    if (mt_media_type_is((const char *) ct->data, ct->len,
+                         "application/json"))
+    {
+        return NGX_OK;
+    }
+
+    if (ctx->route->ndjson
+        && mt_media_type_is((const char *) ct->data, ct->len,
+                            "application/x-ndjson"))
+    {
+        ctx->ndjson = 1;
+        return NGX_OK;
+    }
+
+    return NGX_DECLINED;
+}

@@ -1,0 +1,103 @@
+
+/*
+ * GET /health: the service name, version and one check per dependency.
+ * A check a location has no backend for reports "disabled".
+ */
+
+
+#include "ngx_http_matcher_module.h"
+
+
+static ngx_int_t ngx_http_matcher_health(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+
+
+ngx_http_matcher_route_t  ngx_http_matcher_health_routes[] = {
+
+    { ngx_string(""), NGX_HTTP_GET, ngx_http_matcher_health, 0, 0, 0 },
+
+    { ngx_null_string, 0, NULL, 0, 0, 0 }
+};
+
+
+typedef struct {
+    const char                   *name;
+    const char                   *status;    /* up|down|degraded|disabled */
+    ngx_msec_t                    latency;
+    const char                   *detail;
+} ngx_http_matcher_check_t;
+
+
+static ngx_int_t
+ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    mt_jw_t                       w;
+    ngx_uint_t                    i, n, down, degraded;
+    ngx_http_matcher_check_t      checks[4];
+    ngx_http_matcher_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_matcher_module);
+
+    /* the backends are wired in by the store, index and cache */
+
+    n = 0;
+    checks[n++] = (ngx_http_matcher_check_t)
+                  { "store", "disabled", 0, "no store configured" };
+    checks[n++] = (ngx_http_matcher_check_t)
+                  { "embeddings", "disabled", 0, "no embedder configured" };
+    checks[n++] = (ngx_http_matcher_check_t)
+                  { "vectors", "disabled", 0, "no vector index configured" };
+    checks[n++] = (ngx_http_matcher_check_t)
+                  { "cache", "disabled", 0, "no matcher_cache_zone" };
+
+    down = 0;
+    degraded = 0;
+
+    for (i = 0; i < n; i++) {
+        if (ngx_strcmp(checks[i].status, "down") == 0) {
+            down |= (i == 0);
+            degraded = 1;
+
+        } else if (ngx_strcmp(checks[i].status, "degraded") == 0) {
+            degraded = 1;
+        }
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+
+    mt_jw_key(&w, "status");
+    mt_jw_cstr(&w, down ? "unhealthy" : degraded ? "degraded" : "healthy");
+    mt_jw_key(&w, "service");
+    mt_jw_str(&w, (const char *) mlcf->service_name.data,
+              mlcf->service_name.len);
+    mt_jw_key(&w, "timestamp");
+    ngx_http_matcher_write_time(&w, ngx_http_matcher_now_ms());
+    mt_jw_key(&w, "version");
+    mt_jw_cstr(&w, NGX_HTTP_MATCHER_VERSION);
+
+    mt_jw_key(&w, "checks");
+    mt_jw_obj_open(&w);
+
+    for (i = 0; i < n; i++) {
+        mt_jw_key(&w, checks[i].name);
+        mt_jw_obj_open(&w);
+        mt_jw_key(&w, "status");
+        mt_jw_cstr(&w, checks[i].status);
+        mt_jw_key(&w, "latencyMs");
+        mt_jw_int(&w, (int64_t) checks[i].latency);
+
+        if (checks[i].detail) {
+            mt_jw_key(&w, "detail");
+            mt_jw_cstr(&w, checks[i].detail);
+        }
+
+        mt_jw_obj_close(&w);
+    }
+
+    mt_jw_obj_close(&w);
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_send(r, down ? NGX_HTTP_SERVICE_UNAVAILABLE
+                                         : NGX_HTTP_OK, &w);
+}

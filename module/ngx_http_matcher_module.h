@@ -1,0 +1,180 @@
+
+/*
+ * ngx_http_matcher_module: shared declarations of the nginx glue.
+ * Everything below module/ is glue; the logic lives in lib/.
+ */
+
+#ifndef _NGX_HTTP_MATCHER_MODULE_H_INCLUDED_
+#define _NGX_HTTP_MATCHER_MODULE_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "json.h"
+#include "store.h"
+
+
+#define NGX_HTTP_MATCHER_VERSION       "0.1.0"
+#define NGX_HTTP_MATCHER_MAX_PARAMS    4
+
+
+typedef struct ngx_http_matcher_ctx_s  ngx_http_matcher_ctx_t;
+
+typedef ngx_int_t (*ngx_http_matcher_route_pt)(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+
+
+/*
+ * A route is a path below the location, "" or segments such as
+ * "history/{}" where "{}" captures one segment into ctx->params.
+ */
+typedef struct {
+    ngx_str_t                     path;
+    ngx_uint_t                    methods;     /* NGX_HTTP_GET|... */
+    ngx_http_matcher_route_pt     handler;
+    unsigned                      body_optional:1;
+    unsigned                      ndjson:1;    /* accepts x-ndjson too */
+    unsigned                      large_body:1; /* ingest limit applies */
+} ngx_http_matcher_route_t;
+
+
+typedef struct {
+    ngx_str_t                     store;         /* "lmdb:path" */
+    size_t                        store_size;    /* LMDB map size */
+    ngx_str_t                     store_path;    /* resolved, NUL-ended */
+    ngx_str_t                     thread_pool_name;
+    ngx_thread_pool_t            *thread_pool;
+    ngx_str_t                     creators_file; /* NUL-terminated */
+    time_t                        assignment_ttl;
+    ngx_msec_t                    purge_interval;
+} ngx_http_matcher_main_conf_t;
+
+
+typedef struct {
+    ngx_str_t                     service_name;
+    size_t                        max_body_size;
+    size_t                        ingest_max_body_size;
+    ngx_uint_t                    json_max_depth;
+    ngx_array_t                  *cors_origins;  /* of ngx_str_t */
+    ngx_http_matcher_route_t     *routes;        /* NULL: no endpoint */
+    ngx_str_t                     endpoint;      /* "health", for logs */
+} ngx_http_matcher_loc_conf_t;
+
+
+struct ngx_http_matcher_ctx_s {
+    ngx_str_t                     request_id;
+    ngx_str_t                     params[NGX_HTTP_MATCHER_MAX_PARAMS];
+    ngx_uint_t                    nparams;
+    ngx_http_matcher_route_t     *route;
+
+    size_t                        body_limit;
+    off_t                         body_seen;   /* counted by the filter */
+    u_char                       *body;        /* heap: jobs may take it */
+    size_t                        body_len;
+    mt_json_doc_t                *doc;         /* freed by pool cleanup */
+    const char                   *error_code;  /* $matcher_error_code */
+
+    unsigned                      too_large:1;
+    unsigned                      ndjson:1;
+};
+
+
+extern ngx_module_t  ngx_http_matcher_module;
+
+
+/* ngx_http_matcher_handler.c */
+ngx_int_t ngx_http_matcher_handler(ngx_http_request_t *r);
+ngx_int_t ngx_http_matcher_init_log(ngx_conf_t *cf);
+
+/* ngx_http_matcher_body.c */
+ngx_int_t ngx_http_matcher_body_filter_init(ngx_conf_t *cf);
+ngx_int_t ngx_http_matcher_read_body(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_parse_body(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t **root);
+u_char *ngx_http_matcher_take_body(ngx_http_matcher_ctx_t *ctx,
+    size_t *len);
+
+/* ngx_http_matcher_reply.c */
+int64_t ngx_http_matcher_now_ms(void);
+void ngx_http_matcher_write_time(mt_jw_t *w, int64_t ms);
+ngx_int_t ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status,
+    mt_jw_t *w);
+ngx_int_t ngx_http_matcher_error(ngx_http_request_t *r, ngx_uint_t status,
+    const char *code, const char *message,
+    const mt_json_detail_t *details, size_t n);
+ngx_int_t ngx_http_matcher_validation_error(ngx_http_request_t *r,
+    const mt_errs_t *errs);
+void ngx_http_matcher_envelope_open(mt_jw_t *w);
+ngx_int_t ngx_http_matcher_envelope_send(ngx_http_request_t *r,
+    ngx_uint_t status, mt_jw_t *w);
+ngx_int_t ngx_http_matcher_add_header(ngx_http_request_t *r,
+    const char *name, ngx_str_t *value);
+ngx_int_t ngx_http_matcher_allow_header(ngx_http_request_t *r,
+    ngx_uint_t methods);
+ngx_int_t ngx_http_matcher_cors_headers(ngx_http_request_t *r,
+    ngx_uint_t preflight, ngx_uint_t methods);
+
+/* ngx_http_matcher_store.c */
+char *ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_matcher_store_init_main(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+ngx_int_t ngx_http_matcher_store_init_process(ngx_cycle_t *cycle);
+void ngx_http_matcher_store_exit_process(ngx_cycle_t *cycle);
+mt_store_t *ngx_http_matcher_store(void);
+ngx_int_t ngx_http_matcher_store_error(ngx_http_request_t *r,
+    mt_store_rc_t rc, const char *what, const char *why);
+ngx_int_t ngx_http_matcher_no_store(ngx_http_request_t *r);
+
+/* ngx_http_matcher_thread.c */
+typedef void (*ngx_http_matcher_job_pt)(void *data, ngx_log_t *log);
+typedef ngx_int_t (*ngx_http_matcher_done_pt)(ngx_http_request_t *r,
+    void *data);
+typedef void (*ngx_http_matcher_free_pt)(void *data);
+
+typedef struct {
+    ngx_http_matcher_job_pt       run;       /* on a pool thread */
+    ngx_http_matcher_done_pt      done;      /* back on the loop */
+    ngx_http_matcher_free_pt      free;      /* NULL, or frees results */
+} ngx_http_matcher_job_type_t;
+
+typedef struct {
+    void                               *data;     /* the job's own */
+    ngx_http_request_t                 *request;  /* NULL once gone */
+    ngx_pool_cleanup_t                 *cleanup;
+    const ngx_http_matcher_job_type_t  *type;
+} ngx_http_matcher_job_t;
+
+/* r NULL: a background job, not tied to a request */
+ngx_http_matcher_job_t *ngx_http_matcher_job_alloc(ngx_http_request_t *r,
+    size_t size);
+void ngx_http_matcher_job_free(ngx_http_matcher_job_t *job);
+ngx_int_t ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
+    const ngx_http_matcher_job_type_t *type, ngx_log_t *log);
+
+/* ngx_http_matcher_query.c */
+ngx_int_t ngx_http_matcher_query_int(ngx_http_request_t *r, const char *name,
+    int64_t min, int64_t max, int64_t def, int64_t *out,
+    mt_json_detail_t *detail);
+ngx_int_t ngx_http_matcher_query_str(ngx_http_request_t *r, const char *name,
+    ngx_str_t *out);
+
+/* ngx_http_matcher_assignments.c, ngx_http_matcher_creators.c */
+extern ngx_http_matcher_route_t  ngx_http_matcher_assignment_routes[];
+extern ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[];
+
+/* ngx_http_matcher_health.c */
+extern ngx_http_matcher_route_t  ngx_http_matcher_health_routes[];
+
+/* ngx_http_matcher_ids.c */
+u_char *ngx_http_matcher_new_object_id(u_char *out);
+char *ngx_http_matcher_set_object_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+char *ngx_http_matcher_set_id(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+
+
+#endif /* _NGX_HTTP_MATCHER_MODULE_H_INCLUDED_ */

@@ -1,0 +1,165 @@
+
+/*
+ * Jobs on the nginx thread pool: store writes, ingest, purges, and every
+ * call into a library that blocks.  A job's memory comes from the heap,
+ * not from a pool, because the request may be gone when the thread
+ * finishes; a request cleanup marks the job orphaned, and the completion
+ * handler then only frees it.  The thread touches nothing but job->data.
+ */
+
+
+#include "ngx_http_matcher_module.h"
+
+
+static void ngx_http_matcher_job_thread(void *data, ngx_log_t *log);
+static void ngx_http_matcher_job_done(ngx_event_t *ev);
+static void ngx_http_matcher_job_abort(void *data);
+
+
+ngx_http_matcher_job_t *
+ngx_http_matcher_job_alloc(ngx_http_request_t *r, size_t size)
+{
+    ngx_thread_task_t       *task;
+    ngx_http_matcher_job_t  *job;
+
+    task = ngx_calloc(sizeof(ngx_thread_task_t)
+                      + sizeof(ngx_http_matcher_job_t),
+                      r ? r->connection->log : ngx_cycle->log);
+    if (task == NULL) {
+        return NULL;
+    }
+
+    job = (ngx_http_matcher_job_t *) (task + 1);
+    task->ctx = job;
+
+    job->data = ngx_calloc(size, r ? r->connection->log : ngx_cycle->log);
+    if (job->data == NULL) {
+        ngx_free(task);
+        return NULL;
+    }
+
+    job->request = r;
+
+    return job;
+}
+
+
+void
+ngx_http_matcher_job_free(ngx_http_matcher_job_t *job)
+{
+    if (job->type && job->type->free) {
+        job->type->free(job->data);
+    }
+
+    ngx_free(job->data);
+    ngx_free((ngx_thread_task_t *) job - 1);
+}
+
+
+/*
+ * Posts the job; for a request job the caller returns NGX_DONE and the
+ * job's done handler produces the reply.  NGX_DECLINED: the queue is full
+ * (the caller answers 503), the job is freed.
+ */
+
+ngx_int_t
+ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
+    const ngx_http_matcher_job_type_t *type, ngx_log_t *log)
+{
+    ngx_thread_task_t             *task;
+    ngx_http_request_t            *r;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    task = (ngx_thread_task_t *) job - 1;
+    r = job->request;
+    job->type = type;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
+
+    if (r) {
+        job->cleanup = ngx_pool_cleanup_add(r->pool, 0);
+        if (job->cleanup == NULL) {
+            ngx_http_matcher_job_free(job);
+            return NGX_ERROR;
+        }
+
+        job->cleanup->handler = ngx_http_matcher_job_abort;
+        job->cleanup->data = job;
+    }
+
+    task->handler = ngx_http_matcher_job_thread;
+    task->event.handler = ngx_http_matcher_job_done;
+    task->event.data = job;
+
+    if (ngx_thread_task_post(mmcf->thread_pool, task) != NGX_OK) {
+        /* ngx_thread_task_post() has logged the queue overflow */
+        if (job->cleanup) {
+            job->cleanup->handler = NULL;
+        }
+
+        ngx_http_matcher_job_free(job);
+        return NGX_DECLINED;
+    }
+
+    if (r) {
+        r->main->count++;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_matcher_job_thread(void *data, ngx_log_t *log)
+{
+    ngx_http_matcher_job_t  *job = data;
+
+    job->type->run(job->data, log);
+}
+
+
+static void
+ngx_http_matcher_job_done(ngx_event_t *ev)
+{
+    ngx_int_t                rc;
+    ngx_connection_t        *c;
+    ngx_http_request_t      *r;
+    ngx_http_matcher_job_t  *job;
+
+    job = ev->data;
+    r = job->request;
+
+    if (job->cleanup == NULL) {
+        /* a background job */
+        job->type->done(NULL, job->data);
+        ngx_http_matcher_job_free(job);
+        return;
+    }
+
+    if (r == NULL) {
+        ngx_log_debug0(NGX_LOG_DEBUG_HTTP, ngx_cycle->log, 0,
+                       "matcher: job finished after its request");
+        ngx_http_matcher_job_free(job);
+        return;
+    }
+
+    job->cleanup->handler = NULL;
+    c = r->connection;
+
+    rc = job->type->done(r, job->data);
+
+    ngx_http_matcher_job_free(job);
+
+    ngx_http_finalize_request(r, rc);
+    ngx_http_run_posted_requests(c);
+}
+
+
+static void
+ngx_http_matcher_job_abort(void *data)
+{
+    ngx_http_matcher_job_t  *job = data;
+
+    job->request = NULL;
+}

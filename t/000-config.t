@@ -1,0 +1,153 @@
+# nginx -t rejects bad directive values with a message naming the
+# directive, and good configurations start.
+use Test::Nginx::Socket 'no_plan';
+
+no_shuffle();
+run_tests();
+
+__DATA__
+
+=== TEST 1: a size that is not one
+--- config
+    location = /health {
+        matcher_health;
+        matcher_max_body_size lots;
+    }
+--- must_die
+--- error_log
+"matcher_max_body_size" directive invalid value
+
+
+
+=== TEST 2: zero body size
+--- http_config
+    matcher_max_body_size 0;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+"matcher_max_body_size" and "matcher_ingest_max_body_size" must be greater than zero
+
+
+
+=== TEST 3: JSON depth out of range
+--- config
+    location = /health {
+        matcher_health;
+        matcher_json_max_depth 0;
+    }
+--- must_die
+--- error_log
+"matcher_json_max_depth" must be from 1 to 56
+
+
+
+=== TEST 4: service name with a quote
+--- config
+    location = /health {
+        matcher_health;
+        matcher_service_name 'a"b';
+    }
+--- must_die
+--- error_log
+"matcher_service_name" directive must be printable ASCII without quotes
+
+
+
+=== TEST 5: a CORS origin that is not one
+--- config
+    location = /health {
+        matcher_health;
+        matcher_cors_origins ftp://example.com;
+    }
+--- must_die
+--- error_log
+invalid origin "ftp://example.com" in "matcher_cors_origins"
+
+
+
+=== TEST 6: an endpoint twice in one location
+--- config
+    location = /health {
+        matcher_health;
+        matcher_health;
+    }
+--- must_die
+--- error_log
+"matcher_health" directive is duplicate
+
+
+
+=== TEST 7: an endpoint beside another content handler
+--- config
+    location = /health {
+        proxy_pass http://127.0.0.1:1;
+        matcher_health;
+    }
+--- must_die
+--- error_log
+"matcher_health" conflicts with another content handler
+
+
+
+=== TEST 8: a store that is not lmdb
+--- http_config
+    matcher_store redis://localhost;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid store "redis://localhost" in "matcher_store"
+
+
+
+=== TEST 9: a store size too small
+--- http_config
+    matcher_store lmdb:store size=10k;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid size "10k" in "matcher_store": at least 1m
+
+
+
+=== TEST 10: a bad assignment ttl
+--- http_config
+    matcher_assignment_ttl soon;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+"matcher_assignment_ttl" directive invalid value
+
+
+
+=== TEST 11: matcher_store only at http level
+--- config
+    location = /health {
+        matcher_health;
+        matcher_store lmdb:store;
+    }
+--- must_die
+--- error_log
+"matcher_store" directive is not allowed here
+
+
+
+=== TEST 12: a full, valid configuration starts
+--- http_config
+    matcher_store lmdb:store size=16m;
+    matcher_assignment_ttl 7d;
+    matcher_max_body_size 2m;
+    matcher_cors_origins http://localhost:5173;
+--- config
+    location = /health {
+        matcher_health;
+        matcher_service_name my-matcher;
+    }
+--- request
+GET /health
+--- response_body_like: "service":"my-matcher"
+--- no_error_log
+[error]
