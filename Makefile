@@ -55,16 +55,21 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(LIB_SRCS) $(LIB_HDRS) $(MOD_SRCS)
 run: deps build
 	@deploy/run.sh
 
+# every suite runs even when one fails; the summary lines come last
 test: deps build
-	@$(MAKE) -s unit runner-selftest nginx-tests
+	@rc=0; \
+	$(MAKE) -s unit > $(BUILD)/unit.log 2>&1 || rc=1; \
+	tests/runner/selftest.sh > $(BUILD)/selftest.log 2>&1 || rc=1; \
+	t/run.sh > $(BUILD)/nginx-tests.log 2>&1 || rc=1; \
+	for f in unit selftest nginx-tests; do \
+	    if [ $$rc -ne 0 ]; then grep -v "^ok\|^\[ \|^\[=\|passed, .* failed" $(BUILD)/$$f.log | tail -40; fi; \
+	done; \
+	grep -h "passed, .* failed" $(BUILD)/unit.log $(BUILD)/selftest.log \
+	    $(BUILD)/nginx-tests.log; \
+	exit $$rc
 
 unit: $(UNIT_BINS)
-	@pass=0; fail=0; \
-	for t in $(UNIT_BINS); do \
-	    if $$t; then pass=$$((pass+1)); else fail=$$((fail+1)); fi; \
-	done; \
-	echo "unit: $$pass passed, $$fail failed"; \
-	[ $$fail -eq 0 ]
+	@tests/unit/run.sh $(UNIT_BINS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
@@ -74,7 +79,7 @@ runner-selftest:
 	@tests/runner/selftest.sh
 
 nginx-tests: build
-	prove -r t/
+	@t/run.sh
 
 lint:
 	@deploy/lint.sh

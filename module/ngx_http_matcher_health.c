@@ -28,6 +28,10 @@ typedef struct {
 } ngx_http_matcher_check_t;
 
 
+static void ngx_http_matcher_store_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *check);
+
+
 static ngx_int_t
 ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
@@ -41,8 +45,7 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     /* the backends are wired in by the store, index and cache */
 
     n = 0;
-    checks[n++] = (ngx_http_matcher_check_t)
-                  { "store", "disabled", 0, "no store configured" };
+    ngx_http_matcher_store_check(r, &checks[n++]);
     checks[n++] = (ngx_http_matcher_check_t)
                   { "embeddings", "disabled", 0, "no embedder configured" };
     checks[n++] = (ngx_http_matcher_check_t)
@@ -100,4 +103,47 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     return ngx_http_matcher_send(r, down ? NGX_HTTP_SERVICE_UNAVAILABLE
                                          : NGX_HTTP_OK, &w);
+}
+
+
+/* a read transaction begun and ended: cheap, and proves the map works */
+
+static void
+ngx_http_matcher_store_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *check)
+{
+    ngx_msec_t                     start;
+    mt_store_t                    *s;
+    mt_store_rc_t                  rc;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    check->name = "store";
+    check->latency = 0;
+
+    if (mmcf->store_path.len == 0) {
+        check->status = "disabled";
+        check->detail = "no matcher_store";
+        return;
+    }
+
+    s = ngx_http_matcher_store();
+
+    if (s == NULL) {
+        check->status = "down";
+        check->detail = "the store could not be opened: see the error log";
+        return;
+    }
+
+    ngx_time_update();
+    start = ngx_current_msec;
+
+    rc = s->ops->ping(s);
+
+    ngx_time_update();
+    check->latency = ngx_current_msec - start;
+
+    check->status = (rc == MT_STORE_OK) ? "up" : "down";
+    check->detail = (rc == MT_STORE_OK) ? s->ops->name : "ping failed";
 }

@@ -509,6 +509,8 @@ ngx_http_matcher_creators_file(ngx_conf_t *cf, ngx_command_t *cmd,
 static ngx_int_t
 ngx_http_matcher_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_matcher_thread_init_process(cycle);
+
     return ngx_http_matcher_store_init_process(cycle);
 }
 

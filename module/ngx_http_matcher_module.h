@@ -148,6 +148,7 @@ typedef struct {
     const ngx_http_matcher_job_type_t  *type;
 } ngx_http_matcher_job_t;
 
+void ngx_http_matcher_thread_init_process(ngx_cycle_t *cycle);
 /* r NULL: a background job, not tied to a request */
 ngx_http_matcher_job_t *ngx_http_matcher_job_alloc(ngx_http_request_t *r,
     size_t size);

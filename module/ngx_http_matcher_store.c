@@ -194,7 +194,7 @@ ngx_http_matcher_store_init_process(ngx_cycle_t *cycle)
 
     if (ngx_http_matcher_store_handle == NULL) {
         /* the worker serves 503s and /health says why */
-        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+        ngx_log_error(NGX_LOG_CRIT, cycle->log, 0,
                       "matcher: cannot open store \"%V\": %s",
                       &mmcf->store_path, err);
         return NGX_OK;

@@ -16,6 +16,17 @@ static void ngx_http_matcher_job_done(ngx_event_t *ev);
 static void ngx_http_matcher_job_abort(void *data);
 
 
+/* the cycle whose worker started the thread pools */
+static ngx_cycle_t  *ngx_http_matcher_worker_cycle;
+
+
+void
+ngx_http_matcher_thread_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_matcher_worker_cycle = cycle;
+}
+
+
 ngx_http_matcher_job_t *
 ngx_http_matcher_job_alloc(ngx_http_request_t *r, size_t size)
 {
@@ -73,6 +84,19 @@ ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
     task = (ngx_thread_task_t *) job - 1;
     r = job->request;
     job->type = type;
+
+    /*
+     * Reloaded without a master process ("master_process off"), nginx
+     * does not start the new cycle's thread pools: refuse, not crash.
+     */
+
+    if (ngx_cycle != ngx_http_matcher_worker_cycle) {
+        ngx_log_error(NGX_LOG_WARN, log, 0,
+                      "matcher: no thread pool after a reload without a "
+                      "master process; restart nginx");
+        ngx_http_matcher_job_free(job);
+        return NGX_DECLINED;
+    }
 
     mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_matcher_module);

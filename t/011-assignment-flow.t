@@ -74,9 +74,15 @@ is_deeply(\@codes, [(200) x 6], 'six unpinned PATCHes succeed');
 is(request(GET => "/api/assignments/$id")->{json}{data}{version}, $v + 6,
    'each one bumped the version');
 
-# the data survives a reload and a restart
-reload_server();
-is(request(GET => "/api/assignments/$id")->{status}, 200, 'after a reload');
+# the data survives a reload and a restart.  Valgrind mode runs nginx
+# without a master process, where nginx cannot reload a configuration
+# with thread pools (it never starts the new pools), so no reload there.
+SKIP: {
+    skip 'no reload without a master process (valgrind mode)', 1
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    reload_server();
+    is(request(GET => "/api/assignments/$id")->{status}, 200, 'after a reload');
+}
 stop_server();
 start_server();
 $r = request(GET => "/api/assignments/$id");

@@ -22,9 +22,19 @@ __DATA__
 === TEST 1: the creators file is loaded into the empty store at start
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
+--- init
+# the load runs on the thread pool after start: wait for it (bounded)
+use IO::Socket::INET;
+for (1 .. 300) {
+    my $s = IO::Socket::INET->new("127.0.0.1:$Test::Nginx::Socket::ServerPort")
+        or next;
+    print $s "GET /api/creators?limit=1 HTTP/1.0\r\n\r\n";
+    my $r = do { local $/; <$s> } // '';
+    last if $r =~ /"total":17/;
+    select undef, undef, undef, 0.1;
+}
 --- request
 GET /api/creators?limit=100
---- wait: 0.5
 --- response_body_like eval
 qr/^\{"creators":\[\{"uniqueId":"artsyalmanac",.*\],"pagination":\{"page":1,"limit":100,"total":17,"pages":1\}\}$/
 --- error_log

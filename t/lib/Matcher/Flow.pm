@@ -38,7 +38,8 @@ sub json { $Json }
     }
 }
 
-# start_server(http_config => ..., config => ..., workers => N, name => ...)
+# start_server(http_config => ..., config => ..., workers => N, name => ...,
+#              before_start => sub { my ($server_root) = @_; ... })
 sub start_server {
     my %a = (@_ ? @_ : %Conf);
     %Conf = %a;
@@ -50,6 +51,7 @@ sub start_server {
         http_config => $a{http_config}, config => $a{config});
     Test::Nginx::Socket::write_file($Test::Nginx::Socket::ConfFile,
                                     Test::Nginx::Socket::build_conf($block));
+    $a{before_start}->($Test::Nginx::Socket::ServRoot) if $a{before_start};
     my $wait = $Test::Nginx::Socket::UseValgrind ? 60 : 10;
     my $st = Test::Nginx::Socket::start_nginx($wait,
                                               $Test::Nginx::Socket::UseValgrind);
@@ -71,9 +73,9 @@ sub stop_server {
 # HUP the master and wait until the old workers are gone
 sub reload_server {
     my @old = Test::Nginx::Socket::worker_pids();
+    die "reload needs a master process; valgrind mode runs without one\n"
+        if $Test::Nginx::Socket::UseValgrind;
     kill 'HUP', $Test::Nginx::Socket::NginxPid;
-    # without a master (valgrind mode) the one process re-reads in place
-    return sleep(3) if $Test::Nginx::Socket::UseValgrind;
     for (1 .. 200) {
         sleep 0.05;
         next if grep { kill 0, $_ } @old;
