@@ -138,16 +138,7 @@ ngx_http_matcher_assignment_create(ngx_http_request_t *r,
     create->doc = doc;
     create->meta = meta;
 
-    rc = ngx_http_matcher_job_post(job, &ngx_http_matcher_create_job,
-                                   r->connection->log);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "unavailable", "server busy",
-                                      NULL, 0);
-    }
-
-    return (rc == NGX_OK) ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_matcher_job_start(r, job, &ngx_http_matcher_create_job);
 }
 
 
@@ -461,16 +452,7 @@ ngx_http_matcher_assignment_patch(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_matcher_job_post(job, &ngx_http_matcher_patch_job,
-                                   r->connection->log);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "unavailable", "server busy",
-                                      NULL, 0);
-    }
-
-    return (rc == NGX_OK) ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_matcher_job_start(r, job, &ngx_http_matcher_patch_job);
 }
 
 

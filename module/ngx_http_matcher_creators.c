@@ -205,7 +205,6 @@ static ngx_int_t
 ngx_http_matcher_creator_ingest(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
-    ngx_int_t                      rc;
     ngx_http_matcher_job_t        *job;
     ngx_http_matcher_ingest_t     *ingest;
     ngx_http_matcher_loc_conf_t   *mlcf;
@@ -245,16 +244,7 @@ ngx_http_matcher_creator_ingest(ngx_http_request_t *r,
         ingest->path = (char *) mmcf->creators_file.data;
     }
 
-    rc = ngx_http_matcher_job_post(job, &ngx_http_matcher_ingest_job,
-                                   r->connection->log);
-
-    if (rc == NGX_DECLINED) {
-        return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
-                                      "unavailable", "server busy",
-                                      NULL, 0);
-    }
-
-    return (rc == NGX_OK) ? NGX_DONE : NGX_HTTP_INTERNAL_SERVER_ERROR;
+    return ngx_http_matcher_job_start(r, job, &ngx_http_matcher_ingest_job);
 }
 
 

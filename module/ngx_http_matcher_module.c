@@ -475,32 +475,45 @@ ngx_http_matcher_creators_file(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_matcher_main_conf_t  *mmcf = conf;
 
-    u_char     *p;
-    ngx_str_t  *value, path;
+    ngx_str_t  *value;
 
     if (mmcf->creators_file.data) {
         return "is duplicate";
     }
 
     value = cf->args->elts;
-    path = value[1];
 
-    /* relative to the prefix, as the read happens in a worker later */
+    return ngx_http_matcher_conf_path(cf, &value[1], &mmcf->creators_file);
+}
 
-    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+
+/*
+ * A path relative to the prefix, NUL-terminated for the plain C code
+ * that opens it later in a worker.
+ */
+
+char *
+ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *path)
+{
+    u_char     *p;
+    ngx_str_t   full;
+
+    full = *name;
+
+    if (ngx_conf_full_name(cf->cycle, &full, 0) != NGX_OK) {
         return NGX_CONF_ERROR;
     }
 
-    p = ngx_pnalloc(cf->pool, path.len + 1);
+    p = ngx_pnalloc(cf->pool, full.len + 1);
     if (p == NULL) {
         return NGX_CONF_ERROR;
     }
 
-    ngx_memcpy(p, path.data, path.len);
-    p[path.len] = '\0';
+    ngx_memcpy(p, full.data, full.len);
+    p[full.len] = '\0';
 
-    mmcf->creators_file.data = p;
-    mmcf->creators_file.len = path.len;
+    path->data = p;
+    path->len = full.len;
 
     return NGX_CONF_OK;
 }

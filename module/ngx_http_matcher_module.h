@@ -117,6 +117,10 @@ ngx_int_t ngx_http_matcher_allow_header(ngx_http_request_t *r,
 ngx_int_t ngx_http_matcher_cors_headers(ngx_http_request_t *r,
     ngx_uint_t preflight, ngx_uint_t methods);
 
+/* ngx_http_matcher_module.c */
+char *ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name,
+    ngx_str_t *path);
+
 /* ngx_http_matcher_store.c */
 char *ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
@@ -155,6 +159,8 @@ ngx_http_matcher_job_t *ngx_http_matcher_job_alloc(ngx_http_request_t *r,
 void ngx_http_matcher_job_free(ngx_http_matcher_job_t *job);
 ngx_int_t ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
     const ngx_http_matcher_job_type_t *type, ngx_log_t *log);
+ngx_int_t ngx_http_matcher_job_start(ngx_http_request_t *r,
+    ngx_http_matcher_job_t *job, const ngx_http_matcher_job_type_t *type);
 
 /* ngx_http_matcher_query.c */
 ngx_int_t ngx_http_matcher_query_int(ngx_http_request_t *r, const char *name,

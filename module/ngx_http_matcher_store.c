@@ -61,7 +61,6 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_matcher_main_conf_t  *mmcf = conf;
 
-    u_char      *p;
     ssize_t      size;
     ngx_str_t   *value, path, s;
     ngx_uint_t   i;
@@ -93,20 +92,11 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     path.data = value[1].data + 5;
     path.len = value[1].len - 5;
 
-    if (ngx_conf_full_name(cf->cycle, &path, 0) != NGX_OK) {
+    if (ngx_http_matcher_conf_path(cf, &path, &mmcf->store_path)
+        != NGX_CONF_OK)
+    {
         return NGX_CONF_ERROR;
     }
-
-    p = ngx_pnalloc(cf->pool, path.len + 1);
-    if (p == NULL) {
-        return NGX_CONF_ERROR;
-    }
-
-    ngx_memcpy(p, path.data, path.len);
-    p[path.len] = '\0';
-
-    mmcf->store_path.data = p;
-    mmcf->store_path.len = path.len;
 
     for (i = 2; i < cf->args->nelts; i++) {
 

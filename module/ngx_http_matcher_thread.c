@@ -134,6 +134,33 @@ ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
 }
 
 
+/*
+ * For a request's job: posts it and answers what the content handler (or
+ * body handler) returns: NGX_DONE while it runs, or an error reply.
+ */
+
+ngx_int_t
+ngx_http_matcher_job_start(ngx_http_request_t *r, ngx_http_matcher_job_t *job,
+    const ngx_http_matcher_job_type_t *type)
+{
+    ngx_int_t  rc;
+
+    rc = ngx_http_matcher_job_post(job, type, r->connection->log);
+
+    if (rc == NGX_OK) {
+        return NGX_DONE;
+    }
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "unavailable", "server busy",
+                                      NULL, 0);
+    }
+
+    return NGX_HTTP_INTERNAL_SERVER_ERROR;
+}
+
+
 static void
 ngx_http_matcher_job_thread(void *data, ngx_log_t *log)
 {
