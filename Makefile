@@ -50,7 +50,9 @@ $(NGX_BUILD)/objs/Makefile: config
 
 $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(LIB_SRCS) $(LIB_HDRS) $(MOD_SRCS)
 	$(MAKE) -s -C $(NGX_BUILD) -f objs/Makefile modules
-	cp $(NGX_BUILD)/objs/ngx_http_matcher_module.so $@
+	@# a new inode: a running nginx keeps the file it mapped
+	cp $(NGX_BUILD)/objs/ngx_http_matcher_module.so $@.tmp
+	mv -f $@.tmp $@
 
 run: deps build
 	@deploy/run.sh

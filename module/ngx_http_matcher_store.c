@@ -61,7 +61,7 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 {
     ngx_http_matcher_main_conf_t  *mmcf = conf;
 
-    ssize_t      size;
+    off_t        size;
     ngx_str_t   *value, path, s;
     ngx_uint_t   i;
 
@@ -104,9 +104,12 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             s.data = value[i].data + 5;
             s.len = value[i].len - 5;
 
-            size = ngx_parse_size(&s);
+            /* ngx_parse_offset() knows "g", ngx_parse_size() does not */
+            size = ngx_parse_offset(&s);
 
-            if (size == NGX_ERROR || size < (ssize_t) 1024 * 1024) {
+            if (size == NGX_ERROR || size < (off_t) 1024 * 1024
+                || (uint64_t) size > (uint64_t) NGX_MAX_SIZE_T_VALUE)
+            {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid size \"%V\" in \"%V\": at "
                                    "least 1m", &s, &cmd->name);

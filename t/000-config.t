@@ -135,9 +135,9 @@ invalid size "10k" in "matcher_store": at least 1m
 
 
 
-=== TEST 12: a full, valid configuration starts
+=== TEST 12: a full, valid configuration starts (sizes in g too)
 --- http_config
-    matcher_store lmdb:store size=16m;
+    matcher_store lmdb:store size=1g;
     matcher_assignment_ttl 7d;
     matcher_max_body_size 2m;
     matcher_cors_origins http://localhost:5173;
