@@ -3,6 +3,7 @@
 #   make run     install packages, build, serve the embedded default
 #   make test    unit tests (lib/) and nginx tests (t/)
 #   make lint    cppcheck and clang-tidy on our sources
+#   make bench   the benchmark; appends a table to bench/RESULTS.md
 
 SHELL        := /bin/bash
 NGINX_SRC    ?= /usr/share/nginx/src
@@ -85,6 +86,10 @@ nginx-tests: build
 
 lint:
 	@deploy/lint.sh
+
+# not part of "make test": minutes of load, numbers for bench/RESULTS.md
+bench: deps build
+	@bench/run.sh
 
 format:
 	clang-format -i lib/*.c lib/*.h tests/unit/*.c

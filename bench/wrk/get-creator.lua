@@ -1,0 +1,17 @@
+-- GET /api/creators/{uniqueId}, rotating over the ingested ids: one id a
+-- line in $BENCH_IDS (bench/run.sh writes it from the generated NDJSON).
+dofile((os.getenv("BENCH_WRK_DIR") or "bench/wrk") .. "/report.lua")
+dynamic()
+
+function init(args)
+   local path = os.getenv("BENCH_IDS") or "bench/out/ids.txt"
+   local f = assert(io.open(path, "r"))
+   local reqs = {}
+   for id in f:lines() do
+      if id ~= "" then
+         reqs[#reqs + 1] = wrk.format("GET", "/api/creators/" .. id)
+      end
+   end
+   f:close()
+   rotate(reqs)
+end
