@@ -20,6 +20,14 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 
+# Each fixture declares its own mode (the valgrind ones set it in BEGIN):
+# the caller's TEST_NGINX_* settings (make test under valgrind, a kept
+# server root) would change what the fixtures are checked against.
+for v in $(env | sed -n 's/^\(TEST_NGINX_[A-Z_]*\)=.*/\1/p'); do
+    [ "$v" = TEST_NGINX_BINARY ] || [ "$v" = TEST_NGINX_LOAD_MODULES ] \
+        || unset "$v"
+done
+
 work=$(mktemp -d "${TMPDIR:-/tmp}/nginx-runner-selftest.XXXXXX") || exit 2
 trap 'rm -rf "$work"' EXIT
 
