@@ -435,7 +435,7 @@ mt_creator_hash(const mt_json_t *in, mt_creator_meta_t *meta)
     for (i = 0; i < in->u.object.n; i++) {
         p = &in->u.object.pairs[i];
 
-        if (!mt_server_managed(p)) {
+        if (!mt_server_managed(p) && !mt_json_shadowed(in, i)) {
             h += mt_json_hash_pair(p);
         }
     }

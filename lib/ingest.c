@@ -103,6 +103,10 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
                 index++;
             }
 
+            if (eol == last) {
+                break;
+            }
+
             p = eol + 1;
         }
 
@@ -256,7 +260,9 @@ mt_ingest_items(const mt_json_t *root, mt_ingest_format_t format, size_t *n,
         return v;
     }
 
-    if (format != MT_INGEST_FILE || v != NULL) {
+    /* a file keyed by uniqueId may well hold a creator called "creators" */
+
+    if (format != MT_INGEST_FILE) {
         return NULL;
     }
 

@@ -834,6 +834,32 @@ mt_json_bytes_hash(const char *s, size_t len, uint64_t h)
 }
 
 
+/*
+ * A member that a later one with the same key overrides: it is not part
+ * of the document as read (the last one wins), so it must not count.
+ */
+int
+mt_json_shadowed(const mt_json_t *obj, size_t i)
+{
+    size_t                 j;
+    const mt_json_pair_t  *p, *q;
+
+    p = &obj->u.object.pairs[i];
+
+    for (j = i + 1; j < obj->u.object.n; j++) {
+        q = &obj->u.object.pairs[j];
+
+        if (q->key_len == p->key_len
+            && memcmp(q->key, p->key, p->key_len) == 0)
+        {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
 uint64_t
 mt_json_hash_pair(const mt_json_pair_t *p)
 {
@@ -878,7 +904,9 @@ mt_json_hash(const mt_json_t *v)
 
     case MT_JSON_OBJECT:
         for (i = 0; i < v->u.object.n; i++) {
-            h += mt_json_hash_pair(&v->u.object.pairs[i]);
+            if (!mt_json_shadowed(v, i)) {
+                h += mt_json_hash_pair(&v->u.object.pairs[i]);
+            }
         }
         h = mt_json_mix(h);
         break;

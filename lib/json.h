@@ -101,6 +101,8 @@ const char *mt_json_type_name(mt_json_type_t type);
  */
 uint64_t mt_json_hash(const mt_json_t *v);
 uint64_t mt_json_hash_pair(const mt_json_pair_t *p);
+/* 1 when member i of obj is overridden by a later one with its key */
+int mt_json_shadowed(const mt_json_t *obj, size_t i);
 
 
 /*

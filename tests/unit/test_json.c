@@ -1451,6 +1451,18 @@ test_hash(void **state)
     }
 
     assert_int_equal(mt_json_hash(NULL), 0);
+
+    /* the last duplicate wins, so the first must not count */
+    d[0] = parse_ok("{\"bio\":\"old\",\"x\":1,\"bio\":\"new\"}");
+    d[1] = parse_ok("{\"bio\":\"new\",\"x\":1,\"bio\":\"old\"}");
+    d[2] = parse_ok("{\"x\":1,\"bio\":\"new\"}");
+    assert_int_not_equal(mt_json_hash(mt_json_root(d[0])),
+                         mt_json_hash(mt_json_root(d[1])));
+    assert_int_equal(mt_json_hash(mt_json_root(d[0])),
+                     mt_json_hash(mt_json_root(d[2])));
+    mt_json_free(d[0]);
+    mt_json_free(d[1]);
+    mt_json_free(d[2]);
 }
 
 
