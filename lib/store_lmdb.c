@@ -8,8 +8,10 @@
  *   creators, creators_by_region, creators_by_niche: see
  *                        store_lmdb_creators.c
  *
- * Durable commits; MDB_NOTLS because the event loop thread reads while
- * pool threads write, and a reset read txn may be renewed by any thread.
+ * Durable commits, shared by the concurrent writes of a process (group
+ * commit: mt_lmdb_write in store_lmdb_write.c); MDB_NOTLS because the event loop thread reads
+ * while pool threads write, and a reset read txn may be renewed by any
+ * thread.
  */
 
 #include <errno.h>
@@ -172,39 +174,6 @@ mt_lmdb_rend(mt_store_lmdb_t *s, MDB_txn *txn)
     if (txn != NULL) {
         mdb_txn_abort(txn);
     }
-}
-
-
-mt_store_rc_t
-mt_lmdb_wbegin(mt_store_lmdb_t *s, MDB_txn **txn)
-{
-    int  rc;
-
-    rc = mdb_txn_begin(s->e->env, NULL, 0, txn);
-    if (rc != 0) {
-        return mt_lmdb_fail(s, "mdb_txn_begin", rc);
-    }
-
-    return MT_STORE_OK;
-}
-
-
-mt_store_rc_t
-mt_lmdb_wend(mt_store_lmdb_t *s, MDB_txn *txn, mt_store_rc_t rc)
-{
-    int  r;
-
-    if (rc != MT_STORE_OK) {
-        mdb_txn_abort(txn);
-        return rc;
-    }
-
-    r = mdb_txn_commit(txn);
-    if (r != 0) {
-        return mt_lmdb_fail(s, "mdb_txn_commit", r);
-    }
-
-    return MT_STORE_OK;
 }
 
 
@@ -408,10 +377,15 @@ mt_lmdb_env_open(const char *path, size_t map_size, char *err, size_t errlen)
     }
 
     if (pthread_mutex_init(&e->lock, NULL) != 0) {
-        mt_lmdb_errf(err, errlen, "pthread_mutex_init failed");
-        free(e);
-        return NULL;
+        goto nolock;
     }
+
+    if (pthread_mutex_init(&e->wlock, NULL) != 0) {
+        goto nowlock;
+    }
+
+    e->wtail = &e->whead;
+    e->group_max = MT_LMDB_GROUP_MAX;
 
     what = "mdb_env_create";
     rc = mdb_env_create(&e->env);
@@ -478,7 +452,19 @@ closed:
         mdb_env_close(e->env);
     }
 
+    (void) pthread_mutex_destroy(&e->wlock);
     (void) pthread_mutex_destroy(&e->lock);
+    free(e);
+
+    return NULL;
+
+nowlock:
+
+    (void) pthread_mutex_destroy(&e->lock);
+
+nolock:
+
+    mt_lmdb_errf(err, errlen, "cannot initialize a lock");
     free(e);
 
     return NULL;
@@ -610,6 +596,7 @@ mt_lmdb_close(mt_store_t *st)
     }
 
     mdb_env_close(e->env);
+    (void) pthread_mutex_destroy(&e->wlock);
     (void) pthread_mutex_destroy(&e->lock);
     free(e);
 }

@@ -18,6 +18,7 @@
 
 #define MT_LMDB_IDLE_MAX  16    /* reset read txns kept for reuse */
 #define MT_LMDB_KEY_MAX   (MT_USER_ID_MAX + 1 + 12)    /* longest key */
+#define MT_LMDB_GROUP_MAX 128   /* writes that share one commit, at most */
 
 /*
  * One MDB_env per directory and process, shared by every handle on it:
@@ -26,7 +27,8 @@
  * file under the first).  pid marks entries inherited through fork(),
  * which the child must neither use nor close.
  */
-typedef struct mt_lmdb_env_s  mt_lmdb_env_t;
+typedef struct mt_lmdb_env_s   mt_lmdb_env_t;
+typedef struct mt_lmdb_wreq_s  mt_lmdb_wreq_t;
 
 struct mt_lmdb_env_s {
     mt_lmdb_env_t          *next;
@@ -47,6 +49,21 @@ struct mt_lmdb_env_s {
     pthread_mutex_t         lock;
     MDB_txn                *idle[MT_LMDB_IDLE_MAX];
     size_t                  nidle;
+
+    /*
+     * The write queue (mt_lmdb_write), all under wlock: the writes that
+     * wait for a leader, whether a leader is committing a group, and
+     * counts for tests and benchmarks.  group_max is 1 to
+     * MT_LMDB_GROUP_MAX; 1 gives every write a commit of its own.
+     */
+    pthread_mutex_t         wlock;
+    mt_lmdb_wreq_t         *whead;
+    mt_lmdb_wreq_t        **wtail;
+    size_t                  wqueued;
+    unsigned                wleader;
+    unsigned                group_max;
+    uint64_t                writes;
+    uint64_t                commits;    /* txns committed, empty ones too */
 };
 
 typedef struct {
@@ -68,10 +85,19 @@ mt_store_rc_t mt_lmdb_failf(mt_store_lmdb_t *s, mt_store_rc_t rc,
 /* A read txn from the handle's cache (or a new one); end it with rend. */
 mt_store_rc_t mt_lmdb_rbegin(mt_store_lmdb_t *s, MDB_txn **txn);
 void mt_lmdb_rend(mt_store_lmdb_t *s, MDB_txn *txn);
-mt_store_rc_t mt_lmdb_wbegin(mt_store_lmdb_t *s, MDB_txn **txn);
-/* commits (or aborts when rc is not OK); the txn is gone either way */
-mt_store_rc_t mt_lmdb_wend(mt_store_lmdb_t *s, MDB_txn *txn,
-    mt_store_rc_t rc);
+
+/*
+ * A write: op changes txn and returns OK, or fails leaving its reason
+ * in s->error (its changes are then discarded).  op may run more than
+ * once (on a retry, each time in a new txn) and with other writes in
+ * the same commit: it must depend only on arg and what txn holds.
+ * mt_lmdb_write returns once the change is durable (or not made).
+ */
+typedef mt_store_rc_t (*mt_lmdb_op_pt)(mt_store_lmdb_t *s, MDB_txn *txn,
+    void *arg);
+
+mt_store_rc_t mt_lmdb_write(mt_store_lmdb_t *s, mt_lmdb_op_pt op,
+    void *arg);
 
 /* a malloc'd NUL-terminated copy into t */
 mt_store_rc_t mt_lmdb_text(mt_store_lmdb_t *s, const void *data,

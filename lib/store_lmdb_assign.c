@@ -31,15 +31,22 @@ typedef struct {
     size_t                  doc_len;
 } mt_lmdb_asg_t;
 
-/* one history entry; the pointers are into the map, valid in the txn */
+/*
+ * One history entry while a page is sorted: small, for the sort moves
+ * them; the pointers are into the map, valid in the txn.
+ */
 typedef struct {
+    int64_t                 at;         /* the time sorted by, if any */
     const unsigned char    *id;
-    int64_t                 created_at;
-    int64_t                 updated_at;
-    const char             *status;     /* MT_STATUS_MAX bytes, NUL pad */
-    const unsigned char    *topic;
-    size_t                  topic_len;
+    const unsigned char    *sum;        /* the summary (MT_ASG_SUM) */
 } mt_lmdb_hist_t;
+
+typedef struct {
+    mt_lmdb_hist_t         *items;
+    size_t                  n;
+    unsigned                sorted:1;   /* key order is the time order */
+    unsigned                by_sec:1;   /* ... up to runs of one second */
+} mt_lmdb_hist_list_t;
 
 
 static int
@@ -66,6 +73,15 @@ mt_lmdb_oid_bin(const char *id, size_t len, unsigned char out[MT_OID_BIN])
     }
 
     return 0;
+}
+
+
+/* the creation second an id starts with */
+static uint32_t
+mt_lmdb_oid_sec(const unsigned char *id)
+{
+    return ((uint32_t) id[0] << 24) | ((uint32_t) id[1] << 16)
+           | ((uint32_t) id[2] << 8) | id[3];
 }
 
 
@@ -149,25 +165,125 @@ mt_lmdb_asg_index(mt_store_lmdb_t *s, MDB_txn *txn,
 }
 
 
+typedef struct {
+    const mt_assignment_meta_t *meta;
+    const char             *doc;
+    size_t                  len;
+    int64_t                 expected_version;
+    unsigned char           id[MT_OID_BIN];
+} mt_lmdb_asg_put_t;
+
+
+static mt_store_rc_t
+mt_lmdb_asg_put_op(mt_store_lmdb_t *s, MDB_txn *txn, void *arg)
+{
+    int                          r;
+    size_t                       okey_len;
+    MDB_val                      k, v;
+    unsigned int                 flags;
+    mt_lmdb_asg_t                old;
+    unsigned char               *p;
+    mt_store_rc_t                rc;
+    mt_lmdb_asg_put_t           *a;
+    const mt_assignment_meta_t  *meta;
+    unsigned char                okey[MT_USER_KEY_MAX];
+
+    a = arg;
+    meta = a->meta;
+
+    k.mv_data = a->id;
+    k.mv_size = MT_OID_BIN;
+    okey_len = 0;
+    flags = MDB_RESERVE;
+
+    if (a->expected_version == 0) {
+        flags |= MDB_NOOVERWRITE;
+
+    } else {
+        r = mdb_get(txn, s->e->asg, &k, &v);
+
+        if (r == MDB_NOTFOUND) {
+            return mt_lmdb_failf(s, MT_STORE_NOT_FOUND, "no assignment %s",
+                                 meta->id);
+        }
+
+        if (r != 0) {
+            return mt_lmdb_fail(s, "mdb_get", r);
+        }
+
+        if (mt_lmdb_asg_parse(&v, &old) != 0) {
+            return mt_lmdb_failf(s, MT_STORE_ERROR, "corrupt assignment %s",
+                                 meta->id);
+        }
+
+        if (old.version != a->expected_version) {
+            return mt_lmdb_failf(s, MT_STORE_CONFLICT, "assignment %s is at "
+                                 "version %lld, not %lld", meta->id,
+                                 (long long) old.version,
+                                 (long long) a->expected_version);
+        }
+
+        /* copied: the first write may move the page v points into */
+        if (old.user_len > 0) {
+            okey_len = mt_lmdb_user_key(okey, old.user, old.user_len, a->id);
+        }
+    }
+
+    v.mv_data = NULL;
+    v.mv_size = MT_ASG_HDR + meta->user_id_len + a->len;
+
+    r = mdb_put(txn, s->e->asg, &k, &v, flags);
+
+    if (r == MDB_KEYEXIST) {
+        return mt_lmdb_failf(s, MT_STORE_CONFLICT, "assignment %s exists",
+                             meta->id);
+    }
+
+    if (r != 0) {
+        return mt_lmdb_fail(s, "mdb_put", r);
+    }
+
+    p = v.mv_data;
+    mt_lmdb_put64(p, (uint64_t) meta->version);
+    mt_lmdb_put64(p + 8, (uint64_t) meta->created_at);
+    mt_lmdb_put64(p + 16, (uint64_t) meta->updated_at);
+    mt_lmdb_put16(p + 24, (uint16_t) meta->user_id_len);
+    memcpy(p + MT_ASG_HDR, meta->user_id, meta->user_id_len);
+
+    if (a->len > 0) {
+        memcpy(p + MT_ASG_HDR + meta->user_id_len, a->doc, a->len);
+    }
+
+    if (okey_len > 0) {
+        k.mv_data = okey;
+        k.mv_size = okey_len;
+
+        r = mdb_del(txn, s->e->asg_user, &k, NULL);
+        if (r != 0 && r != MDB_NOTFOUND) {
+            return mt_lmdb_fail(s, "mdb_del", r);
+        }
+    }
+
+    rc = MT_STORE_OK;
+
+    if (meta->user_id_len > 0) {
+        rc = mt_lmdb_asg_index(s, txn, meta, a->id);
+    }
+
+    return rc;
+}
+
+
 mt_store_rc_t
 mt_lmdb_assignment_put(mt_store_t *st, const mt_assignment_meta_t *meta,
     const char *doc, size_t len, int64_t expected_version)
 {
-    int               r;
-    size_t            okey_len;
-    MDB_val           k, v;
-    MDB_txn          *txn;
-    unsigned int      flags;
-    mt_lmdb_asg_t     old;
-    unsigned char    *p;
-    mt_store_rc_t     rc;
-    mt_store_lmdb_t  *s;
-    unsigned char     id[MT_OID_BIN];
-    unsigned char     okey[MT_USER_KEY_MAX];
+    mt_store_lmdb_t    *s;
+    mt_lmdb_asg_put_t   a;
 
     s = (mt_store_lmdb_t *) st;
 
-    if (mt_lmdb_oid_bin(meta->id, strnlen(meta->id, sizeof(meta->id)), id)
+    if (mt_lmdb_oid_bin(meta->id, strnlen(meta->id, sizeof(meta->id)), a.id)
         != 0)
     {
         return mt_lmdb_failf(s, MT_STORE_ERROR, "invalid assignment id");
@@ -180,98 +296,12 @@ mt_lmdb_assignment_put(mt_store_t *st, const mt_assignment_meta_t *meta,
         return mt_lmdb_failf(s, MT_STORE_ERROR, "invalid assignment meta");
     }
 
-    rc = mt_lmdb_wbegin(s, &txn);
-    if (rc != MT_STORE_OK) {
-        return rc;
-    }
+    a.meta = meta;
+    a.doc = doc;
+    a.len = len;
+    a.expected_version = expected_version;
 
-    k.mv_data = id;
-    k.mv_size = MT_OID_BIN;
-    okey_len = 0;
-    flags = MDB_RESERVE;
-
-    if (expected_version == 0) {
-        flags |= MDB_NOOVERWRITE;
-
-    } else {
-        r = mdb_get(txn, s->e->asg, &k, &v);
-
-        if (r == MDB_NOTFOUND) {
-            rc = mt_lmdb_failf(s, MT_STORE_NOT_FOUND, "no assignment %s",
-                               meta->id);
-            goto done;
-        }
-
-        if (r != 0) {
-            rc = mt_lmdb_fail(s, "mdb_get", r);
-            goto done;
-        }
-
-        if (mt_lmdb_asg_parse(&v, &old) != 0) {
-            rc = mt_lmdb_failf(s, MT_STORE_ERROR, "corrupt assignment %s",
-                               meta->id);
-            goto done;
-        }
-
-        if (old.version != expected_version) {
-            rc = mt_lmdb_failf(s, MT_STORE_CONFLICT, "assignment %s is at "
-                               "version %lld, not %lld", meta->id,
-                               (long long) old.version,
-                               (long long) expected_version);
-            goto done;
-        }
-
-        /* copied: the first write may move the page v points into */
-        if (old.user_len > 0) {
-            okey_len = mt_lmdb_user_key(okey, old.user, old.user_len, id);
-        }
-    }
-
-    v.mv_data = NULL;
-    v.mv_size = MT_ASG_HDR + meta->user_id_len + len;
-
-    r = mdb_put(txn, s->e->asg, &k, &v, flags);
-
-    if (r == MDB_KEYEXIST) {
-        rc = mt_lmdb_failf(s, MT_STORE_CONFLICT, "assignment %s exists",
-                           meta->id);
-        goto done;
-    }
-
-    if (r != 0) {
-        rc = mt_lmdb_fail(s, "mdb_put", r);
-        goto done;
-    }
-
-    p = v.mv_data;
-    mt_lmdb_put64(p, (uint64_t) meta->version);
-    mt_lmdb_put64(p + 8, (uint64_t) meta->created_at);
-    mt_lmdb_put64(p + 16, (uint64_t) meta->updated_at);
-    mt_lmdb_put16(p + 24, (uint16_t) meta->user_id_len);
-    memcpy(p + MT_ASG_HDR, meta->user_id, meta->user_id_len);
-
-    if (len > 0) {
-        memcpy(p + MT_ASG_HDR + meta->user_id_len, doc, len);
-    }
-
-    if (okey_len > 0) {
-        k.mv_data = okey;
-        k.mv_size = okey_len;
-
-        r = mdb_del(txn, s->e->asg_user, &k, NULL);
-        if (r != 0 && r != MDB_NOTFOUND) {
-            rc = mt_lmdb_fail(s, "mdb_del", r);
-            goto done;
-        }
-    }
-
-    if (meta->user_id_len > 0) {
-        rc = mt_lmdb_asg_index(s, txn, meta, id);
-    }
-
-done:
-
-    return mt_lmdb_wend(s, txn, rc);
+    return mt_lmdb_write(s, mt_lmdb_asg_put_op, &a);
 }
 
 
@@ -330,35 +360,15 @@ mt_lmdb_assignment_get(mt_store_t *st, const char *id, mt_text_t *doc)
  */
 
 static int
-mt_lmdb_hist_id(const mt_lmdb_hist_t *a, const mt_lmdb_hist_t *b)
+mt_lmdb_hist_time(const void *pa, const void *pb)
 {
+    const mt_lmdb_hist_t  *a = pa, *b = pb;
+
+    if (a->at != b->at) {
+        return a->at < b->at ? -1 : 1;
+    }
+
     return memcmp(a->id, b->id, MT_OID_BIN);
-}
-
-
-static int
-mt_lmdb_hist_created(const void *pa, const void *pb)
-{
-    const mt_lmdb_hist_t  *a = pa, *b = pb;
-
-    if (a->created_at != b->created_at) {
-        return a->created_at < b->created_at ? -1 : 1;
-    }
-
-    return mt_lmdb_hist_id(a, b);
-}
-
-
-static int
-mt_lmdb_hist_updated(const void *pa, const void *pb)
-{
-    const mt_lmdb_hist_t  *a = pa, *b = pb;
-
-    if (a->updated_at != b->updated_at) {
-        return a->updated_at < b->updated_at ? -1 : 1;
-    }
-
-    return mt_lmdb_hist_id(a, b);
 }
 
 
@@ -366,21 +376,23 @@ static int
 mt_lmdb_hist_topic(const void *pa, const void *pb)
 {
     int                    c;
-    size_t                 n;
+    size_t                 n, alen, blen;
     const mt_lmdb_hist_t  *a = pa, *b = pb;
 
-    n = a->topic_len < b->topic_len ? a->topic_len : b->topic_len;
+    alen = mt_lmdb_get16(a->sum + 40);
+    blen = mt_lmdb_get16(b->sum + 40);
+    n = alen < blen ? alen : blen;
 
-    c = memcmp(a->topic, b->topic, n);
+    c = memcmp(a->sum + MT_ASG_SUM, b->sum + MT_ASG_SUM, n);
     if (c != 0) {
         return c;
     }
 
-    if (a->topic_len != b->topic_len) {
-        return a->topic_len < b->topic_len ? -1 : 1;
+    if (alen != blen) {
+        return alen < blen ? -1 : 1;
     }
 
-    return mt_lmdb_hist_id(a, b);
+    return memcmp(a->id, b->id, MT_OID_BIN);
 }
 
 
@@ -390,35 +402,46 @@ mt_lmdb_hist_status(const void *pa, const void *pb)
     int                    c;
     const mt_lmdb_hist_t  *a = pa, *b = pb;
 
-    c = strncmp(a->status, b->status, MT_STATUS_MAX);
+    c = strncmp((const char *) a->sum + 24, (const char *) b->sum + 24,
+                MT_STATUS_MAX);
     if (c != 0) {
         return c;
     }
 
-    return mt_lmdb_hist_id(a, b);
+    return memcmp(a->id, b->id, MT_OID_BIN);
 }
 
 
-/* every entry of the user's index, in any order */
+/*
+ * Every entry of the user's index, in key order, that is in id order.
+ * For a time sort (at_off: the time's offset in the summary, else -1)
+ * it notes whether that is already the order asked for (the times never
+ * go down), or the order up to runs of one id second (each time is in
+ * its id's second, as when an id is made with its createdAt).
+ */
 static mt_store_rc_t
 mt_lmdb_hist_gather(mt_store_lmdb_t *s, MDB_txn *txn, const unsigned char *pfx,
-    size_t plen, mt_lmdb_hist_t **out, size_t *count)
+    size_t plen, int at_off, mt_lmdb_hist_list_t *l)
 {
     int                   r;
-    size_t                n, cap;
+    size_t                cap;
+    int64_t               sec_ms;
     MDB_val               k, v;
     MDB_cursor           *c;
     mt_store_rc_t         rc;
-    mt_lmdb_hist_t       *h, *items;
+    mt_lmdb_hist_t       *h;
     const unsigned char  *p;
+
+    l->items = NULL;
+    l->n = 0;
+    l->sorted = 1;
+    l->by_sec = 1;
 
     r = mdb_cursor_open(txn, s->e->asg_user, &c);
     if (r != 0) {
         return mt_lmdb_fail(s, "mdb_cursor_open", r);
     }
 
-    items = NULL;
-    n = 0;
     cap = 0;
     rc = MT_STORE_OK;
 
@@ -447,25 +470,36 @@ mt_lmdb_hist_gather(mt_store_lmdb_t *s, MDB_txn *txn, const unsigned char *pfx,
             break;
         }
 
-        if (n == cap) {
-            cap = cap ? 2 * cap : 64;
+        if (l->n == cap) {
+            cap = cap ? 2 * cap : 256;
 
-            h = realloc(items, cap * sizeof(mt_lmdb_hist_t));
+            h = realloc(l->items, cap * sizeof(mt_lmdb_hist_t));
             if (h == NULL) {
                 rc = mt_lmdb_failf(s, MT_STORE_ERROR, "out of memory");
                 break;
             }
 
-            items = h;
+            l->items = h;
         }
 
-        h = &items[n++];
+        h = &l->items[l->n++];
         h->id = (const unsigned char *) k.mv_data + plen;
-        h->created_at = (int64_t) mt_lmdb_get64(p);
-        h->updated_at = (int64_t) mt_lmdb_get64(p + 8);
-        h->status = (const char *) p + 24;
-        h->topic = p + MT_ASG_SUM;
-        h->topic_len = v.mv_size - MT_ASG_SUM;
+        h->sum = p;
+        h->at = at_off < 0 ? 0 : (int64_t) mt_lmdb_get64(p + at_off);
+
+        if (at_off < 0) {
+            continue;
+        }
+
+        if (l->n > 1 && h->at < h[-1].at) {
+            l->sorted = 0;
+        }
+
+        sec_ms = (int64_t) mt_lmdb_oid_sec(h->id) * 1000;
+
+        if (h->at < sec_ms || h->at - sec_ms >= 1000) {
+            l->by_sec = 0;
+        }
     }
 
     if (rc == MT_STORE_OK && r != 0 && r != MDB_NOTFOUND) {
@@ -475,14 +509,116 @@ mt_lmdb_hist_gather(mt_store_lmdb_t *s, MDB_txn *txn, const unsigned char *pfx,
     mdb_cursor_close(c);
 
     if (rc != MT_STORE_OK) {
-        free(items);
-        return rc;
+        free(l->items);
+        l->items = NULL;
+        l->n = 0;
     }
 
-    *out = items;
-    *count = n;
+    return rc;
+}
 
-    return MT_STORE_OK;
+
+/*
+ * Sorts what the items [lo, hi) need: nothing when the key order is the
+ * order; when it is up to runs of one second, those runs that overlap
+ * [lo, hi), a few items each; else all.
+ */
+static void
+mt_lmdb_hist_sort(mt_lmdb_hist_list_t *l, int at_off, size_t lo, size_t hi,
+    int (*cmp)(const void *, const void *))
+{
+    size_t           j;
+    mt_lmdb_hist_t  *h;
+
+    h = l->items;
+
+    if (at_off >= 0 && l->sorted) {
+        return;
+    }
+
+    if (at_off < 0 || !l->by_sec) {
+        qsort(h, l->n, sizeof(mt_lmdb_hist_t), cmp);
+        return;
+    }
+
+    while (lo > 0 && memcmp(h[lo - 1].id, h[lo].id, 4) == 0) {
+        lo--;
+    }
+
+    while (hi < l->n && memcmp(h[hi - 1].id, h[hi].id, 4) == 0) {
+        hi++;
+    }
+
+    while (lo < hi) {
+        for (j = lo + 1; j < hi && memcmp(h[lo].id, h[j].id, 4) == 0; j++) {
+            /* the run of h[lo]'s second */
+        }
+
+        if (j - lo > 1) {
+            qsort(h + lo, j - lo, sizeof(mt_lmdb_hist_t), cmp);
+        }
+
+        lo = j;
+    }
+}
+
+
+/* the documents of items [lo, hi) into out, reversed when desc */
+static mt_store_rc_t
+mt_lmdb_hist_docs(mt_store_lmdb_t *s, MDB_txn *txn, const mt_lmdb_hist_t *h,
+    size_t lo, size_t hi, int desc, mt_text_t *out)
+{
+    int                   r;
+    size_t                i;
+    MDB_val               k, v;
+    MDB_cursor           *c;
+    mt_lmdb_asg_t         a;
+    mt_store_rc_t         rc;
+    const unsigned char  *id;
+
+    /* a cursor: when the next id is on its page, no search from the root */
+    r = mdb_cursor_open(txn, s->e->asg, &c);
+    if (r != 0) {
+        free(out);
+        return mt_lmdb_fail(s, "mdb_cursor_open", r);
+    }
+
+    rc = MT_STORE_OK;
+
+    for (i = 0; i < hi - lo; i++) {
+        id = h[desc ? hi - 1 - i : lo + i].id;
+
+        k.mv_data = (void *) id;
+        k.mv_size = MT_OID_BIN;
+
+        r = mdb_cursor_get(c, &k, &v, MDB_SET_KEY);
+        if (r != 0) {
+            rc = (r == MDB_NOTFOUND)
+                 ? mt_lmdb_failf(s, MT_STORE_ERROR, "history entry without "
+                                 "its assignment")
+                 : mt_lmdb_fail(s, "mdb_cursor_get", r);
+            break;
+        }
+
+        if (mt_lmdb_asg_parse(&v, &a) != 0) {
+            rc = mt_lmdb_failf(s, MT_STORE_ERROR, "corrupt assignment");
+            break;
+        }
+
+        rc = mt_lmdb_text(s, a.doc, a.doc_len, &out[i]);
+        if (rc != MT_STORE_OK) {
+            break;
+        }
+    }
+
+    mdb_cursor_close(c);
+
+    if (rc != MT_STORE_OK) {
+        /* and the array */
+        mt_texts_free(out, i);
+    }
+
+    return rc;
 }
 
 
@@ -490,17 +626,15 @@ mt_store_rc_t
 mt_lmdb_assignment_history(mt_store_t *st, const mt_history_query_t *q,
     mt_text_t **docs, size_t *n, size_t *total)
 {
-    int                r;
-    size_t             i, count, end, plen;
-    MDB_val            k, v;
-    MDB_txn           *txn;
-    mt_lmdb_asg_t      a;
-    mt_store_rc_t      rc;
-    mt_lmdb_hist_t    *items, *h;
-    mt_store_lmdb_t   *s;
-    mt_lmdb_texts_t    out;
-    unsigned char      pfx[MT_USER_ID_MAX + 1];
-    int              (*cmp)(const void *, const void *);
+    int                   at_off;
+    size_t                lo, hi, m, plen;
+    MDB_txn              *txn;
+    mt_text_t            *out;
+    mt_store_rc_t         rc;
+    mt_store_lmdb_t      *s;
+    mt_lmdb_hist_list_t   l;
+    unsigned char         pfx[MT_USER_ID_MAX + 1];
+    int                 (*cmp)(const void *, const void *);
 
     s = (mt_store_lmdb_t *) st;
 
@@ -508,17 +642,22 @@ mt_lmdb_assignment_history(mt_store_t *st, const mt_history_query_t *q,
     *n = 0;
     *total = 0;
 
+    /* at_off: where the summary keeps the time sorted by */
+    cmp = mt_lmdb_hist_time;
+
     switch (q->sort) {
     case MT_SORT_CREATED_AT:
-        cmp = mt_lmdb_hist_created;
+        at_off = 0;
         break;
     case MT_SORT_UPDATED_AT:
-        cmp = mt_lmdb_hist_updated;
+        at_off = 8;
         break;
     case MT_SORT_TOPIC:
+        at_off = -1;
         cmp = mt_lmdb_hist_topic;
         break;
     case MT_SORT_STATUS:
+        at_off = -1;
         cmp = mt_lmdb_hist_status;
         break;
     default:
@@ -542,103 +681,80 @@ mt_lmdb_assignment_history(mt_store_t *st, const mt_history_query_t *q,
         return rc;
     }
 
-    items = NULL;
-    count = 0;
-    out.items = NULL;
-    out.n = 0;
-    out.cap = 0;
-
-    rc = mt_lmdb_hist_gather(s, txn, pfx, plen, &items, &count);
+    rc = mt_lmdb_hist_gather(s, txn, pfx, plen, at_off, &l);
     if (rc != MT_STORE_OK) {
         goto done;
     }
 
-    if (count > 1) {
-        qsort(items, count, sizeof(mt_lmdb_hist_t), cmp);
-    }
+    /* the page: items [lo, hi) of the ascending order */
+    m = q->skip < l.n ? l.n - q->skip : 0;
+    m = q->limit < m ? q->limit : m;
 
-    end = q->skip < count ? count - q->skip : 0;
-    end = q->skip + (q->limit < end ? q->limit : end);
+    if (m > 0) {
+        lo = q->desc ? l.n - q->skip - m : q->skip;
+        hi = lo + m;
 
-    for (i = q->skip; i < end; i++) {
-        h = q->desc ? &items[count - 1 - i] : &items[i];
+        mt_lmdb_hist_sort(&l, at_off, lo, hi, cmp);
 
-        k.mv_data = (void *) h->id;
-        k.mv_size = MT_OID_BIN;
-
-        r = mdb_get(txn, s->e->asg, &k, &v);
-        if (r != 0) {
-            rc = (r == MDB_NOTFOUND)
-                 ? mt_lmdb_failf(s, MT_STORE_ERROR, "history entry without "
-                                 "its assignment")
-                 : mt_lmdb_fail(s, "mdb_get", r);
+        out = malloc(m * sizeof(mt_text_t));
+        if (out == NULL) {
+            rc = mt_lmdb_failf(s, MT_STORE_ERROR, "out of memory");
             goto done;
         }
 
-        if (mt_lmdb_asg_parse(&v, &a) != 0) {
-            rc = mt_lmdb_failf(s, MT_STORE_ERROR, "corrupt assignment");
-            goto done;
-        }
-
-        rc = mt_lmdb_texts_add(s, &out, a.doc, a.doc_len);
+        rc = mt_lmdb_hist_docs(s, txn, l.items, lo, hi, q->desc, out);
         if (rc != MT_STORE_OK) {
             goto done;
         }
+
+        *docs = out;
+        *n = m;
     }
 
-    *docs = out.items;
-    *n = out.n;
-    *total = count;
-    out.items = NULL;
+    *total = l.n;
 
 done:
 
     mt_lmdb_rend(s, txn);
-    free(items);
-    mt_texts_free(out.items, out.n);
+    free(l.items);
 
     return rc;
 }
 
 
-mt_store_rc_t
-mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms, size_t max,
-    size_t *purged)
+typedef struct {
+    int64_t                 before_ms;
+    size_t                  max;
+    size_t                  done;
+} mt_lmdb_purge_t;
+
+
+static mt_store_rc_t
+mt_lmdb_purge_op(mt_store_lmdb_t *s, MDB_txn *txn, void *arg)
 {
     int                   r;
-    size_t                done, ukey_len;
+    size_t                ukey_len;
     int64_t               id_ms;
     MDB_val               k, v;
-    MDB_txn              *txn;
     MDB_cursor           *c;
     mt_lmdb_asg_t         a;
     mt_store_rc_t         rc;
-    mt_store_lmdb_t      *s;
+    mt_lmdb_purge_t      *pg;
     const unsigned char  *id;
     unsigned char         ukey[MT_USER_KEY_MAX];
 
-    s = (mt_store_lmdb_t *) st;
-
-    *purged = 0;
-
-    if (max == 0) {
-        return MT_STORE_OK;
-    }
-
-    rc = mt_lmdb_wbegin(s, &txn);
-    if (rc != MT_STORE_OK) {
-        return rc;
-    }
+    pg = arg;
+    pg->done = 0;
 
     r = mdb_cursor_open(txn, s->e->asg, &c);
     if (r != 0) {
-        return mt_lmdb_wend(s, txn, mt_lmdb_fail(s, "mdb_cursor_open", r));
+        return mt_lmdb_fail(s, "mdb_cursor_open", r);
     }
 
-    done = 0;
+    rc = MT_STORE_OK;
 
     for (r = mdb_cursor_get(c, &k, &v, MDB_FIRST);
-         r == 0 && done < max;
+         r == 0 && pg->done < pg->max;
          r = mdb_cursor_get(c, &k, &v, MDB_NEXT))
     {
         if (k.mv_size != MT_OID_BIN || mt_lmdb_asg_parse(&v, &a) != 0) {
@@ -648,16 +764,14 @@ mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms, size_t max,
 
         id = k.mv_data;
 
-        if (a.created_at >= before_ms) {
+        if (a.created_at >= pg->before_ms) {
             /*
              * Ids order by second only: a new one may precede an old one
              * of the same second, so stop only past before_ms's second.
              */
-            id_ms = (int64_t) (((uint32_t) id[0] << 24)
-                               | ((uint32_t) id[1] << 16)
-                               | ((uint32_t) id[2] << 8) | id[3]) * 1000;
+            id_ms = (int64_t) mt_lmdb_oid_sec(id) * 1000;
 
-            if (id_ms >= before_ms) {
+            if (id_ms >= pg->before_ms) {
                 break;
             }
 
@@ -688,7 +802,7 @@ mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms, size_t max,
             }
         }
 
-        done++;
+        pg->done++;
     }
 
     if (rc == MT_STORE_OK && r != 0 && r != MDB_NOTFOUND) {
@@ -697,16 +811,32 @@ mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms, size_t max,
 
     mdb_cursor_close(c);
 
-    if (rc == MT_STORE_OK && done == 0) {
-        /* nothing to commit: spare the fsync */
-        mdb_txn_abort(txn);
+    return rc;
+}
+
+
+/* a commit without changes writes nothing: no fsync when none is old */
+mt_store_rc_t
+mt_lmdb_assignment_purge(mt_store_t *st, int64_t before_ms, size_t max,
+    size_t *purged)
+{
+    mt_store_rc_t     rc;
+    mt_lmdb_purge_t   pg;
+
+    *purged = 0;
+
+    if (max == 0) {
         return MT_STORE_OK;
     }
 
-    rc = mt_lmdb_wend(s, txn, rc);
+    pg.before_ms = before_ms;
+    pg.max = max;
+    pg.done = 0;
+
+    rc = mt_lmdb_write((mt_store_lmdb_t *) st, mt_lmdb_purge_op, &pg);
 
     if (rc == MT_STORE_OK) {
-        *purged = done;
+        *purged = pg.done;
     }
 
     return rc;

@@ -330,15 +330,43 @@ mt_lmdb_cr_put(mt_store_lmdb_t *s, MDB_txn *txn, const mt_creator_put_t *it,
 }
 
 
+typedef struct {
+    const mt_creator_put_t *items;
+    size_t                  n;
+} mt_lmdb_cr_batch_t;
+
+
+/* all or nothing: a failure aborts the txn, the group's child txn */
+static mt_store_rc_t
+mt_lmdb_cr_batch_op(mt_store_lmdb_t *s, MDB_txn *txn, void *arg)
+{
+    size_t               i;
+    mt_lmdb_buf_t        old;
+    mt_store_rc_t        rc;
+    mt_lmdb_cr_batch_t  *b;
+
+    b = arg;
+    old.data = NULL;
+    old.cap = 0;
+    rc = MT_STORE_OK;
+
+    for (i = 0; i < b->n && rc == MT_STORE_OK; i++) {
+        rc = mt_lmdb_cr_put(s, txn, &b->items[i], &old);
+    }
+
+    free(old.data);
+
+    return rc;
+}
+
+
 mt_store_rc_t
 mt_lmdb_creator_put_batch(mt_store_t *st, const mt_creator_put_t *items,
     size_t n)
 {
     size_t                    i;
-    MDB_txn                  *txn;
-    mt_lmdb_buf_t             old;
-    mt_store_rc_t             rc;
     mt_store_lmdb_t          *s;
+    mt_lmdb_cr_batch_t        b;
     const mt_creator_meta_t  *m;
 
     s = (mt_store_lmdb_t *) st;
@@ -364,21 +392,10 @@ mt_lmdb_creator_put_batch(mt_store_t *st, const mt_creator_put_t *items,
         return MT_STORE_OK;
     }
 
-    rc = mt_lmdb_wbegin(s, &txn);
-    if (rc != MT_STORE_OK) {
-        return rc;
-    }
+    b.items = items;
+    b.n = n;
 
-    old.data = NULL;
-    old.cap = 0;
-
-    for (i = 0; i < n && rc == MT_STORE_OK; i++) {
-        rc = mt_lmdb_cr_put(s, txn, &items[i], &old);
-    }
-
-    free(old.data);
-
-    return mt_lmdb_wend(s, txn, rc);
+    return mt_lmdb_write(s, mt_lmdb_cr_batch_op, &b);
 }
 
 

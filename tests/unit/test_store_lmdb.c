@@ -23,6 +23,7 @@
 #include <lmdb.h>
 
 #include "store.h"
+#include "store_lmdb.h"     /* the write queue's counts, mt_lmdb_write */
 
 
 #define MB  ((size_t) 1024 * 1024)
@@ -656,6 +657,104 @@ test_history(void **state)
     expect_history(s, all, n, "nobody", MT_SORT_CREATED_AT, 1, 0, 10);
     expect_history(s, all, n, "", MT_SORT_CREATED_AT, 1, 0, 10);
     expect_history(s, all, n, "ali", MT_SORT_CREATED_AT, 1, 0, 10);
+}
+
+
+/*
+ * Ids as two worker processes make them: the second, each process's
+ * random part, its counter.  createdAt is in the id's second, but within
+ * a second the id order (random part first) is not the createdAt order.
+ */
+static void
+mk_asg_proc(mt_assignment_meta_t *m, uint32_t sec, int proc, uint32_t cnt,
+    const char *user, int64_t ms, const char *topic)
+{
+    static const char  *rnd[] = { "c0ffee0001", "0badf00d02" };
+
+    mk_asg(m, sec, 0, user, (int64_t) sec * 1000 + ms,
+           (int64_t) sec * 1000 + ms, "pending", topic);
+    (void) snprintf(m->id, sizeof(m->id), "%08x%s%06x", sec, rnd[proc],
+                    cnt & 0xffffff);
+}
+
+
+static void
+test_history_seconds(void **state)
+{
+    fx_t                  *fx = *state;
+    int                    desc;
+    size_t                 i, n, skip, limit;
+    uint32_t               c[2];
+    mt_sort_t              sort;
+    mt_store_t            *s = fx->s;
+    mt_assignment_meta_t   all[60];
+
+    /* runs of 1 to 5 in a second, both processes; ms ties too */
+    static const int64_t  ms[] = { 999, 0, 500, 500, 1, 998, 250, 750 };
+
+    n = 0;
+    c[0] = 0xfffffe;    /* the counter wraps: it orders after the random */
+    c[1] = 7;
+
+    for (i = 0; n < 48; i++) {
+        mk_asg_proc(&all[n], 2000 + (uint32_t) (i / 3), (int) (i % 2),
+                    c[i % 2]++, i % 5 ? "alice" : "bob", ms[i % 8],
+                    i % 3 ? "t" : "u");
+        assert_int_equal(put_asg(s, &all[n], 0), MT_STORE_OK);
+        n++;
+    }
+
+    for (sort = MT_SORT_CREATED_AT; sort <= MT_SORT_UPDATED_AT; sort++) {
+        for (desc = 0; desc <= 1; desc++) {
+            for (skip = 0; skip <= 40; skip += 3) {
+                for (limit = 1; limit <= 7; limit += 3) {
+                    expect_history(s, all, n, "alice", sort, desc, skip,
+                                   limit);
+                }
+            }
+
+            expect_history(s, all, n, "alice", sort, desc, 0, 50);
+            expect_history(s, all, n, "bob", sort, desc, 0, 50);
+            expect_history(s, all, n, "bob", sort, desc, 2, 3);
+        }
+    }
+
+    /* a later update leaves its second: the order is still exact */
+    all[4].version = 2;
+    all[4].updated_at = 1;
+    assert_int_equal(put_asg(s, &all[4], 1), MT_STORE_OK);
+    all[9].version = 2;
+    all[9].updated_at = 9999999;
+    assert_int_equal(put_asg(s, &all[9], 1), MT_STORE_OK);
+
+    for (desc = 0; desc <= 1; desc++) {
+        for (skip = 0; skip <= 40; skip += 7) {
+            expect_history(s, all, n, "alice", MT_SORT_UPDATED_AT, desc,
+                           skip, 5);
+            expect_history(s, all, n, "alice", MT_SORT_CREATED_AT, desc,
+                           skip, 5);
+        }
+    }
+
+    /* in the key order already: nothing to sort */
+    for (i = 0; i < 10; i++) {
+        mk_asg_proc(&all[n + i], 3000 + (uint32_t) i / 2, 0,
+                    (uint32_t) i, "carol", (int64_t) i, "t");
+        assert_int_equal(put_asg(s, &all[n + i], 0), MT_STORE_OK);
+    }
+
+    n += 10;
+
+    for (desc = 0; desc <= 1; desc++) {
+        for (skip = 0; skip <= 10; skip += 3) {
+            expect_history(s, all, n, "carol", MT_SORT_CREATED_AT, desc,
+                           skip, 4);
+        }
+
+        expect_history(s, all, n, "carol", MT_SORT_TOPIC, desc, 0, 50);
+        expect_history(s, all, n, "alice", MT_SORT_TOPIC, desc, 3, 9);
+        expect_history(s, all, n, "alice", MT_SORT_STATUS, desc, 3, 9);
+    }
 }
 
 
@@ -1295,6 +1394,645 @@ test_big_batch(void **state)
 }
 
 
+/* Group commit */
+
+#define WR_THREADS  16
+#define WR_PUTS     100
+
+typedef struct {
+    mt_store_t             *s;
+    int                     t;
+    int                     failures;
+    pthread_barrier_t      *barrier;
+    int                     rounds;
+    int                     won[64];
+    mt_assignment_meta_t   *m;
+} writer_t;
+
+
+static void
+mk_asg_thread(mt_assignment_meta_t *m, int t, int i)
+{
+    char  user[16];
+
+    (void) snprintf(user, sizeof(user), "user%02d", t);
+    mk_asg(m, 4000 + (uint32_t) i / 50, (uint32_t) (t << 16 | i), user,
+           (int64_t) (4000 + i / 50) * 1000 + i % 50, 0, "pending", "t");
+}
+
+
+/* inserts its puts, and updates every other one to version 2 */
+static void *
+writer(void *data)
+{
+    int                    i;
+    writer_t              *w = data;
+    mt_assignment_meta_t   m;
+
+    for (i = 0; i < WR_PUTS; i++) {
+        mk_asg_thread(&m, w->t, i);
+
+        if (put_asg(w->s, &m, 0) != MT_STORE_OK) {
+            w->failures++;
+        }
+
+        if (i % 2 == 1) {
+            mk_asg_thread(&m, w->t, i - 1);
+            m.version = 2;
+
+            if (put_asg(w->s, &m, 1) != MT_STORE_OK) {
+                w->failures++;
+            }
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+run_writers(mt_store_t **handles, size_t nhandles, const char *what)
+{
+    int                    t, i;
+    char                   out[64], want[64];
+    double                 t0, t1;
+    uint64_t               writes, commits;
+    pthread_t              th[WR_THREADS];
+    writer_t               w[WR_THREADS];
+    mt_lmdb_env_t         *e;
+    mt_assignment_meta_t   m;
+
+    e = ((mt_store_lmdb_t *) handles[0])->e;
+    writes = e->writes;
+    commits = e->commits;
+
+    t0 = now_ms();
+
+    for (t = 0; t < WR_THREADS; t++) {
+        memset(&w[t], 0, sizeof(w[t]));
+        w[t].s = handles[(size_t) t % nhandles];
+        w[t].t = t;
+        assert_int_equal(pthread_create(&th[t], NULL, writer, &w[t]), 0);
+    }
+
+    for (t = 0; t < WR_THREADS; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(w[t].failures, 0);
+    }
+
+    t1 = now_ms();
+
+    writes = e->writes - writes;
+    commits = e->commits - commits;
+
+    print_message("    %s: %d threads x %d puts + %d updates: %.0f ms, "
+                  "%llu writes in %llu commits\n", what, WR_THREADS,
+                  WR_PUTS, WR_PUTS / 2, t1 - t0, (unsigned long long) writes,
+                  (unsigned long long) commits);
+
+    assert_int_equal(writes, WR_THREADS * (WR_PUTS + WR_PUTS / 2));
+    assert_true(commits >= 1 && commits <= writes);
+
+    for (t = 0; t < WR_THREADS; t++) {
+        for (i = 0; i < WR_PUTS; i++) {
+            mk_asg_thread(&m, t, i);
+            assert_int_equal(get_asg(handles[0], m.id, out, sizeof(out)),
+                             MT_STORE_OK);
+            (void) snprintf(want, sizeof(want), "%s %d", m.id,
+                            i % 2 ? 1 : 2);
+            assert_string_equal(out, want);
+        }
+    }
+}
+
+
+static void
+test_group_puts(void **state)
+{
+    fx_t                *fx = *state;
+    int                  t;
+    char                 dir[128], user[16];
+    size_t               n, total;
+    mt_text_t           *docs;
+    mt_store_t          *h[2];
+    mt_history_query_t   q;
+
+    h[0] = fx->s;
+    run_writers(h, 1, "one handle");
+
+    /* every user's history is whole */
+    for (t = 0; t < WR_THREADS; t++) {
+        (void) snprintf(user, sizeof(user), "user%02d", t);
+        memset(&q, 0, sizeof(q));
+        q.user_id = user;
+        q.user_id_len = strlen(user);
+        q.desc = 1;
+        q.limit = 3;
+        assert_int_equal(fx->s->ops->assignment_history(fx->s, &q, &docs,
+                                                        &n, &total),
+                         MT_STORE_OK);
+        assert_int_equal(total, WR_PUTS);
+        assert_int_equal(n, 3);
+        mt_texts_free(docs, n);
+    }
+
+    (void) snprintf(dir, sizeof(dir), "%s/two", fx->dir);
+    h[0] = open_store(dir, 64 * MB);
+    h[1] = open_store(dir, 64 * MB);
+    assert_ptr_equal(((mt_store_lmdb_t *) h[0])->e,
+                     ((mt_store_lmdb_t *) h[1])->e);
+
+    run_writers(h, 2, "two handles");
+
+    h[0]->ops->close(h[0]);
+    h[1]->ops->close(h[1]);
+}
+
+
+/* rounds of CAS updates of one assignment, all with the same version */
+static void *
+cas_writer(void *data)
+{
+    int                    r;
+    writer_t              *w = data;
+    mt_store_rc_t          rc;
+    mt_assignment_meta_t   m;
+
+    for (r = 0; r < w->rounds; r++) {
+        (void) pthread_barrier_wait(w->barrier);
+
+        m = *w->m;
+        m.version = r + 2;
+        m.updated_at = w->t;
+
+        rc = put_asg(w->s, &m, r + 1);
+
+        if (rc == MT_STORE_OK) {
+            w->won[r] = 1;
+
+        } else if (rc != MT_STORE_CONFLICT
+                   || strstr(w->s->error, "is at version") == NULL)
+        {
+            w->failures++;
+        }
+
+        (void) pthread_barrier_wait(w->barrier);
+    }
+
+    return NULL;
+}
+
+
+static void
+test_group_cas(void **state)
+{
+    fx_t                  *fx = *state;
+    int                    t, r, wins;
+    char                   out[64];
+    pthread_t              th[8];
+    writer_t               w[8];
+    pthread_barrier_t      barrier;
+    mt_assignment_meta_t   m;
+
+    mk_asg(&m, 5000, 1, "u", 1, 1, "pending", "t");
+    assert_int_equal(put_asg(fx->s, &m, 0), MT_STORE_OK);
+
+    assert_int_equal(pthread_barrier_init(&barrier, NULL, 8), 0);
+
+    /* a handle each: each CONFLICT's message is checked on its own */
+    for (t = 0; t < 8; t++) {
+        memset(&w[t], 0, sizeof(w[t]));
+        w[t].s = open_store(fx->dir, 64 * MB);
+        w[t].t = t;
+        w[t].barrier = &barrier;
+        w[t].rounds = 40;
+        w[t].m = &m;
+        assert_int_equal(pthread_create(&th[t], NULL, cas_writer, &w[t]), 0);
+    }
+
+    for (t = 0; t < 8; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(w[t].failures, 0);
+    }
+
+    for (r = 0; r < 40; r++) {
+        wins = 0;
+
+        for (t = 0; t < 8; t++) {
+            wins += w[t].won[r];
+        }
+
+        assert_int_equal(wins, 1);
+    }
+
+    for (t = 0; t < 8; t++) {
+        w[t].s->ops->close(w[t].s);
+    }
+
+    assert_int_equal(pthread_barrier_destroy(&barrier), 0);
+    assert_int_equal(get_asg(fx->s, m.id, out, sizeof(out)), MT_STORE_OK);
+    assert_string_equal(out + 25, "41");
+}
+
+
+/* creator batches, assignment puts and purges, all at once */
+typedef struct {
+    mt_store_t             *s;
+    int                     kind;       /* 0 creators, 1 puts, 2 purges */
+    int                     t;
+    size_t                  purged;
+    int                     failures;
+} mixed_t;
+
+
+static void *
+mixed(void *data)
+{
+    int                    i, j;
+    char                   uid[32];
+    cr_t                   c[20];
+    size_t                 n;
+    mixed_t               *w = data;
+    mt_assignment_meta_t   m;
+
+    for (i = 0; i < 10; i++) {
+        switch (w->kind) {
+
+        case 0:
+            for (j = 0; j < 20; j++) {
+                (void) snprintf(uid, sizeof(uid), "c%d_%02d_%02d", w->t, i,
+                                j);
+                mk_cr(&c[j], uid, j % 2 ? "US" : "UK", "x|y", j, 100);
+            }
+
+            if (put_crs(w->s, c, 20) != MT_STORE_OK) {
+                w->failures++;
+            }
+
+            break;
+
+        case 1:
+            for (j = 0; j < 10; j++) {
+                mk_asg(&m, 9000, (uint32_t) (w->t << 16 | i << 8 | j), "new",
+                       9000000, 9000000, "pending", "t");
+
+                if (put_asg(w->s, &m, 0) != MT_STORE_OK) {
+                    w->failures++;
+                }
+            }
+
+            break;
+
+        default:
+            if (w->s->ops->assignment_purge(w->s, 8000000, 7, &n)
+                != MT_STORE_OK)
+            {
+                w->failures++;
+            }
+
+            w->purged += n;
+        }
+    }
+
+    return NULL;
+}
+
+
+static void
+test_group_mixed(void **state)
+{
+    fx_t                  *fx = *state;
+    int                    t;
+    size_t                 n, total, purged;
+    pthread_t              th[12];
+    mixed_t                w[12];
+    mt_text_t             *docs;
+    mt_history_query_t     q;
+    mt_assignment_meta_t   m;
+
+    /* the old ones that the purges remove */
+    for (t = 0; t < 60; t++) {
+        mk_asg(&m, 7000, (uint32_t) t, t % 2 ? "old" : "", 7000000,
+               7000000, "pending", "t");
+        assert_int_equal(put_asg(fx->s, &m, 0), MT_STORE_OK);
+    }
+
+    for (t = 0; t < 12; t++) {
+        memset(&w[t], 0, sizeof(w[t]));
+        w[t].s = open_store(fx->dir, 64 * MB);
+        w[t].kind = t % 3;
+        w[t].t = t;
+        assert_int_equal(pthread_create(&th[t], NULL, mixed, &w[t]), 0);
+    }
+
+    purged = 0;
+
+    for (t = 0; t < 12; t++) {
+        assert_int_equal(pthread_join(th[t], NULL), 0);
+        assert_int_equal(w[t].failures, 0);
+        purged += w[t].purged;
+        w[t].s->ops->close(w[t].s);
+    }
+
+    /* 4 purgers x 10 x 7 could take 280: all 60 went, once each */
+    assert_int_equal(purged, 60);
+    assert_int_equal(fx->s->ops->creator_count(fx->s, &n), MT_STORE_OK);
+    /* 4 threads of each kind, 10 rounds, 20 creators or 10 puts each */
+    assert_int_equal(n, 800);
+    expect_list(fx->s, "UK", "Y", 0, 0, 400, "");
+    expect_list(fx->s, NULL, "x", 0, 0, 800, "");
+    expect_history(fx->s, &m, 0, "old", MT_SORT_CREATED_AT, 0, 0, 10);
+
+    memset(&q, 0, sizeof(q));
+    q.user_id = "new";
+    q.user_id_len = 3;
+    assert_int_equal(fx->s->ops->assignment_history(fx->s, &q, &docs, &n,
+                                                    &total),
+                     MT_STORE_OK);
+    assert_int_equal(total, 400);
+    assert_int_equal(n, 0);
+}
+
+
+/*
+ * A group made on purpose: a first write holds the lead until the
+ * others have queued behind it; they then share the next commit.
+ */
+typedef struct {
+    mt_store_t             *s;
+    mt_assignment_meta_t    m;
+    const char             *doc;
+    size_t                  len;
+    int64_t                 expected;
+    mt_store_rc_t           rc;
+    char                    error[256];
+} gput_t;
+
+typedef struct {
+    mt_store_lmdb_t        *s;
+    size_t                  want;
+    mt_store_rc_t           rc;
+} gate_t;
+
+
+static void
+wait_ms(long ms)
+{
+    struct timespec  ts;
+
+    ts.tv_sec = 0;
+    ts.tv_nsec = ms * 1000000;
+    (void) nanosleep(&ts, NULL);
+}
+
+
+static size_t
+queued(mt_lmdb_env_t *e, unsigned *leader)
+{
+    size_t  n;
+
+    if (pthread_mutex_lock(&e->wlock) != 0) {
+        abort();
+    }
+
+    n = e->wqueued;
+    *leader = e->wleader;
+
+    if (pthread_mutex_unlock(&e->wlock) != 0) {
+        abort();
+    }
+
+    return n;
+}
+
+
+static mt_store_rc_t
+gate_op(mt_store_lmdb_t *s, MDB_txn *txn, void *arg)
+{
+    gate_t    *g = arg;
+    unsigned   leader;
+
+    (void) s;
+    (void) txn;
+
+    while (queued(g->s->e, &leader) < g->want) {
+        wait_ms(1);
+    }
+
+    return MT_STORE_OK;
+}
+
+
+static void *
+gate(void *data)
+{
+    gate_t  *g = data;
+
+    g->rc = mt_lmdb_write(g->s, gate_op, g);
+
+    return NULL;
+}
+
+
+static void *
+gput(void *data)
+{
+    gput_t  *g = data;
+
+    g->rc = g->s->ops->assignment_put(g->s, &g->m, g->doc, g->len,
+                                      g->expected);
+    (void) snprintf(g->error, sizeof(g->error), "%s", g->s->error);
+
+    return NULL;
+}
+
+
+/* runs the puts as one group; returns the commits it took */
+static uint64_t
+run_group(gput_t *g, size_t n)
+{
+    size_t            i;
+    uint64_t          commits;
+    unsigned          leader;
+    gate_t            gt;
+    pthread_t         gth, th[64];
+    mt_lmdb_env_t    *e;
+
+    assert_true(n <= 64);
+
+    e = ((mt_store_lmdb_t *) g[0].s)->e;
+    commits = e->commits;
+
+    gt.s = (mt_store_lmdb_t *) g[0].s;
+    gt.want = n;
+    gt.rc = MT_STORE_ERROR;
+    assert_int_equal(pthread_create(&gth, NULL, gate, &gt), 0);
+
+    while (queued(e, &leader), !leader) {
+        wait_ms(1);
+    }
+
+    for (i = 0; i < n; i++) {
+        assert_int_equal(pthread_create(&th[i], NULL, gput, &g[i]), 0);
+    }
+
+    assert_int_equal(pthread_join(gth, NULL), 0);
+    assert_int_equal(gt.rc, MT_STORE_OK);
+
+    for (i = 0; i < n; i++) {
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    }
+
+    /* the gate's commit and the group's */
+    return e->commits - commits - 1;
+}
+
+
+static void
+mk_gput(gput_t *g, mt_store_t *s, uint32_t sec, uint32_t n, char *doc,
+    size_t len, int64_t expected)
+{
+    memset(g, 0, sizeof(*g));
+    g->s = s;
+    mk_asg(&g->m, sec, n, "u", 1, 1, "pending", "t");
+    g->m.version = expected + 1;
+    g->doc = doc;
+    g->len = (size_t) snprintf(doc, len, "{\"id\":\"%s\",\"version\":%lld}",
+                               g->m.id, (long long) g->m.version);
+    g->expected = expected;
+}
+
+
+#define BIG  ((size_t) 300 * 1024)     /* more than the map's 256 KB */
+
+static void
+test_group_failures(void **state)
+{
+    fx_t            *fx = *state;
+    char             dir[128], out[64], docs[22][64], *big;
+    size_t           i, r, ok;
+    gput_t           g[22];
+    mt_text_t        t;
+    uint64_t         commits;
+    mt_store_t      *h[22];
+
+    (void) snprintf(dir, sizeof(dir), "%s/tiny", fx->dir);
+
+    for (i = 0; i < 12; i++) {
+        h[i] = open_store(dir, (size_t) 256 * 1024);
+    }
+
+    /* what the CAS and the duplicate meet */
+    mk_gput(&g[0], h[0], 6000, 100, docs[0], 64, 0);
+    assert_int_equal(put_asg(h[0], &g[0].m, 0), MT_STORE_OK);
+    mk_gput(&g[0], h[0], 6000, 101, docs[0], 64, 0);
+    assert_int_equal(put_asg(h[0], &g[0].m, 0), MT_STORE_OK);
+
+    big = malloc(BIG);
+    assert_non_null(big);
+
+    for (i = 0; i < 12; i++) {
+        mk_gput(&g[i], h[i], 6000, (uint32_t) i, docs[i], 64, 0);
+    }
+
+    /* too big for the map, among small ones */
+    mk_gput(&g[3], h[3], 6000, 3, big, BIG, 0);
+    memset(big + g[3].len, ' ', BIG - g[3].len);
+    g[3].len = BIG;
+
+    /* exists; stale; missing */
+    mk_gput(&g[5], h[5], 6000, 100, docs[5], 64, 0);
+    mk_gput(&g[7], h[7], 6000, 101, docs[7], 64, 3);
+    mk_gput(&g[9], h[9], 6000, 102, docs[9], 64, 1);
+
+    commits = run_group(g, 12);
+    assert_int_equal(commits, 1);
+
+    for (i = 0; i < 12; i++) {
+        switch (i) {
+        case 3:
+            assert_int_equal(g[i].rc, MT_STORE_FULL);
+            assert_non_null(strstr(g[i].error, "MDB_MAP_FULL"));
+            break;
+        case 5:
+            assert_int_equal(g[i].rc, MT_STORE_CONFLICT);
+            assert_non_null(strstr(g[i].error, "exists"));
+            break;
+        case 7:
+            assert_int_equal(g[i].rc, MT_STORE_CONFLICT);
+            assert_non_null(strstr(g[i].error, "version 1, not 3"));
+            break;
+        case 9:
+            assert_int_equal(g[i].rc, MT_STORE_NOT_FOUND);
+            break;
+        default:
+            assert_int_equal(g[i].rc, MT_STORE_OK);
+            assert_int_equal(get_asg(h[0], g[i].m.id, out, sizeof(out)),
+                             MT_STORE_OK);
+            assert_string_equal(out + 25, "1");
+        }
+    }
+
+    assert_int_equal(get_asg(h[0], g[3].m.id, out, sizeof(out)),
+                     MT_STORE_NOT_FOUND);
+    assert_int_equal(get_asg(h[0], g[7].m.id, out, sizeof(out)),
+                     MT_STORE_OK);
+    assert_string_equal(out + 25, "1");
+
+    for (i = 0; i < 12; i++) {
+        h[i]->ops->close(h[i]);
+    }
+
+    /*
+     * Into a filling map: the writes of a group may each fit where their
+     * commit does not; each is then retried alone.  What was answered
+     * OK is there, and what was not is not.
+     */
+    (void) snprintf(dir, sizeof(dir), "%s/fill", fx->dir);
+
+    for (i = 0; i < 22; i++) {
+        h[i] = open_store(dir, (size_t) 256 * 1024);
+    }
+
+    memset(big, ' ', BIG);
+
+    for (r = 0, ok = 1; ok > 0; r++) {
+        for (i = 0; i < 22; i++) {
+            mk_gput(&g[i], h[i], 6001 + (uint32_t) r, (uint32_t) i,
+                    docs[i], 64, 0);
+            g[i].doc = big;
+            g[i].len = 8900;
+        }
+
+        commits = run_group(g, 22);
+        ok = 0;
+
+        for (i = 0; i < 22; i++) {
+            assert_true(g[i].rc == MT_STORE_OK || g[i].rc == MT_STORE_FULL);
+            assert_int_equal(h[0]->ops->assignment_get(h[0], g[i].m.id, &t),
+                             g[i].rc == MT_STORE_OK ? MT_STORE_OK
+                                                    : MT_STORE_NOT_FOUND);
+            ok += g[i].rc == MT_STORE_OK;
+            free(t.data);
+        }
+
+        print_message("    22 writes of 8900 bytes into a filling map: "
+                      "%zu stored in %llu commits\n", ok,
+                      (unsigned long long) commits);
+
+        assert_true(commits == (ok > 0) || commits == ok);
+        assert_true(r < 10);
+    }
+
+    assert_true(r > 1);
+    free(big);
+
+    for (i = 0; i < 22; i++) {
+        h[i]->ops->close(h[i]);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1305,6 +2043,7 @@ main(void)
         T(test_assignment_roundtrip),
         T(test_assignment_cas),
         T(test_history),
+        T(test_history_seconds),
         T(test_purge),
         T(test_creators_put_get),
         T(test_creators_update),
@@ -1315,6 +2054,10 @@ main(void)
         T(test_fork),
         T(test_threads),
         T(test_big_batch),
+        T(test_group_puts),
+        T(test_group_cas),
+        T(test_group_mixed),
+        T(test_group_failures),
 #undef T
     };
 
