@@ -11,7 +11,7 @@ ngx_incs=(-I$ngx/src/core -I$ngx/src/event -I$ngx/src/event/modules
           -I$ngx/src/os/unix -I$ngx/src/http -I$ngx/src/http/modules
           -I$ngx/objs -Ilib -Imodule
           -I/usr/share/nginx-ndk/src/src -I/usr/share/nginx-ndk/src/objs)
-lib_flags=(-std=c11 -D_POSIX_C_SOURCE=200809L -Ilib
+lib_flags=(-std=c11 -D_POSIX_C_SOURCE=200809L -Ilib -Itests/unit
            $(pkg-config --cflags yajl cmocka lmdb))
 
 status=0
@@ -29,7 +29,7 @@ check() {
 
 check cppcheck --quiet --inline-suppr \
     --enable=warning,style,performance,portability \
-    --suppress=variableScope --std=c11 -Ilib lib/ tests/unit/
+    --suppress=variableScope --std=c11 -Ilib -Itests/unit lib/ tests/unit/
 
 # nginx's macros confuse cppcheck's value flow: warnings only, with the
 # real headers, so that it sees what the compiler sees.

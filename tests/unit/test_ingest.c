@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -81,58 +83,8 @@ static const mt_json_limits_t  limits = { 64 * MB, 32, 1 * MB };
 
 /* Helpers */
 
-static void
-rm_rf(const char *path)
-{
-    DIR            *d;
-    char            sub[1024];
-    struct stat     st;
-    struct dirent  *de;
-
-    if (lstat(path, &st) != 0) {
-        return;
-    }
-
-    if (S_ISDIR(st.st_mode)) {
-        d = opendir(path);
-
-        if (d != NULL) {
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0
-                    || strcmp(de->d_name, "..") == 0)
-                {
-                    continue;
-                }
-
-                (void) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-
-            (void) closedir(d);
-        }
-
-        (void) rmdir(path);
-
-    } else {
-        (void) unlink(path);
-    }
-}
 
 
-static mt_store_t *
-open_store(const char *dir, size_t size)
-{
-    char         err[256];
-    mt_store_t  *s;
-
-    s = mt_store_lmdb_open(dir, size, err, sizeof(err));
-    if (s == NULL) {
-        print_message("open %s: %s\n", dir, err);
-        abort();
-    }
-
-    return s;
-}
 
 
 static int
@@ -146,7 +98,7 @@ fx_setup(void **state)
     strcpy(fx->dir, "/tmp/mt_ingest_XXXXXX");
     assert_non_null(mkdtemp(fx->dir));
 
-    fx->s = open_store(fx->dir, 256 * MB);
+    fx->s = unit_open_store(fx->dir, 256 * MB);
     *state = fx;
 
     return 0;
@@ -162,7 +114,7 @@ fx_teardown(void **state)
         fx->s->ops->close(fx->s);
     }
 
-    rm_rf(fx->dir);
+    unit_rm_rf(fx->dir);
     free(fx);
 
     return 0;
@@ -1551,7 +1503,7 @@ test_store_full(void **state)
     mt_ingest_result_t   res;
 
     (void) snprintf(dir, sizeof(dir), "%s/small", fx->dir);
-    s = open_store(dir, 1 * MB);
+    s = unit_open_store(dir, 1 * MB);
 
     memset(&b, 0, sizeof(b));
     sb_add(&b, "{\"creators\":[");
@@ -1607,7 +1559,7 @@ test_store_full_later_chunk(void **state)
     mt_ingest_result_t   res;
 
     (void) snprintf(dir, sizeof(dir), "%s/medium", fx->dir);
-    s = open_store(dir, 8 * MB);
+    s = unit_open_store(dir, 8 * MB);
 
     n = 3 * (size_t) MT_INGEST_CHUNK;
     memset(&b, 0, sizeof(b));

@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include <dirent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -44,57 +46,14 @@ typedef struct {
 
 /* Helpers */
 
-static void
-rm_rf(const char *path)
-{
-    DIR            *d;
-    char            sub[1024];
-    struct stat     st;
-    struct dirent  *de;
-
-    if (lstat(path, &st) != 0) {
-        return;
-    }
-
-    if (S_ISDIR(st.st_mode)) {
-        d = opendir(path);
-
-        if (d != NULL) {
-            while ((de = readdir(d)) != NULL) {
-                if (strcmp(de->d_name, ".") == 0
-                    || strcmp(de->d_name, "..") == 0)
-                {
-                    continue;
-                }
-
-                (void) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
-                rm_rf(sub);
-            }
-
-            (void) closedir(d);
-        }
-
-        (void) rmdir(path);
-
-    } else {
-        (void) unlink(path);
-    }
-}
 
 
 static mt_store_t *
 open_store(const char *dir, size_t size)
 {
-    char         err[256];
     mt_store_t  *s;
 
-    s = mt_store_lmdb_open(dir, size, err, sizeof(err));
-    if (s == NULL) {
-        /* not fail(): the analyzer does not know that it does not return */
-        print_message("open %s: %s\n", dir, err);
-        abort();
-    }
-
+    s = unit_open_store(dir, size);
     assert_string_equal(s->ops->name, "lmdb");
 
     return s;
@@ -128,7 +87,7 @@ fx_teardown(void **state)
         fx->s->ops->close(fx->s);
     }
 
-    rm_rf(fx->dir);
+    unit_rm_rf(fx->dir);
     free(fx);
 
     return 0;

@@ -1,0 +1,73 @@
+/*
+ * What several unit tests need: a temporary store directory, removed
+ * again, and a store opened on it or the test stops.
+ */
+
+#include <dirent.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "unit.h"
+
+
+void
+unit_rm_rf(const char *path)
+{
+    DIR            *d;
+    char            sub[1024];
+    struct stat     st;
+    struct dirent  *de;
+
+    if (lstat(path, &st) != 0) {
+        return;
+    }
+
+    if (S_ISDIR(st.st_mode)) {
+        d = opendir(path);
+
+        if (d != NULL) {
+            while ((de = readdir(d)) != NULL) {
+                if (strcmp(de->d_name, ".") == 0
+                    || strcmp(de->d_name, "..") == 0)
+                {
+                    continue;
+                }
+
+                (void) snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+                unit_rm_rf(sub);
+            }
+
+            (void) closedir(d);
+        }
+
+        (void) rmdir(path);
+
+    } else {
+        (void) unlink(path);
+    }
+}
+
+
+mt_store_t *
+unit_open_store(const char *dir, size_t size)
+{
+    char         err[256];
+    mt_store_t  *s;
+
+    s = mt_store_lmdb_open(dir, size, err, sizeof(err));
+    if (s == NULL) {
+        /* not fail(): the analyzer does not know that it does not return */
+        print_message("open %s: %s\n", dir, err);
+        abort();
+    }
+
+    return s;
+}
