@@ -55,11 +55,6 @@
 
 
 typedef struct {
-    char                    dir[64];
-    mt_store_t             *s;
-} fx_t;
-
-typedef struct {
     char                   *data;
     size_t                  len;
     size_t                  cap;
@@ -90,32 +85,7 @@ static const mt_json_limits_t  limits = { 64 * MB, 32, 1 * MB };
 static int
 fx_setup(void **state)
 {
-    fx_t  *fx;
-
-    fx = calloc(1, sizeof(fx_t));
-    assert_non_null(fx);
-
-    strcpy(fx->dir, "/tmp/mt_ingest_XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-
-    fx->s = unit_open_store(fx->dir, 256 * MB);
-    *state = fx;
-
-    return 0;
-}
-
-
-static int
-fx_teardown(void **state)
-{
-    fx_t  *fx = *state;
-
-    if (fx->s != NULL) {
-        fx->s->ops->close(fx->s);
-    }
-
-    unit_rm_rf(fx->dir);
-    free(fx);
+    *state = unit_fx_new("ingest", 256 * MB);
 
     return 0;
 }
@@ -1609,7 +1579,7 @@ int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
-#define T(f)  cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+#define T(f)  cmocka_unit_test_setup_teardown(f, fx_setup, unit_fx_teardown)
         T(test_json_counts),
         T(test_same_batch_twice),
         T(test_key_order),

@@ -32,11 +32,6 @@
 
 
 typedef struct {
-    char                    dir[64];
-    mt_store_t             *s;
-} fx_t;
-
-typedef struct {
     mt_creator_meta_t       meta;
     char                    niches[600];
     char                   *doc;
@@ -63,32 +58,7 @@ open_store(const char *dir, size_t size)
 static int
 fx_setup(void **state)
 {
-    fx_t  *fx;
-
-    fx = calloc(1, sizeof(fx_t));
-    assert_non_null(fx);
-
-    strcpy(fx->dir, "/tmp/mt_store_XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-
-    fx->s = open_store(fx->dir, 64 * MB);
-    *state = fx;
-
-    return 0;
-}
-
-
-static int
-fx_teardown(void **state)
-{
-    fx_t  *fx = *state;
-
-    if (fx->s != NULL) {
-        fx->s->ops->close(fx->s);
-    }
-
-    unit_rm_rf(fx->dir);
-    free(fx);
+    *state = unit_fx_new("store", 64 * MB);
 
     return 0;
 }
@@ -1996,7 +1966,7 @@ int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
-#define T(f)  cmocka_unit_test_setup_teardown(f, fx_setup, fx_teardown)
+#define T(f)  cmocka_unit_test_setup_teardown(f, fx_setup, unit_fx_teardown)
         T(test_open_errors),
         T(test_reopen_and_schema),
         T(test_assignment_roundtrip),

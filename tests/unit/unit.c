@@ -71,3 +71,38 @@ unit_open_store(const char *dir, size_t size)
 
     return s;
 }
+
+
+/* name is a short tag for the directory: /tmp/mt_<name>_XXXXXX */
+
+fx_t *
+unit_fx_new(const char *name, size_t size)
+{
+    fx_t  *fx;
+
+    fx = calloc(1, sizeof(fx_t));
+    assert_non_null(fx);
+
+    (void) snprintf(fx->dir, sizeof(fx->dir), "/tmp/mt_%s_XXXXXX", name);
+    assert_non_null(mkdtemp(fx->dir));
+
+    fx->s = unit_open_store(fx->dir, size);
+
+    return fx;
+}
+
+
+int
+unit_fx_teardown(void **state)
+{
+    fx_t  *fx = *state;
+
+    if (fx->s != NULL) {
+        fx->s->ops->close(fx->s);
+    }
+
+    unit_rm_rf(fx->dir);
+    free(fx);
+
+    return 0;
+}

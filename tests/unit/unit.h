@@ -7,7 +7,15 @@
 
 #include "store.h"
 
+/* a store in a fresh temporary directory, for cmocka setup/teardown */
+typedef struct {
+    char                    dir[64];
+    mt_store_t             *s;
+} fx_t;
+
 void unit_rm_rf(const char *path);
 mt_store_t *unit_open_store(const char *dir, size_t size);
+fx_t *unit_fx_new(const char *name, size_t size);
+int unit_fx_teardown(void **state);
 
 #endif /* UNIT_H */
