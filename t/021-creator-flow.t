@@ -202,11 +202,16 @@ for my $round (1 .. 3) {
 my $total = $N + 3;
 is(total(), $total, 'total after the single ingests');
 
-# a reload and a restart keep everything
-reload_server();
-is(total(), $total, 'after a reload: the total');
-is_deeply(get_creator($all[$N - 1]{uniqueId}), $all[$N - 1],
-          'after a reload: a document');
+# a reload and a restart keep everything (no reload in valgrind mode:
+# without a master process nginx cannot reload its thread pools)
+SKIP: {
+    skip 'no reload without a master process (valgrind mode)', 2
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    reload_server();
+    is(total(), $total, 'after a reload: the total');
+    is_deeply(get_creator($all[$N - 1]{uniqueId}), $all[$N - 1],
+              'after a reload: a document');
+}
 stop_server();
 
 start_server();
