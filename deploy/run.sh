@@ -23,7 +23,6 @@ ln -sf "$repo/build/ngx_http_matcher_module.so" "$prefix/modules/"
 [ -e "$prefix/creators.json" ] || cp "$repo/t/data/creators.json" "$prefix/"
 
 sed -e "s/listen       127.0.0.1:8080;/listen       127.0.0.1:$port;/" \
-    -e "s|^http {|http {\n    client_body_temp_path  temp/body;\n    proxy_temp_path        temp/proxy;\n    fastcgi_temp_path      temp/fastcgi;\n    uwsgi_temp_path        temp/uwsgi;\n    scgi_temp_path         temp/scgi;\n|" \
     "$repo/conf/embedded.conf" > "$prefix/conf/nginx.conf"
 
 "$nginx" -q -t -p "$prefix/" -c conf/nginx.conf -e "$prefix/logs/error.log"

@@ -9,9 +9,9 @@
  *                        store_lmdb_creators.c
  *
  * Durable commits, shared by the concurrent writes of a process (group
- * commit: mt_lmdb_write in store_lmdb_write.c); MDB_NOTLS because the event loop thread reads
- * while pool threads write, and a reset read txn may be renewed by any
- * thread.
+ * commit: mt_lmdb_write in store_lmdb_write.c); MDB_NOTLS because the
+ * event loop thread reads while pool threads write, and a reset read txn
+ * may be renewed by any thread.
  */
 
 #include <errno.h>
