@@ -224,6 +224,14 @@ ngx_http_matcher_route(ngx_http_request_t *r,
         && ngx_strncmp(p, clcf->name.data, clcf->name.len) == 0)
     {
         p += clcf->name.len;
+
+        /* "location /api/creators" also takes "/api/creatorsX": not ours */
+
+        if (p < last && *p != '/'
+            && clcf->name.len && clcf->name.data[clcf->name.len - 1] != '/')
+        {
+            return NGX_DECLINED;
+        }
     }
 
     while (p < last && *p == '/') {

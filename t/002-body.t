@@ -232,7 +232,18 @@ GET /api/assignments/a/b/c
 
 
 
-=== TEST 16: a body on GET is discarded, the request still answered
+=== TEST 16: a prefix location does not take a longer word as a path
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/assignments { matcher_assignments; }
+--- request
+GET /api/assignmentsabcdef0123456789abcdef012
+--- error_code: 404
+--- response_body_like: "error":"no such endpoint","code":"not_found"
+
+
+
+=== TEST 17: a body on GET is discarded, the request still answered
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -246,7 +257,7 @@ GET /api/assignments/65a1b2c3d4e5f60718293a4b
 
 
 
-=== TEST 17: without a store the endpoint is 503 unavailable
+=== TEST 18: without a store the endpoint is 503 unavailable
 --- config
     location /api/assignments { matcher_assignments; }
 --- more_headers
