@@ -1,0 +1,606 @@
+/*
+ * The local embedder (see embed.h).  Every feature is a seeded 64-bit
+ * hash; the vector index and the sign come from that hash (feature
+ * hashing with a sign bit, so collisions cancel on average instead of
+ * piling up).  Document frequencies are kept per feature hash, not per
+ * vector index, so a collision in the vector does not blur the IDF.
+ */
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "embed.h"
+
+
+#define MT_WORD_MAX      64         /* bytes of a word kept, longer cut */
+#define MT_DF_MAX        (1u << 20) /* distinct features counted */
+
+#define MT_W_UNI         1.0f
+#define MT_W_BI          0.5f
+#define MT_W_GRAM        0.3f
+
+/* distinct tags so that "ab" the word and "ab" the n-gram differ */
+#define MT_K_WORD        0x9e3779b97f4a7c15ULL
+#define MT_K_BI          0xc2b2ae3d27d4eb4fULL
+#define MT_K_GRAM        0x165667b19e3779f9ULL
+#define MT_K_STOP        0x27d4eb2f165667c5ULL
+
+#define MT_FNV_PRIME     0x100000001b3ULL
+#define MT_STOP_SLOTS    256
+
+
+/* one slot in one cache line access: key and counts together */
+typedef struct {
+    uint64_t                key;        /* 0: empty */
+    float                   cnt;        /* occurrences */
+    float                   wsum;       /* sum of their weights */
+} mt_feat_t;
+
+typedef struct {
+    mt_feat_t              *slots;
+    size_t                  mask;
+} mt_feats_t;
+
+
+struct mt_embedder_s {
+    unsigned                dims;
+    uint64_t                seed;
+    uint64_t                stop[MT_STOP_SLOTS];
+
+    uint64_t               *df_keys;    /* open addressing, 0: empty */
+    uint32_t               *df;
+    float                  *idf;        /* after the freeze */
+    size_t                  df_mask;
+    size_t                  df_n;
+
+    uint32_t                ndocs;
+    int                     frozen;
+};
+
+
+static uint64_t mt_mix(uint64_t h);
+static uint64_t mt_fnv(uint64_t h, const unsigned char *p, size_t n);
+static int mt_word_char(unsigned char c);
+static int mt_stopword(const mt_embedder_t *e, const unsigned char *w,
+    size_t n);
+static size_t mt_stem(unsigned char *w, size_t n);
+static int mt_features(const mt_embedder_t *e, const char *text, size_t len,
+    mt_feats_t *f);
+static void mt_word(const mt_embedder_t *e, mt_feats_t *f,
+    unsigned char *w, size_t n, uint64_t *prev);
+static void mt_feat_add(mt_feats_t *f, uint64_t key, float w);
+static void mt_feats_free(mt_feats_t *f);
+static int mt_df_grow(mt_embedder_t *e);
+static void mt_df_inc(mt_embedder_t *e, uint64_t key);
+
+
+/*
+ * A small English list: these words say nothing about the topic and
+ * would otherwise dominate the bigrams.
+ */
+static const char  *mt_stopwords[] = {
+    "a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can",
+    "do", "does", "for", "from", "had", "has", "have", "he", "her", "his",
+    "how", "i", "if", "in", "into", "is", "it", "its", "just", "me", "my",
+    "no", "not", "of", "on", "or", "our", "she", "so", "than", "that",
+    "the", "their", "them", "then", "there", "these", "they", "this",
+    "to", "up", "us", "was", "we", "were", "what", "when", "which", "who",
+    "why", "will", "with", "you", "your", "more", "most", "very", "also",
+    "any", "all", "about", "after", "before", "over", "out", "only",
+    "even", "while", "where", "would", "could", "should", "some", "such",
+    NULL
+};
+
+
+mt_embedder_t *
+mt_embedder_new(unsigned dims, uint64_t seed)
+{
+    size_t          i, n, j;
+    uint64_t        h;
+    mt_embedder_t  *e;
+
+    if (dims < MT_EMBED_DIMS_MIN || dims > MT_EMBED_DIMS_MAX) {
+        return NULL;
+    }
+
+    e = calloc(1, sizeof(mt_embedder_t));
+    if (e == NULL) {
+        return NULL;
+    }
+
+    e->dims = dims;
+    e->seed = seed;
+
+    /* the stopwords as hashes: one probe per word instead of a scan */
+    for (i = 0; mt_stopwords[i] != NULL; i++) {
+        n = strlen(mt_stopwords[i]);
+        h = mt_fnv(MT_K_STOP, (const unsigned char *) mt_stopwords[i], n);
+        h |= 1;
+
+        for (j = h; e->stop[j % MT_STOP_SLOTS] != 0; j++) {
+            /* void */
+        }
+
+        e->stop[j % MT_STOP_SLOTS] = h;
+    }
+
+    return e;
+}
+
+
+void
+mt_embedder_free(mt_embedder_t *e)
+{
+    if (e == NULL) {
+        return;
+    }
+
+    free(e->df_keys);
+    free(e->df);
+    free(e->idf);
+    free(e);
+}
+
+
+unsigned
+mt_embedder_dims(const mt_embedder_t *e)
+{
+    return e->dims;
+}
+
+
+int
+mt_embedder_add_doc(mt_embedder_t *e, const char *text, size_t len)
+{
+    size_t      i;
+    mt_feats_t  f;
+
+    if (e->frozen) {
+        return -1;
+    }
+
+    if (mt_features(e, text, len, &f) != 0) {
+        return -1;
+    }
+
+    e->ndocs++;
+
+    for (i = 0; i <= f.mask; i++) {
+        if (f.slots[i].key == 0) {
+            continue;
+        }
+
+        if (e->df_n * 2 >= e->df_mask && e->df_n < MT_DF_MAX) {
+            if (mt_df_grow(e) != 0) {
+                mt_feats_free(&f);
+                return -1;
+            }
+        }
+
+        mt_df_inc(e, f.slots[i].key);
+    }
+
+    mt_feats_free(&f);
+
+    return 0;
+}
+
+
+void
+mt_embedder_freeze(mt_embedder_t *e)
+{
+    size_t  i;
+    double  n;
+
+    if (e->frozen) {
+        return;
+    }
+
+    e->frozen = 1;
+    n = (double) e->ndocs;
+
+    if (e->df_keys == NULL) {
+        return;
+    }
+
+    /* without memory every IDF stays 1: worse ranking, still working */
+    e->idf = malloc((e->df_mask + 1) * sizeof(float));
+    if (e->idf == NULL) {
+        return;
+    }
+
+    for (i = 0; i <= e->df_mask; i++) {
+        e->idf[i] = (float) (log((1.0 + n) / (1.0 + e->df[i])) + 1.0);
+    }
+}
+
+
+int
+mt_embed(const mt_embedder_t *e, const char *text, size_t len, float *out)
+{
+    size_t      i, j;
+    float       v, idf;
+    double      norm;
+    uint64_t    key;
+    unsigned    b;
+    mt_feats_t  f;
+
+    memset(out, 0, e->dims * sizeof(float));
+
+    if (mt_features(e, text, len, &f) != 0) {
+        return -1;
+    }
+
+    for (i = 0; i <= f.mask; i++) {
+        key = f.slots[i].key;
+        if (key == 0) {
+            continue;
+        }
+
+        /*
+         * A feature no corpus document has cannot be evidence for any of
+         * them, only noise where it collides with theirs in the vector: it
+         * gets the smallest IDF, that of a feature in every document, not
+         * the largest.
+         */
+        idf = 1.0f;
+
+        if (e->idf != NULL) {
+            for (j = key & e->df_mask; e->df_keys[j] != 0;
+                 j = (j + 1) & e->df_mask)
+            {
+                if (e->df_keys[j] == key) {
+                    idf = e->idf[j];
+                    break;
+                }
+            }
+        }
+
+        /* sublinear TF times the mean weight of the occurrences */
+        v = f.slots[i].wsum * idf;
+        if (f.slots[i].cnt > 1.0f) {
+            v = (1.0f + logf(f.slots[i].cnt)) * (v / f.slots[i].cnt);
+        }
+
+        /* high bits for the index, the lowest one for the sign */
+        b = (unsigned) (((key >> 32) * e->dims) >> 32);
+        out[b] += (key & 1) ? -v : v;
+    }
+
+    mt_feats_free(&f);
+
+    norm = 0.0;
+    for (b = 0; b < e->dims; b++) {
+        norm += (double) out[b] * out[b];
+    }
+
+    if (norm > 0.0) {
+        norm = 1.0 / sqrt(norm);
+        for (b = 0; b < e->dims; b++) {
+            out[b] = (float) (out[b] * norm);
+        }
+    }
+
+    return 0;
+}
+
+
+/* The splitmix64 finaliser: FNV alone mixes its high bits poorly. */
+
+static uint64_t
+mt_mix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+
+    return h;
+}
+
+
+static uint64_t
+mt_fnv(uint64_t h, const unsigned char *p, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= MT_FNV_PRIME;
+    }
+
+    return mt_mix(h);
+}
+
+
+/* Bytes of UTF-8 sequences count as letters: such words stay whole. */
+
+static int
+mt_word_char(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+
+static int
+mt_stopword(const mt_embedder_t *e, const unsigned char *w, size_t n)
+{
+    size_t    j;
+    uint64_t  h;
+
+    h = mt_fnv(MT_K_STOP, w, n) | 1;
+
+    for (j = h; e->stop[j % MT_STOP_SLOTS] != 0; j++) {
+        if (e->stop[j % MT_STOP_SLOTS] == h) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * Light suffix stripping, so that "prices"/"priced"/"price" and
+ * "finance"/"financial" share their unigram.  Each step keeps at least
+ * four bytes; what it gets wrong the character n-grams soften.
+ */
+
+static size_t
+mt_stem(unsigned char *w, size_t n)
+{
+    unsigned char  c;
+
+#define MT_ENDS(s)  (n >= sizeof(s) - 1 + 3                                  \
+                     && memcmp(w + n - (sizeof(s) - 1), s, sizeof(s) - 1) == 0)
+
+    if (MT_ENDS("ies")) {
+        w[n - 3] = 'y';
+        return n - 2;
+    }
+
+    if (MT_ENDS("sses") || MT_ENDS("ches") || MT_ENDS("shes")
+        || MT_ENDS("xes"))
+    {
+        n -= 2;
+
+    } else if (n >= 4 && w[n - 1] == 's' && w[n - 2] != 's'
+               && w[n - 2] != 'u' && w[n - 2] != 'i')
+    {
+        n--;
+    }
+
+    if ((n >= 7 && MT_ENDS("ing")) || (n >= 6 && MT_ENDS("ed"))) {
+        n -= (w[n - 1] == 'g') ? 3 : 2;
+
+        /* "shopping" -> "shopp" -> "shop" */
+        c = w[n - 1];
+        if (c == w[n - 2] && c >= 'a' && c <= 'z'
+            && strchr("aeiouylsz", c) == NULL)
+        {
+            n--;
+        }
+    }
+
+    if (n >= 7 && MT_ENDS("ial")) {
+        n -= 3;
+
+    } else if (n >= 7 && (MT_ENDS("al") || MT_ENDS("ly"))) {
+        n -= 2;
+    }
+
+    if (n >= 5 && w[n - 1] == 'e') {
+        n--;
+    }
+
+#undef MT_ENDS
+
+    return n;
+}
+
+
+static int
+mt_features(const mt_embedder_t *e, const char *text, size_t len,
+    mt_feats_t *f)
+{
+    size_t          i, n, size, bound;
+    uint64_t        prev;
+    unsigned char   c, w[MT_WORD_MAX + 2];
+
+    /*
+     * A word of n bytes and its separator make at most 2n + 2 features:
+     * unigram, bigram, n trigrams, n - 1 four-grams.
+     */
+    bound = 2 * len + 2;
+
+    /* a load factor of at most 2/3: short probes */
+    for (size = 16; size < bound + bound / 2; size *= 2) {
+        /* void */
+    }
+
+    f->mask = size - 1;
+    f->slots = calloc(size, sizeof(mt_feat_t));
+    if (f->slots == NULL) {
+        return -1;
+    }
+
+    prev = 0;
+    n = 0;
+
+    for (i = 0; i <= len; i++) {
+        c = (i < len) ? (unsigned char) text[i] : ' ';
+        if (c >= 'A' && c <= 'Z') {
+            c = (unsigned char) (c + 32);
+        }
+
+        if (mt_word_char(c)) {
+            /* w[0] is left for the boundary marker */
+            if (n < MT_WORD_MAX) {
+                w[1 + n] = c;
+            }
+            n++;
+            continue;
+        }
+
+        if (n > 0) {
+            mt_word(e, f, w, n < MT_WORD_MAX ? n : MT_WORD_MAX, &prev);
+            n = 0;
+        }
+    }
+
+    return 0;
+}
+
+
+/* One word at w + 1, n bytes; w has room for two markers around it. */
+
+static void
+mt_word(const mt_embedder_t *e, mt_feats_t *f, unsigned char *w, size_t n,
+    uint64_t *prev)
+{
+    float     gw;
+    size_t    i;
+    uint64_t  key, h;
+
+    /* single characters are noise ("x", "2"); a stopword is not news */
+    if (n < 2 || mt_stopword(e, w + 1, n)) {
+        return;
+    }
+
+    n = mt_stem(w + 1, n);
+
+    key = mt_fnv(e->seed ^ MT_K_WORD, w + 1, n);
+    mt_feat_add(f, key, MT_W_UNI);
+
+    if (*prev != 0) {
+        mt_feat_add(f, mt_mix(*prev * MT_FNV_PRIME ^ key ^ MT_K_BI), MT_W_BI);
+    }
+
+    *prev = key;
+
+    /*
+     * Character n-grams with boundary markers: "<fin", "fina" ... let
+     * "finance" and "financial" meet even where the stems differ.
+     */
+    w[0] = '<';
+    w[n + 1] = '>';
+
+    /*
+     * The word's n + (n - 1) n-grams share MT_W_GRAM of L2 weight: a long
+     * word does not drown its own unigram, nor the vector, in n-grams.
+     */
+    gw = MT_W_GRAM / sqrtf((float) (2 * n - 1));
+
+    /* the 4-gram's FNV continues its 3-gram's */
+    for (i = 0; i + 3 <= n + 2; i++) {
+        h = e->seed ^ MT_K_GRAM;
+        h = (h ^ w[i]) * MT_FNV_PRIME;
+        h = (h ^ w[i + 1]) * MT_FNV_PRIME;
+        h = (h ^ w[i + 2]) * MT_FNV_PRIME;
+        mt_feat_add(f, mt_mix(h), gw);
+
+        if (i + 4 <= n + 2) {
+            mt_feat_add(f, mt_mix((h ^ w[i + 3]) * MT_FNV_PRIME), gw);
+        }
+    }
+}
+
+
+static void
+mt_feat_add(mt_feats_t *f, uint64_t key, float w)
+{
+    size_t      j;
+    mt_feat_t  *s;
+
+    if (key == 0) {
+        key = 1;
+    }
+
+    for (j = key & f->mask; f->slots[j].key != 0; j = (j + 1) & f->mask) {
+        if (f->slots[j].key == key) {
+            f->slots[j].cnt += 1.0f;
+            f->slots[j].wsum += w;
+            return;
+        }
+    }
+
+    s = &f->slots[j];
+    s->key = key;
+    s->cnt = 1.0f;
+    s->wsum = w;
+}
+
+
+static void
+mt_feats_free(mt_feats_t *f)
+{
+    free(f->slots);
+}
+
+
+static int
+mt_df_grow(mt_embedder_t *e)
+{
+    size_t     i, j, size, mask;
+    uint32_t  *df;
+    uint64_t  *keys;
+
+    size = (e->df_keys == NULL) ? 4096 : (e->df_mask + 1) * 2;
+    mask = size - 1;
+
+    keys = calloc(size, sizeof(uint64_t));
+    df = calloc(size, sizeof(uint32_t));
+
+    if (keys == NULL || df == NULL) {
+        free(keys);
+        free(df);
+        return -1;
+    }
+
+    for (i = 0; e->df_keys != NULL && i <= e->df_mask; i++) {
+        if (e->df_keys[i] == 0) {
+            continue;
+        }
+
+        for (j = e->df_keys[i] & mask; keys[j] != 0; j = (j + 1) & mask) {
+            /* void */
+        }
+
+        keys[j] = e->df_keys[i];
+        df[j] = e->df[i];
+    }
+
+    free(e->df_keys);
+    free(e->df);
+
+    e->df_keys = keys;
+    e->df = df;
+    e->df_mask = mask;
+
+    return 0;
+}
+
+
+static void
+mt_df_inc(mt_embedder_t *e, uint64_t key)
+{
+    size_t  j;
+
+    for (j = key & e->df_mask; e->df_keys[j] != 0; j = (j + 1) & e->df_mask) {
+        if (e->df_keys[j] == key) {
+            e->df[j]++;
+            return;
+        }
+    }
+
+    /* past the cap the table stays at most half full: ignore new ones */
+    if (e->df_n >= MT_DF_MAX) {
+        return;
+    }
+
+    e->df_keys[j] = key;
+    e->df[j] = 1;
+    e->df_n++;
+}

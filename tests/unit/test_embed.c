@@ -1,0 +1,605 @@
+/*
+ * Unit tests for lib/embed.c: determinism, normalisation, bounds, and
+ * rankings over the sample creators (t/data, read from the repo root).
+ */
+
+#include <math.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <cmocka.h>
+
+#include "embed.h"
+#include "json.h"
+#include "model.h"
+
+
+#define S(lit)      (lit), (sizeof(lit) - 1)
+#ifndef DIMS
+#define DIMS        384
+#endif
+#ifndef SEED
+#define SEED        0x5eed5eed5eed5eedULL
+#endif
+#define NCREATORS   17
+#define GUARD       16
+#define SENTINEL    12345.0f
+
+
+typedef struct {
+    char           *id;
+    char           *text;
+    size_t          len;
+    float           vec[DIMS];
+} creator_t;
+
+typedef struct {
+    mt_embedder_t  *e;
+    creator_t       c[NCREATORS];
+    size_t          n;
+} corpus_t;
+
+static corpus_t  corpus;
+
+
+static char *
+read_file(const char *path, size_t *len)
+{
+    FILE    *fp;
+    char    *buf;
+    long     n;
+
+    fp = fopen(path, "rb");
+    if (fp == NULL) {
+        return NULL;
+    }
+
+    buf = NULL;
+
+    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0
+        && fseek(fp, 0, SEEK_SET) == 0)
+    {
+        buf = malloc((size_t) n + 1);
+        if (buf != NULL && fread(buf, 1, (size_t) n, fp) != (size_t) n) {
+            free(buf);
+            buf = NULL;
+        }
+
+        if (buf != NULL) {
+            buf[n] = '\0';
+            *len = (size_t) n;
+        }
+    }
+
+    (void) fclose(fp);
+    return buf;
+}
+
+
+static mt_json_doc_t *
+parse_file(const char *path)
+{
+    char            *data, errbuf[128];
+    size_t           len;
+    mt_json_err_t    err;
+    mt_json_doc_t   *doc;
+    mt_json_limits_t lim;
+
+    data = read_file(path, &len);
+    if (data == NULL) {
+        return NULL;
+    }
+
+    memset(&lim, 0, sizeof(lim));
+    doc = mt_json_parse(data, len, &lim, &err, errbuf, sizeof(errbuf));
+    free(data);
+
+    return doc;
+}
+
+
+/* Appends s and a newline to a heap buffer; aborts without memory. */
+
+static void
+append(char **buf, size_t *len, const char *s, size_t n)
+{
+    char  *p;
+
+    p = realloc(*buf, *len + n + 2);
+    if (p == NULL) {
+        abort();
+    }
+
+    memcpy(p + *len, s, n);
+    p[*len + n] = '\n';
+    p[*len + n + 1] = '\0';
+    *buf = p;
+    *len += n + 1;
+}
+
+
+static void
+append_field(char **buf, size_t *len, const mt_json_t *obj, const char *key)
+{
+    size_t            i;
+    const mt_json_t  *v;
+
+    v = mt_json_get(obj, key);
+    if (v == NULL) {
+        return;
+    }
+
+    if (v->type == MT_JSON_STRING) {
+        append(buf, len, v->u.string.s, v->u.string.len);
+        return;
+    }
+
+    for (i = 0; v->type == MT_JSON_ARRAY && i < v->u.array.n; i++) {
+        if (v->u.array.items[i]->type == MT_JSON_STRING) {
+            append(buf, len, v->u.array.items[i]->u.string.s,
+                   v->u.array.items[i]->u.string.len);
+        }
+    }
+}
+
+
+static double
+cosine(const float *a, const float *b, unsigned n)
+{
+    unsigned  i;
+    double    d;
+
+    /* both are unit vectors */
+    d = 0.0;
+    for (i = 0; i < n; i++) {
+        d += (double) a[i] * b[i];
+    }
+
+    return d;
+}
+
+
+static int
+group_setup(void **state)
+{
+    char              *text;
+    size_t             i, len;
+    mt_json_doc_t     *doc;
+    const mt_json_t   *root, *c;
+
+    (void) state;
+
+    doc = parse_file("t/data/creators.json");
+    if (doc == NULL) {
+        return -1;
+    }
+
+    root = mt_json_root(doc);
+    corpus.e = mt_embedder_new(DIMS, SEED);
+
+    if (corpus.e == NULL || root->type != MT_JSON_OBJECT
+        || root->u.object.n != NCREATORS)
+    {
+        mt_json_free(doc);
+        return -1;
+    }
+
+    /* bio, niches, values (what the module embeds), summary, interests */
+    for (i = 0; i < root->u.object.n; i++) {
+        c = root->u.object.pairs[i].value;
+        text = mt_creator_text(c, &len);
+        if (text == NULL) {
+            abort();
+        }
+
+        append_field(&text, &len, mt_json_get(c, "analysis"), "summary");
+        append_field(&text, &len, mt_json_get(c, "analysis"),
+                     "audienceInterests");
+
+        corpus.c[i].id = strdup(root->u.object.pairs[i].key);
+        corpus.c[i].text = text;
+        corpus.c[i].len = len;
+
+        if (corpus.c[i].id == NULL
+            || mt_embedder_add_doc(corpus.e, text, len) != 0)
+        {
+            abort();
+        }
+    }
+
+    corpus.n = i;
+    mt_embedder_freeze(corpus.e);
+
+    for (i = 0; i < corpus.n; i++) {
+        if (mt_embed(corpus.e, corpus.c[i].text, corpus.c[i].len,
+                     corpus.c[i].vec) != 0)
+        {
+            abort();
+        }
+    }
+
+    mt_json_free(doc);
+    return 0;
+}
+
+
+static int
+group_teardown(void **state)
+{
+    size_t  i;
+
+    (void) state;
+
+    for (i = 0; i < corpus.n; i++) {
+        free(corpus.c[i].id);
+        free(corpus.c[i].text);
+    }
+
+    mt_embedder_free(corpus.e);
+    return 0;
+}
+
+
+/* The creators' rank (0 best) by cosine to the text's vector. */
+
+static void
+rank(const char *text, size_t len, size_t ranks[NCREATORS], int verbose)
+{
+    float   q[DIMS];
+    double  sim[NCREATORS];
+    size_t  i, j;
+
+    assert_int_equal(mt_embed(corpus.e, text, len, q), 0);
+
+    for (i = 0; i < corpus.n; i++) {
+        sim[i] = cosine(q, corpus.c[i].vec, DIMS);
+    }
+
+    for (i = 0; i < corpus.n; i++) {
+        ranks[i] = 0;
+        for (j = 0; j < corpus.n; j++) {
+            if (sim[j] > sim[i] || (j < i && sim[j] == sim[i])) {
+                ranks[i]++;
+            }
+        }
+    }
+
+    for (i = 0; verbose && i < corpus.n; i++) {
+        for (j = 0; j < corpus.n; j++) {
+            if (ranks[j] == i) {
+                print_message("  %2zu %-20s %.3f\n", i, corpus.c[j].id,
+                              sim[j]);
+            }
+        }
+    }
+}
+
+
+static size_t
+find(const char *id)
+{
+    size_t  i;
+
+    for (i = 0; i < corpus.n; i++) {
+        if (strcmp(corpus.c[i].id, id) == 0) {
+            return i;
+        }
+    }
+
+    fail_msg("no creator %s", id);
+    return 0;
+}
+
+
+static void
+test_deterministic(void **state)
+{
+    float           a[DIMS], b[DIMS], c[DIMS];
+    mt_embedder_t  *e1, *e2, *e3;
+
+    (void) state;
+
+    e1 = mt_embedder_new(DIMS, SEED);
+    e2 = mt_embedder_new(DIMS, SEED);
+    e3 = mt_embedder_new(DIMS, SEED + 1);
+    assert_non_null(e1);
+    assert_non_null(e2);
+    assert_non_null(e3);
+
+    assert_int_equal(mt_embed(e1, S("Budget travel by tram, cheaply!"), a),
+                     0);
+    assert_int_equal(mt_embed(e1, S("Budget travel by tram, cheaply!"), b),
+                     0);
+    assert_int_equal(mt_embed(e2, S("Budget travel by tram, cheaply!"), c),
+                     0);
+    assert_memory_equal(a, b, sizeof(a));
+    assert_memory_equal(a, c, sizeof(a));
+
+    /* case and punctuation do not count */
+    assert_int_equal(mt_embed(e1, S("budget TRAVEL by tram cheaply"), b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+
+    /* another seed, other hashes */
+    assert_int_equal(mt_embed(e3, S("Budget travel by tram, cheaply!"), c),
+                     0);
+    assert_memory_not_equal(a, c, sizeof(a));
+
+    /* the corpus embedder too: same text, same bytes */
+    assert_int_equal(mt_embed(corpus.e, corpus.c[0].text, corpus.c[0].len,
+                              a), 0);
+    assert_memory_equal(a, corpus.c[0].vec, sizeof(a));
+
+    /* frozen: no more documents */
+    assert_int_equal(mt_embedder_add_doc(corpus.e, S("late")), -1);
+
+    mt_embedder_free(e1);
+    mt_embedder_free(e2);
+    mt_embedder_free(e3);
+}
+
+
+static void
+test_norm_and_empty(void **state)
+{
+    float     v[DIMS];
+    size_t    i;
+    unsigned  j;
+
+    (void) state;
+
+    for (i = 0; i < corpus.n; i++) {
+        assert_float_equal(cosine(corpus.c[i].vec, corpus.c[i].vec, DIMS),
+                           1.0, 1e-5);
+    }
+
+    assert_int_equal(mt_embed(corpus.e, S("x"), v), 0);
+    assert_int_equal(mt_embed(corpus.e, S("Ünïcödé wörds ⬇️"), v), 0);
+    assert_float_equal(cosine(v, v, DIMS), 1.0, 1e-5);
+
+    /* nothing to embed: zeros, not NaN, and still success */
+    assert_int_equal(mt_embed(corpus.e, "", 0, v), 0);
+    for (j = 0; j < DIMS; j++) {
+        assert_true(v[j] == 0.0f);
+    }
+
+    assert_int_equal(mt_embed(corpus.e, S("... !!! -- the and of a"), v), 0);
+    for (j = 0; j < DIMS; j++) {
+        assert_true(v[j] == 0.0f);
+    }
+}
+
+
+static void
+test_dims(void **state)
+{
+    float          *v;
+    size_t          k;
+    unsigned        d, j, nz;
+    mt_embedder_t  *e;
+
+    static const unsigned  dims[] = { 64, 100, 384, 1000, 4096 };
+
+    (void) state;
+
+    assert_null(mt_embedder_new(63, SEED));
+    assert_null(mt_embedder_new(4097, SEED));
+    assert_null(mt_embedder_new(0, SEED));
+
+    for (k = 0; k < sizeof(dims) / sizeof(dims[0]); k++) {
+        d = dims[k];
+        e = mt_embedder_new(d, SEED);
+        assert_non_null(e);
+        assert_int_equal(mt_embedder_dims(e), d);
+
+        v = malloc((d + 2 * GUARD) * sizeof(float));
+        assert_non_null(v);
+
+        for (j = 0; j < d + 2 * GUARD; j++) {
+            v[j] = SENTINEL;
+        }
+
+        assert_int_equal(mt_embed(e, corpus.c[0].text, corpus.c[0].len,
+                                  v + GUARD), 0);
+
+        nz = 0;
+        for (j = 0; j < GUARD; j++) {
+            assert_true(v[j] == SENTINEL);
+            assert_true(v[GUARD + d + j] == SENTINEL);
+        }
+
+        for (j = 0; j < d; j++) {
+            nz += v[GUARD + j] != 0.0f;
+        }
+
+        /* the features spread over the vector, the last index included */
+        assert_true(nz > d / 8 || nz > 40);
+        assert_float_equal(cosine(v + GUARD, v + GUARD, d), 1.0, 1e-5);
+
+        free(v);
+        mt_embedder_free(e);
+    }
+}
+
+
+static void
+test_morphology(void **state)
+{
+    float   a[DIMS], b[DIMS], c[DIMS];
+
+    (void) state;
+
+    /* shared stems and n-grams beat an unrelated phrase */
+    assert_int_equal(mt_embed(corpus.e, S("financial planning"), a), 0);
+    assert_int_equal(mt_embed(corpus.e, S("personal finances, a plan"), b),
+                     0);
+    assert_int_equal(mt_embed(corpus.e, S("cozy indie games"), c), 0);
+
+    print_message("  financial planning ~ finances %.3f, ~ games %.3f\n",
+                  cosine(a, b, DIMS), cosine(a, c, DIMS));
+    assert_true(cosine(a, b, DIMS) > 0.3);
+    assert_true(cosine(a, b, DIMS) > cosine(a, c, DIMS) + 0.2);
+}
+
+
+static void
+test_example_assignment(void **state)
+{
+    char              *text;
+    size_t             i, j, len, sa, sb, ranks[NCREATORS];
+    mt_json_doc_t     *doc;
+    const mt_json_t   *a;
+
+    static const char  *above[] = {
+        "mindsovermoney", "laughingledger", "marketdecoded", "civicbriefs"
+    };
+    static const char  *below[] = {
+        "pixelsandpatches", "travelbytram", "fitforminutes"
+    };
+
+    (void) state;
+
+    doc = parse_file("t/data/example-assignment.json");
+    assert_non_null(doc);
+    a = mt_json_root(doc);
+
+    text = NULL;
+    len = 0;
+    append_field(&text, &len, a, "topic");
+    append_field(&text, &len, a, "keyTakeaway");
+    append_field(&text, &len, a, "additionalContext");
+    append_field(&text, &len, a, "creatorNiches");
+    append_field(&text, &len, a, "creatorValues");
+    assert_non_null(text);
+
+    rank(text, len, ranks, 1);
+    free(text);
+    mt_json_free(doc);
+
+    /*
+     * The two whose niches name personal finance come before each of the
+     * three; as groups, the four come before the three.  marketdecoded and
+     * civicbriefs share hardly a word with the brief ("financial",
+     * "consumer"): pairwise, their order against fitforminutes (which
+     * shares "lifestyle") is within the hashing noise and changes with the
+     * seed, so it is printed, not asserted.
+     */
+    for (i = 0; i < 2; i++) {
+        for (j = 0; j < sizeof(below) / sizeof(below[0]); j++) {
+            assert_true(ranks[find(above[i])] < ranks[find(below[j])]);
+        }
+    }
+
+    sa = 0;
+    sb = 0;
+    for (i = 0; i < sizeof(above) / sizeof(above[0]); i++) {
+        sa += ranks[find(above[i])];
+    }
+
+    for (j = 0; j < sizeof(below) / sizeof(below[0]); j++) {
+        sb += ranks[find(below[j])];
+    }
+
+    /* mean ranks: sa / 4 < sb / 3 */
+    assert_true(sa * 3 < sb * 4);
+
+    for (i = 0; i < sizeof(above) / sizeof(above[0]); i++) {
+        for (j = 0; j < sizeof(below) / sizeof(below[0]); j++) {
+            if (ranks[find(above[i])] > ranks[find(below[j])]) {
+                print_message("  (noise: %s after %s)\n", above[i],
+                              below[j]);
+            }
+        }
+    }
+}
+
+
+static void
+check_first(const char *brief, const char *want)
+{
+    size_t  ranks[NCREATORS] = { 0 };
+
+    print_message("brief: %s\n", brief);
+    rank(brief, strlen(brief), ranks, 0);
+
+    if (ranks[find(want)] != 0) {
+        rank(brief, strlen(brief), ranks, 1);
+    }
+
+    assert_int_equal(ranks[find(want)], 0);
+}
+
+
+static void
+test_obvious(void **state)
+{
+    (void) state;
+
+    check_first("Show how to explore a city on a budget by riding trains "
+                "and trams: cheap day trips, photos of the neighbourhoods "
+                "you discover on the way.", "travelbytram");
+    check_first("Review our new video game: honest first impressions, "
+                "what makes it cozy, and whether gamers should stream it.",
+                "pixelsandpatches");
+    check_first("A ten minute workout routine to stay fit without a gym: "
+                "quick exercises for busy people.", "fitforminutes");
+    check_first("Explain a new recipe for leftovers: cooking without "
+                "food waste and meal prep for the week.", "foodlabnotes");
+    check_first("Fix a leaky faucet yourself: a simple home repair with "
+                "basic tools, no plumber needed.", "homefixhacks");
+}
+
+
+static void
+test_speed(void **state)
+{
+    char            text[2048];
+    float           v[DIMS];
+    size_t          len, n;
+    double          us;
+    struct timespec t0, t1;
+    int             i;
+
+    (void) state;
+
+    /* about 2 KB of creator-like text */
+    len = 0;
+    for (n = 0; len + corpus.c[n % corpus.n].len < sizeof(text); n++) {
+        memcpy(text + len, corpus.c[n % corpus.n].text,
+               corpus.c[n % corpus.n].len);
+        len += corpus.c[n % corpus.n].len;
+    }
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+
+    for (i = 0; i < 1000; i++) {
+        assert_int_equal(mt_embed(corpus.e, text, len, v), 0);
+    }
+
+    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+
+    us = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3
+         / 1000;
+    print_message("  embed %zu bytes at %u dims: %.1f us\n", len, DIMS, us);
+}
+
+
+int
+main(void)
+{
+    const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_deterministic),
+        cmocka_unit_test(test_norm_and_empty),
+        cmocka_unit_test(test_dims),
+        cmocka_unit_test(test_morphology),
+        cmocka_unit_test(test_example_assignment),
+        cmocka_unit_test(test_obvious),
+        cmocka_unit_test(test_speed),
+    };
+
+    return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}
