@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "embed.h"
+#include "util.h"
 
 
 #define MT_WORD_MAX      64         /* bytes of a word kept, longer cut */
@@ -26,7 +27,6 @@
 #define MT_K_GRAM        0x165667b19e3779f9ULL
 #define MT_K_STOP        0x27d4eb2f165667c5ULL
 
-#define MT_FNV_PRIME     0x100000001b3ULL
 #define MT_STOP_SLOTS    256
 
 
@@ -59,8 +59,6 @@ struct mt_embedder_s {
 };
 
 
-static uint64_t mt_mix(uint64_t h);
-static uint64_t mt_fnv(uint64_t h, const unsigned char *p, size_t n);
 static int mt_word_char(unsigned char c);
 static int mt_stopword(const mt_embedder_t *e, const unsigned char *w,
     size_t n);
@@ -115,7 +113,7 @@ mt_embedder_new(unsigned dims, uint64_t seed)
     /* the stopwords as hashes: one probe per word instead of a scan */
     for (i = 0; mt_stopwords[i] != NULL; i++) {
         n = strlen(mt_stopwords[i]);
-        h = mt_fnv(MT_K_STOP, (const unsigned char *) mt_stopwords[i], n);
+        h = mt_hash_mix(mt_hash64(mt_stopwords[i], n, MT_K_STOP));
         h |= 1;
 
         for (j = h; e->stop[j % MT_STOP_SLOTS] != 0; j++) {
@@ -286,35 +284,6 @@ mt_embed(const mt_embedder_t *e, const char *text, size_t len, float *out)
 }
 
 
-/* The splitmix64 finaliser: FNV alone mixes its high bits poorly. */
-
-static uint64_t
-mt_mix(uint64_t h)
-{
-    h ^= h >> 30;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 27;
-    h *= 0x94d049bb133111ebULL;
-    h ^= h >> 31;
-
-    return h;
-}
-
-
-static uint64_t
-mt_fnv(uint64_t h, const unsigned char *p, size_t n)
-{
-    size_t  i;
-
-    for (i = 0; i < n; i++) {
-        h ^= p[i];
-        h *= MT_FNV_PRIME;
-    }
-
-    return mt_mix(h);
-}
-
-
 /* Bytes of UTF-8 sequences count as letters: such words stay whole. */
 
 static int
@@ -330,7 +299,7 @@ mt_stopword(const mt_embedder_t *e, const unsigned char *w, size_t n)
     size_t    j;
     uint64_t  h;
 
-    h = mt_fnv(MT_K_STOP, w, n) | 1;
+    h = mt_hash_mix(mt_hash64(w, n, MT_K_STOP)) | 1;
 
     for (j = h; e->stop[j % MT_STOP_SLOTS] != 0; j++) {
         if (e->stop[j % MT_STOP_SLOTS] == h) {
@@ -471,11 +440,12 @@ mt_word(const mt_embedder_t *e, mt_feats_t *f, unsigned char *w, size_t n,
 
     n = mt_stem(w + 1, n);
 
-    key = mt_fnv(e->seed ^ MT_K_WORD, w + 1, n);
+    key = mt_hash_mix(mt_hash64(w + 1, n, e->seed ^ MT_K_WORD));
     mt_feat_add(f, key, MT_W_UNI);
 
     if (*prev != 0) {
-        mt_feat_add(f, mt_mix(*prev * MT_FNV_PRIME ^ key ^ MT_K_BI), MT_W_BI);
+        mt_feat_add(f, mt_hash_mix(*prev * MT_FNV_PRIME ^ key ^ MT_K_BI),
+                    MT_W_BI);
     }
 
     *prev = key;
@@ -499,10 +469,10 @@ mt_word(const mt_embedder_t *e, mt_feats_t *f, unsigned char *w, size_t n,
         h = (h ^ w[i]) * MT_FNV_PRIME;
         h = (h ^ w[i + 1]) * MT_FNV_PRIME;
         h = (h ^ w[i + 2]) * MT_FNV_PRIME;
-        mt_feat_add(f, mt_mix(h), gw);
+        mt_feat_add(f, mt_hash_mix(h), gw);
 
         if (i + 4 <= n + 2) {
-            mt_feat_add(f, mt_mix((h ^ w[i + 3]) * MT_FNV_PRIME), gw);
+            mt_feat_add(f, mt_hash_mix((h ^ w[i + 3]) * MT_FNV_PRIME), gw);
         }
     }
 }

@@ -808,29 +808,9 @@ mt_json_type_name(mt_json_type_t type)
  */
 
 static uint64_t
-mt_json_mix(uint64_t h)
-{
-    h ^= h >> 33;
-    h *= 0xff51afd7ed558ccdULL;
-    h ^= h >> 33;
-    h *= 0xc4ceb9fe1a85ec53ULL;
-    h ^= h >> 33;
-
-    return h;
-}
-
-
-static uint64_t
 mt_json_bytes_hash(const char *s, size_t len, uint64_t h)
 {
-    size_t  i;
-
-    for (i = 0; i < len; i++) {
-        h ^= (unsigned char) s[i];
-        h *= 0x100000001b3ULL;
-    }
-
-    return mt_json_mix(h ^ len);
+    return mt_hash_mix(mt_hash64(s, len, h) ^ len);
 }
 
 
@@ -863,8 +843,7 @@ mt_json_shadowed(const mt_json_t *obj, size_t i)
 uint64_t
 mt_json_hash_pair(const mt_json_pair_t *p)
 {
-    return mt_json_mix(mt_json_bytes_hash(p->key, p->key_len,
-                                          0xcbf29ce484222325ULL)
+    return mt_hash_mix(mt_json_bytes_hash(p->key, p->key_len, MT_HASH_SEED)
                        + 31 * mt_json_hash(p->value));
 }
 
@@ -884,7 +863,7 @@ mt_json_hash(const mt_json_t *v)
     switch (v->type) {
 
     case MT_JSON_BOOL:
-        h = mt_json_mix(h * 2 + (v->u.boolean != 0));
+        h = mt_hash_mix(h * 2 + (v->u.boolean != 0));
         break;
 
     case MT_JSON_NUMBER:
@@ -897,7 +876,7 @@ mt_json_hash(const mt_json_t *v)
 
     case MT_JSON_ARRAY:
         for (i = 0; i < v->u.array.n; i++) {
-            h = mt_json_mix(h * 0x9e3779b97f4a7c15ULL
+            h = mt_hash_mix(h * 0x9e3779b97f4a7c15ULL
                             + mt_json_hash(v->u.array.items[i]));
         }
         break;
@@ -908,11 +887,11 @@ mt_json_hash(const mt_json_t *v)
                 h += mt_json_hash_pair(&v->u.object.pairs[i]);
             }
         }
-        h = mt_json_mix(h);
+        h = mt_hash_mix(h);
         break;
 
     default:
-        h = mt_json_mix(h);
+        h = mt_hash_mix(h);
         break;
     }
 

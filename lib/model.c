@@ -32,7 +32,6 @@
 #define MT_CREATOR_ID_MAX  100
 #define MT_REASONING_MAX   2000
 
-#define MT_FNV_PRIME       0x100000001b3ULL
 
 
 typedef struct {
@@ -651,27 +650,4 @@ mt_digits(const char *s, size_t n, int *out)
 
     *out = v;
     return 0;
-}
-
-
-/* ----------------------------------------------------------------------
- * hash
- */
-
-uint64_t
-mt_hash64(const void *data, size_t len, uint64_t seed)
-{
-    size_t                i;
-    uint64_t              h;
-    const unsigned char  *p;
-
-    p = data;
-    h = seed;
-
-    for (i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= MT_FNV_PRIME;
-    }
-
-    return h;
 }

@@ -13,6 +13,7 @@
 
 #include "json.h"
 #include "oid.h"
+#include "util.h"
 
 
 /* Validation errors, in the order found: the contract's "details". */
@@ -152,8 +153,5 @@ int mt_creator_write(const mt_json_t *in, const mt_creator_meta_t *meta,
  */
 char *mt_creator_text(const mt_json_t *creator, size_t *len);
 
-/* 64-bit FNV-1a, the content and text hashes */
-uint64_t mt_hash64(const void *data, size_t len, uint64_t seed);
-#define MT_HASH_SEED  0xcbf29ce484222325ULL
 
 #endif /* MT_MODEL_H */

@@ -446,3 +446,40 @@ mt_ows(unsigned char c)
 {
     return c == ' ' || c == '\t';
 }
+
+
+/*
+ * FNV-1a, 64 bits: the content and text hashes, and the base of the
+ * embedder's feature hashes.
+ */
+uint64_t
+mt_hash64(const void *data, size_t len, uint64_t seed)
+{
+    size_t                i;
+    uint64_t              h;
+    const unsigned char  *p;
+
+    p = data;
+    h = seed;
+
+    for (i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= MT_FNV_PRIME;
+    }
+
+    return h;
+}
+
+
+/* The splitmix64 finaliser: FNV alone mixes its high bits poorly. */
+uint64_t
+mt_hash_mix(uint64_t h)
+{
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebULL;
+    h ^= h >> 31;
+
+    return h;
+}

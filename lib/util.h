@@ -40,4 +40,11 @@ int mt_utf8_valid(const char *s, size_t len);
  */
 int mt_media_type_is(const char *value, size_t len, const char *want);
 
+/* 64-bit FNV-1a from seed, and a finaliser that spreads its bits */
+#define MT_HASH_SEED  0xcbf29ce484222325ULL
+#define MT_FNV_PRIME  0x100000001b3ULL
+
+uint64_t mt_hash64(const void *data, size_t len, uint64_t seed);
+uint64_t mt_hash_mix(uint64_t h);
+
 #endif /* MT_UTIL_H */
