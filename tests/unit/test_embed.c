@@ -14,6 +14,8 @@
 #include <time.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "embed.h"
 #include "json.h"
 #include "model.h"
@@ -47,40 +49,6 @@ typedef struct {
 static corpus_t  corpus;
 
 
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE    *fp;
-    char    *buf;
-    long     n;
-
-    fp = fopen(path, "rb");
-    if (fp == NULL) {
-        return NULL;
-    }
-
-    buf = NULL;
-
-    if (fseek(fp, 0, SEEK_END) == 0 && (n = ftell(fp)) >= 0
-        && fseek(fp, 0, SEEK_SET) == 0)
-    {
-        buf = malloc((size_t) n + 1);
-        if (buf != NULL && fread(buf, 1, (size_t) n, fp) != (size_t) n) {
-            free(buf);
-            buf = NULL;
-        }
-
-        if (buf != NULL) {
-            buf[n] = '\0';
-            *len = (size_t) n;
-        }
-    }
-
-    (void) fclose(fp);
-    return buf;
-}
-
-
 static mt_json_doc_t *
 parse_file(const char *path)
 {
@@ -90,10 +58,7 @@ parse_file(const char *path)
     mt_json_doc_t   *doc;
     mt_json_limits_t lim;
 
-    data = read_file(path, &len);
-    if (data == NULL) {
-        return NULL;
-    }
+    data = unit_read_file(path, &len);
 
     memset(&lim, 0, sizeof(lim));
     doc = mt_json_parse(data, len, &lim, &err, errbuf, sizeof(errbuf));

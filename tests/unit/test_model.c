@@ -14,6 +14,8 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "unit.h"
+
 #include "json.h"
 #include "model.h"
 #include "util.h"
@@ -107,31 +109,6 @@ static mt_json_doc_t *
 parse(const char *text)
 {
     return parse_n(text, strlen(text));
-}
-
-
-static char *
-read_file(const char *path, size_t *len)
-{
-    FILE   *f;
-    char   *buf;
-    long    size;
-
-    f = fopen(path, "rb");
-    assert_non_null(f);
-    assert_int_equal(fseek(f, 0, SEEK_END), 0);
-    size = ftell(f);
-    assert_true(size > 0);
-    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
-
-    buf = malloc((size_t) size + 1);
-    assert_non_null(buf);
-    assert_int_equal(fread(buf, 1, (size_t) size, f), (size_t) size);
-    buf[size] = '\0';
-    fclose(f);
-
-    *len = (size_t) size;
-    return buf;
 }
 
 
@@ -383,7 +360,7 @@ test_assignment_example(void **state)
 
     (void) state;
 
-    text = read_file("t/data/example-assignment.json", &len);
+    text = unit_read_file("t/data/example-assignment.json", &len);
     in = parse_n(text, len);
     src = mt_json_root(in);
 
@@ -1286,7 +1263,7 @@ test_creators_file(void **state)
 
     (void) state;
 
-    text = read_file("t/data/creators.json", &len);
+    text = unit_read_file("t/data/creators.json", &len);
     all = parse_n(text, len);
     root = mt_json_root(all);
     assert_int_equal(root->type, MT_JSON_OBJECT);

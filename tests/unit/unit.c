@@ -106,3 +106,30 @@ unit_fx_teardown(void **state)
 
     return 0;
 }
+
+
+/* a whole file, NUL-terminated; the test stops when it cannot be read */
+
+char *
+unit_read_file(const char *path, size_t *len)
+{
+    FILE   *f;
+    char   *buf;
+    long    size;
+
+    f = fopen(path, "rb");
+    assert_non_null(f);
+    assert_int_equal(fseek(f, 0, SEEK_END), 0);
+    size = ftell(f);
+    assert_true(size > 0);
+    assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+
+    buf = malloc((size_t) size + 1);
+    assert_non_null(buf);
+    assert_int_equal(fread(buf, 1, (size_t) size, f), (size_t) size);
+    buf[size] = '\0';
+    (void) fclose(f);
+
+    *len = (size_t) size;
+    return buf;
+}

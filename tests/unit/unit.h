@@ -14,6 +14,7 @@ typedef struct {
 } fx_t;
 
 void unit_rm_rf(const char *path);
+char *unit_read_file(const char *path, size_t *len);
 mt_store_t *unit_open_store(const char *dir, size_t size);
 fx_t *unit_fx_new(const char *name, size_t size);
 int unit_fx_teardown(void **state);
