@@ -37,6 +37,10 @@ static int mt_creator_niches(const mt_json_t *in, mt_creator_meta_t *meta);
 static int mt_creator_hash(const mt_json_t *in, mt_creator_meta_t *meta);
 static void mt_creator_fields(mt_jw_t *w, const mt_json_t *in);
 static int mt_server_managed(const mt_json_pair_t *p);
+static void mt_creator_embedding(mt_jw_t *w, const char *model,
+    unsigned dimensions, uint64_t text_hash, const char *updated_at,
+    const char *status);
+static int mt_creator_str_is(const mt_json_t *v, const char *s, size_t len);
 static size_t mt_join(char *out, const mt_json_t *const *lists, size_t n);
 
 
@@ -508,7 +512,7 @@ mt_creator_write(const mt_json_t *in, const mt_creator_meta_t *meta,
     const mt_json_t *stored, uint64_t stored_text_hash, int64_t now_ms,
     mt_jw_t *doc)
 {
-    char              ts[MT_ISO8601_LEN + 1], hex[17];
+    char              ts[MT_ISO8601_LEN + 1];
     const mt_json_t  *created, *emb;
 
     if (in == NULL || in->type != MT_JSON_OBJECT || meta == NULL) {
@@ -552,31 +556,152 @@ mt_creator_write(const mt_json_t *in, const mt_creator_meta_t *meta,
     mt_jw_key(doc, "updatedAt");
     mt_jw_cstr(doc, ts);
 
-    mt_jw_key(doc, "embedding");
-
     if (emb != NULL) {
+        mt_jw_key(doc, "embedding");
         mt_jw_value(doc, emb);
 
     } else {
-        (void) snprintf(hex, sizeof(hex), "%016" PRIx64, meta->text_hash);
-
-        mt_jw_obj_open(doc);
-        mt_jw_key(doc, "model");
-        mt_jw_null(doc);
-        mt_jw_key(doc, "dimensions");
-        mt_jw_int(doc, 0);
-        mt_jw_key(doc, "textHash");
-        mt_jw_cstr(doc, hex);
-        mt_jw_key(doc, "updatedAt");
-        mt_jw_null(doc);
-        mt_jw_key(doc, "status");
-        mt_jw_cstr(doc, "pending");
-        mt_jw_obj_close(doc);
+        mt_creator_embedding(doc, NULL, 0, meta->text_hash, NULL, "pending");
     }
 
     mt_jw_obj_close(doc);
 
     return mt_jw_failed(doc) ? -1 : 0;
+}
+
+
+int
+mt_creator_set_embedding(const mt_json_t *stored,
+    const mt_embedding_info_t *e, mt_jw_t *doc)
+{
+    int                    written;
+    char                   ts[MT_ISO8601_LEN + 1];
+    size_t                 i;
+    const mt_json_pair_t  *p;
+
+    if (stored == NULL || stored->type != MT_JSON_OBJECT || e == NULL
+        || e->status == NULL
+        || (strcmp(e->status, "ready") != 0
+            && strcmp(e->status, "failed") != 0))
+    {
+        return -1;
+    }
+
+    mt_iso8601(ts, e->updated_at_ms);
+
+    written = 0;
+
+    mt_jw_obj_open(doc);
+
+    for (i = 0; i < stored->u.object.n; i++) {
+        p = &stored->u.object.pairs[i];
+
+        if (p->key_len != sizeof("embedding") - 1
+            || memcmp(p->key, "embedding", sizeof("embedding") - 1) != 0)
+        {
+            mt_jw_keyn(doc, p->key, p->key_len);
+            mt_jw_value(doc, p->value);
+            continue;
+        }
+
+        /* one embedding, where the first was: duplicates would shadow it */
+        if (!written) {
+            mt_creator_embedding(doc, e->model, e->dimensions, e->text_hash,
+                                 ts, e->status);
+            written = 1;
+        }
+    }
+
+    if (!written) {
+        mt_creator_embedding(doc, e->model, e->dimensions, e->text_hash, ts,
+                             e->status);
+    }
+
+    mt_jw_obj_close(doc);
+
+    return mt_jw_failed(doc) ? -1 : 0;
+}
+
+
+int
+mt_creator_embedding_is(const mt_json_t *stored,
+    const mt_embedding_info_t *e)
+{
+    char              hex[17];
+    const mt_json_t  *emb, *v;
+
+    emb = mt_json_get(stored, "embedding");
+
+    if (emb == NULL || emb->type != MT_JSON_OBJECT || e == NULL
+        || e->status == NULL)
+    {
+        return 0;
+    }
+
+    if (!mt_creator_str_is(mt_json_get(emb, "status"), e->status,
+                        strlen(e->status)))
+    {
+        return 0;
+    }
+
+    v = mt_json_get(emb, "model");
+
+    if (e->model == NULL) {
+        if (v == NULL || v->type != MT_JSON_NULL) {
+            return 0;
+        }
+
+    } else if (!mt_creator_str_is(v, e->model, strlen(e->model))) {
+        return 0;
+    }
+
+    v = mt_json_get(emb, "dimensions");
+
+    if (v == NULL || v->type != MT_JSON_NUMBER || !v->u.number.is_int
+        || v->u.number.i != (int64_t) e->dimensions)
+    {
+        return 0;
+    }
+
+    (void) snprintf(hex, sizeof(hex), "%016" PRIx64, e->text_hash);
+
+    return mt_creator_str_is(mt_json_get(emb, "textHash"), hex, 16);
+}
+
+
+/*
+ * "embedding": {"model","dimensions","textHash","updatedAt","status"},
+ * the one shape of every state; model and updated_at NULL write null.
+ */
+static void
+mt_creator_embedding(mt_jw_t *w, const char *model, unsigned dimensions,
+    uint64_t text_hash, const char *updated_at, const char *status)
+{
+    char  hex[17];
+
+    (void) snprintf(hex, sizeof(hex), "%016" PRIx64, text_hash);
+
+    mt_jw_key(w, "embedding");
+    mt_jw_obj_open(w);
+    mt_jw_key(w, "model");
+    mt_jw_cstr(w, model);
+    mt_jw_key(w, "dimensions");
+    mt_jw_int(w, (int64_t) dimensions);
+    mt_jw_key(w, "textHash");
+    mt_jw_cstr(w, hex);
+    mt_jw_key(w, "updatedAt");
+    mt_jw_cstr(w, updated_at);
+    mt_jw_key(w, "status");
+    mt_jw_cstr(w, status);
+    mt_jw_obj_close(w);
+}
+
+
+static int
+mt_creator_str_is(const mt_json_t *v, const char *s, size_t len)
+{
+    return v != NULL && v->type == MT_JSON_STRING && v->u.string.len == len
+           && memcmp(v->u.string.s, s, len) == 0;
 }
 
 

@@ -6,9 +6,15 @@
  * vector index, so a collision in the vector does not blur the IDF.
  */
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "embed.h"
 #include "util.h"
@@ -56,7 +62,23 @@ struct mt_embedder_s {
 
     uint32_t                ndocs;
     int                     frozen;
+
+    void                   *map;        /* mt_embedder_map(): the file */
+    size_t                  map_len;
 };
+
+
+/* the saved state: this header, then the keys, then the IDFs */
+#define MT_EMBED_MAGIC  "MTEMBED1"
+
+typedef struct {
+    char                    magic[8];
+    uint32_t                dims;
+    uint32_t                ndocs;
+    uint64_t                seed;
+    uint64_t                epoch;
+    uint64_t                slots;      /* 0, or a power of two */
+} mt_embed_file_t;
 
 
 static int mt_word_char(unsigned char c);
@@ -71,6 +93,7 @@ static void mt_feat_add(mt_feats_t *f, uint64_t key, float w);
 static void mt_feats_free(mt_feats_t *f);
 static int mt_df_grow(mt_embedder_t *e);
 static void mt_df_inc(mt_embedder_t *e, uint64_t key);
+static int mt_write_all(int fd, const void *buf, size_t len);
 
 
 /*
@@ -134,9 +157,15 @@ mt_embedder_free(mt_embedder_t *e)
         return;
     }
 
-    free(e->df_keys);
+    if (e->map != NULL) {
+        (void) munmap(e->map, e->map_len);
+
+    } else {
+        free(e->df_keys);
+        free(e->idf);
+    }
+
     free(e->df);
-    free(e->idf);
     free(e);
 }
 
@@ -145,6 +174,13 @@ unsigned
 mt_embedder_dims(const mt_embedder_t *e)
 {
     return e->dims;
+}
+
+
+size_t
+mt_embedder_ndocs(const mt_embedder_t *e)
+{
+    return e->ndocs;
 }
 
 
@@ -573,4 +609,170 @@ mt_df_inc(mt_embedder_t *e, uint64_t key)
     e->df_keys[j] = key;
     e->df[j] = 1;
     e->df_n++;
+}
+
+
+int
+mt_embedder_save(const mt_embedder_t *e, const char *path, uint64_t epoch,
+    char *err, size_t errlen)
+{
+    int              fd, rc;
+    char             tmp[4096];
+    size_t           slots;
+    mt_embed_file_t  h;
+
+    if (!e->frozen) {
+        (void) snprintf(err, errlen, "the embedder is not frozen");
+        return -1;
+    }
+
+    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
+        (void) snprintf(err, errlen, "path too long");
+        return -1;
+    }
+
+    slots = (e->df_keys != NULL && e->idf != NULL) ? e->df_mask + 1 : 0;
+
+    memset(&h, 0, sizeof(h));
+    memcpy(h.magic, MT_EMBED_MAGIC, sizeof(h.magic));
+    h.dims = e->dims;
+    h.ndocs = e->ndocs;
+    h.seed = e->seed;
+    h.epoch = epoch;
+    h.slots = slots;
+
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd == -1) {
+        (void) snprintf(err, errlen, "open(\"%s\"): %s", tmp, strerror(errno));
+        return -1;
+    }
+
+    rc = mt_write_all(fd, &h, sizeof(h));
+
+    if (rc == 0 && slots > 0) {
+        rc = mt_write_all(fd, e->df_keys, slots * sizeof(uint64_t));
+    }
+
+    if (rc == 0 && slots > 0) {
+        rc = mt_write_all(fd, e->idf, slots * sizeof(float));
+    }
+
+    /* the rename must not publish a file whose blocks are not on disk */
+    if (rc == 0) {
+        rc = fsync(fd);
+    }
+
+    if (close(fd) != 0) {
+        rc = -1;
+    }
+
+    if (rc != 0 || rename(tmp, path) != 0) {
+        (void) snprintf(err, errlen, "writing \"%s\": %s", path,
+                        strerror(errno));
+        (void) unlink(tmp);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+mt_embedder_t *
+mt_embedder_map(const char *path, uint64_t *epoch, char *err, size_t errlen)
+{
+    int               fd;
+    void             *map;
+    size_t            len, slots;
+    struct stat       st;
+    mt_embedder_t    *e;
+    mt_embed_file_t   h;
+
+    fd = open(path, O_RDONLY);
+    if (fd == -1) {
+        (void) snprintf(err, errlen, "open(\"%s\"): %s", path,
+                        strerror(errno));
+        return NULL;
+    }
+
+    if (fstat(fd, &st) != 0
+        || (size_t) st.st_size < sizeof(h)
+        || pread(fd, &h, sizeof(h), 0) != (ssize_t) sizeof(h)
+        || memcmp(h.magic, MT_EMBED_MAGIC, sizeof(h.magic)) != 0)
+    {
+        (void) snprintf(err, errlen, "\"%s\" is not an embedder state", path);
+        (void) close(fd);
+        return NULL;
+    }
+
+    slots = (size_t) h.slots;
+    len = sizeof(h) + slots * (sizeof(uint64_t) + sizeof(float));
+
+    if ((slots & (slots - 1)) != 0 || (size_t) st.st_size != len
+        || h.slots > (1u << 24))
+    {
+        (void) snprintf(err, errlen, "\"%s\" is truncated or corrupt", path);
+        (void) close(fd);
+        return NULL;
+    }
+
+    e = mt_embedder_new(h.dims, h.seed);
+    if (e == NULL) {
+        (void) snprintf(err, errlen, "\"%s\": bad dimensions or no memory",
+                        path);
+        (void) close(fd);
+        return NULL;
+    }
+
+    e->ndocs = h.ndocs;
+    e->frozen = 1;
+
+    if (slots > 0) {
+        map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+        if (map == MAP_FAILED) {
+            (void) snprintf(err, errlen, "mmap(\"%s\"): %s", path,
+                            strerror(errno));
+            (void) close(fd);
+            mt_embedder_free(e);
+            return NULL;
+        }
+
+        e->map = map;
+        e->map_len = len;
+        e->df_keys = (uint64_t *) ((char *) map + sizeof(h));
+        /* the file's layout: floats after the keys, 4-byte aligned */
+        e->idf = (float *) (void *) ((char *) map + sizeof(h)
+                                     + slots * sizeof(uint64_t));
+        e->df_mask = slots - 1;
+    }
+
+    (void) close(fd);
+
+    *epoch = h.epoch;
+
+    return e;
+}
+
+
+static int
+mt_write_all(int fd, const void *buf, size_t len)
+{
+    ssize_t      n;
+    const char  *p = buf;
+
+    while (len > 0) {
+        n = write(fd, p, len);
+
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+
+            return -1;
+        }
+
+        p += n;
+        len -= (size_t) n;
+    }
+
+    return 0;
 }

@@ -31,6 +31,8 @@ typedef struct mt_embedder_s  mt_embedder_t;
 mt_embedder_t *mt_embedder_new(unsigned dims, uint64_t seed);
 void mt_embedder_free(mt_embedder_t *e);
 unsigned mt_embedder_dims(const mt_embedder_t *e);
+/* the documents its IDF was learnt from */
+size_t mt_embedder_ndocs(const mt_embedder_t *e);
 
 /*
  * Counts the document's distinct features for the IDF.  Returns 0, or -1
@@ -47,5 +49,19 @@ void mt_embedder_freeze(mt_embedder_t *e);
  */
 int mt_embed(const mt_embedder_t *e, const char *text, size_t len,
     float *out);
+
+/*
+ * A frozen embedder's state (dims, seed, IDF) as a file, so that every
+ * process embeds alike and the vectors of an index stay comparable with
+ * new ones after a restart.  Save writes "<path>.tmp", syncs it and
+ * renames it over path (readers never see half a file); epoch names the
+ * state.  Map opens a saved state read-only and shared: the IDF table is
+ * not copied, every process that maps it shares one copy.  Both block:
+ * call them off the event loop, or at start-up.  0 / NULL with err.
+ */
+int mt_embedder_save(const mt_embedder_t *e, const char *path,
+    uint64_t epoch, char *err, size_t errlen);
+mt_embedder_t *mt_embedder_map(const char *path, uint64_t *epoch,
+    char *err, size_t errlen);
 
 #endif /* MT_EMBED_H */

@@ -146,6 +146,32 @@ int mt_creator_write(const mt_json_t *in, const mt_creator_meta_t *meta,
     const mt_json_t *stored, uint64_t stored_text_hash, int64_t now_ms,
     mt_jw_t *doc);
 
+/* What the vector indexer made of a creator's text. */
+typedef struct {
+    const char             *model;          /* NULL: null */
+    unsigned                dimensions;
+    uint64_t                text_hash;      /* of the text embedded */
+    int64_t                 updated_at_ms;
+    const char             *status;         /* "ready" or "failed" */
+} mt_embedding_info_t;
+
+/*
+ * Writes the stored document unchanged, every member in its order, but
+ * for "embedding": {"model","dimensions","textHash":"<hex>","updatedAt",
+ * "status"} from e, where the stored one was (appended if none was).
+ * Returns 0, or -1 when stored is not an object or e->status is neither
+ * "ready" nor "failed".
+ */
+int mt_creator_set_embedding(const mt_json_t *stored,
+    const mt_embedding_info_t *e, mt_jw_t *doc);
+
+/*
+ * 1 when the stored document's embedding already has e's status, model,
+ * dimensions and text hash (its updatedAt does not count), else 0.
+ */
+int mt_creator_embedding_is(const mt_json_t *stored,
+    const mt_embedding_info_t *e);
+
 /*
  * The text embedded for a creator, NUL-terminated, malloc'd: bio, then
  * "Niches: " primary and secondary niches, then "Values: " apparent values

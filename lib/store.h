@@ -64,6 +64,14 @@ typedef struct {
 } mt_creator_stamp_t;
 
 
+/* One creator the vector indexer embedded (or failed to). */
+typedef struct {
+    const char             *unique_id;
+    size_t                  unique_id_len;
+    mt_embedding_info_t     info;
+} mt_creator_embedded_t;
+
+
 typedef struct mt_store_s  mt_store_t;
 
 typedef struct {
@@ -103,6 +111,16 @@ typedef struct {
     mt_store_rc_t (*creator_scan)(mt_store_t *s,
         int (*cb)(void *data, const char *unique_id, size_t id_len,
                   const char *doc, size_t doc_len), void *data);
+
+    /*
+     * Sets the embedding of each creator whose stored text hash is still
+     * items[i].info.text_hash (a creator changed since it was embedded
+     * keeps its pending state: a later refresh embeds the new text); one
+     * transaction.  *updated counts the creators changed: not those
+     * missing, changed since, or whose embedding was already so.
+     */
+    mt_store_rc_t (*creator_set_embedding)(mt_store_t *s,
+        const mt_creator_embedded_t *items, size_t n, size_t *updated);
 } mt_store_ops_t;
 
 struct mt_store_s {

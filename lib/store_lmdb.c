@@ -1,6 +1,7 @@
 /*
  * The LMDB backend: the environment, its transactions and errors.  The
- * documents are in store_lmdb_assign.c and store_lmdb_creators.c.
+ * documents are in store_lmdb_assign.c, store_lmdb_creators.c and
+ * store_lmdb_embed.c.
  *
  * Databases (schema 1), all in one environment:
  *   meta                 "schema" -> uint32 version
@@ -44,7 +45,8 @@ static const mt_store_ops_t  mt_lmdb_ops = {
     .creator_list = mt_lmdb_creator_list,
     .creator_count = mt_lmdb_creator_count,
     .creator_put_batch = mt_lmdb_creator_put_batch,
-    .creator_scan = mt_lmdb_creator_scan
+    .creator_scan = mt_lmdb_creator_scan,
+    .creator_set_embedding = mt_lmdb_creator_set_embedding
 };
 
 static pthread_mutex_t   mt_lmdb_registry_lock = PTHREAD_MUTEX_INITIALIZER;

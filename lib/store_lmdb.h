@@ -1,7 +1,8 @@
 /*
  * Internals shared by the LMDB backend's files (store_lmdb.c: the
- * environment and assignments; store_lmdb_creators.c: creators).  Not for
- * callers: they see only store.h.
+ * environment and assignments; store_lmdb_creators.c: creators;
+ * store_lmdb_embed.c: their embeddings).  Not for callers: they see only
+ * store.h.
  */
 
 #ifndef MT_STORE_LMDB_H
@@ -142,6 +143,11 @@ mt_store_rc_t mt_lmdb_creator_scan(mt_store_t *st,
     int (*cb)(void *data, const char *unique_id, size_t id_len,
               const char *doc, size_t doc_len), void *data);
 
+/* Creator embeddings (store_lmdb_embed.c) */
+
+mt_store_rc_t mt_lmdb_creator_set_embedding(mt_store_t *st,
+    const mt_creator_embedded_t *items, size_t n, size_t *updated);
+
 
 /*
  * Record headers are fixed-size fields in host byte order (an LMDB file
@@ -192,6 +198,58 @@ mt_lmdb_get16(const unsigned char *p)
 
     memcpy(&v, p, sizeof(v));
     return v;
+}
+
+
+/*
+ * A creator record (store_lmdb_creators.c): a header of the content hash,
+ * the text hash, the region's length (1 byte) and the niches' length
+ * (4 bytes), then the region, the niches and the document.  The stamp,
+ * region and niches are all the indexes use: a new document behind the
+ * same prefix leaves them as they are.  store_lmdb_creators.c parses the
+ * same layout (MT_CR_HDR, mt_lmdb_cr_parse): the two must agree.
+ */
+
+#define MT_LMDB_CR_HDR  21
+
+typedef struct {
+    uint64_t                content_hash;
+    uint64_t                text_hash;
+    size_t                  prefix_len;     /* the header, region, niches */
+    const unsigned char    *doc;
+    size_t                  doc_len;
+} mt_lmdb_cr_rec_t;
+
+/* 0, or -1 when v is not a creator record */
+static inline int
+mt_lmdb_cr_rec(const MDB_val *v, mt_lmdb_cr_rec_t *c)
+{
+    size_t                left, region_len, niches_len;
+    const unsigned char  *p;
+
+    p = v->mv_data;
+
+    if (v->mv_size < MT_LMDB_CR_HDR) {
+        return -1;
+    }
+
+    region_len = p[16];
+    niches_len = mt_lmdb_get32(p + 17);
+    left = v->mv_size - MT_LMDB_CR_HDR;
+
+    if (region_len > MT_REGION_MAX || region_len > left
+        || niches_len > left - region_len)
+    {
+        return -1;
+    }
+
+    c->content_hash = mt_lmdb_get64(p);
+    c->text_hash = mt_lmdb_get64(p + 8);
+    c->prefix_len = MT_LMDB_CR_HDR + region_len + niches_len;
+    c->doc = p + c->prefix_len;
+    c->doc_len = v->mv_size - c->prefix_len;
+
+    return 0;
 }
 
 #endif /* MT_STORE_LMDB_H */

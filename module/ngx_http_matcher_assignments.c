@@ -21,18 +21,6 @@ typedef struct {
     char                          error[256];
 } ngx_http_matcher_create_t;
 
-typedef struct {
-    char                          id[MT_OID_LEN + 1];
-    int64_t                       expected;    /* -1: no If-Match */
-    char                         *matches;     /* JSON text, malloc'd */
-    size_t                        matches_len;
-    int64_t                       now_ms;
-
-    ngx_uint_t                    status;      /* 0: ok */
-    mt_jw_t                       doc;
-    mt_store_rc_t                 rc;
-    char                          error[256];
-} ngx_http_matcher_patch_t;
 
 
 static ngx_int_t ngx_http_matcher_assignment_create(ngx_http_request_t *r,
@@ -43,7 +31,7 @@ static ngx_int_t ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 static ngx_int_t ngx_http_matcher_assignment_patch(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
-static ngx_int_t ngx_http_matcher_assignment_id(ngx_http_request_t *r,
+ngx_int_t ngx_http_matcher_assignment_id(ngx_http_request_t *r,
     ngx_str_t *param, char *id);
 static ngx_int_t ngx_http_matcher_if_match(ngx_http_request_t *r,
     int64_t *version);
@@ -51,10 +39,8 @@ static void ngx_http_matcher_create_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_create_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_create_free(void *data);
-static void ngx_http_matcher_patch_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_patch_done(ngx_http_request_t *r,
     void *data);
-static void ngx_http_matcher_patch_free(void *data);
 
 
 ngx_http_matcher_route_t  ngx_http_matcher_assignment_routes[] = {
@@ -462,7 +448,7 @@ ngx_http_matcher_assignment_patch(ngx_http_request_t *r,
  * step is tried again, unless the client pinned a version with If-Match.
  */
 
-static void
+void
 ngx_http_matcher_patch_run(void *data, ngx_log_t *log)
 {
     ngx_http_matcher_patch_t  *patch = data;
@@ -580,7 +566,7 @@ ngx_http_matcher_patch_done(ngx_http_request_t *r, void *data)
 }
 
 
-static void
+void
 ngx_http_matcher_patch_free(void *data)
 {
     ngx_http_matcher_patch_t  *patch = data;
@@ -590,7 +576,7 @@ ngx_http_matcher_patch_free(void *data)
 }
 
 
-static ngx_int_t
+ngx_int_t
 ngx_http_matcher_assignment_id(ngx_http_request_t *r, ngx_str_t *param,
     char *id)
 {

@@ -8,6 +8,7 @@
 
 
 #include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
 #include "ingest.h"
 
 
@@ -42,6 +43,18 @@ ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[] = {
 
     { ngx_string("ingest"), NGX_HTTP_POST,
       ngx_http_matcher_creator_ingest, 1, 1, 1 },
+
+    { ngx_string("embeddings"), NGX_HTTP_POST,
+      ngx_http_matcher_embeddings, 0, 0, 0 },
+
+    { ngx_string("search"), NGX_HTTP_POST,
+      ngx_http_matcher_search, 0, 0, 0 },
+
+    { ngx_string("embeddings/refresh"), NGX_HTTP_POST,
+      ngx_http_matcher_refresh, 1, 0, 0 },
+
+    { ngx_string("embeddings/refresh/{}"), NGX_HTTP_GET,
+      ngx_http_matcher_refresh_get, 0, 0, 0 },
 
     { ngx_string("{}"), NGX_HTTP_GET,
       ngx_http_matcher_creator_get, 0, 0, 0 },
@@ -281,6 +294,11 @@ ngx_http_matcher_ingest_done(ngx_http_request_t *r, void *data)
     mt_ingest_failure_t  *f;
 
     res = &ingest->res;
+
+    /* new texts to embed: the index catches up in the background */
+    if (res->inserted + res->updated > 0) {
+        ngx_http_matcher_index_kick(r->connection->log);
+    }
 
     switch (res->status) {
 

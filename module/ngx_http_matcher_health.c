@@ -6,6 +6,7 @@
 
 
 #include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
 
 
 static ngx_int_t ngx_http_matcher_health(ngx_http_request_t *r,
@@ -30,6 +31,10 @@ typedef struct {
 
 static void ngx_http_matcher_store_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *check);
+static void ngx_http_matcher_index_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *emb, ngx_http_matcher_check_t *vec);
+static void ngx_http_matcher_cache_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *check);
 
 
 static ngx_int_t
@@ -46,12 +51,9 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     n = 0;
     ngx_http_matcher_store_check(r, &checks[n++]);
-    checks[n++] = (ngx_http_matcher_check_t)
-                  { "embeddings", "disabled", 0, "no embedder configured" };
-    checks[n++] = (ngx_http_matcher_check_t)
-                  { "vectors", "disabled", 0, "no vector index configured" };
-    checks[n++] = (ngx_http_matcher_check_t)
-                  { "cache", "disabled", 0, "no matcher_cache_zone" };
+    ngx_http_matcher_index_check(r, &checks[n], &checks[n + 1]);
+    n += 2;
+    ngx_http_matcher_cache_check(r, &checks[n++]);
 
     down = 0;
     degraded = 0;
@@ -146,4 +148,89 @@ ngx_http_matcher_store_check(ngx_http_request_t *r,
 
     check->status = (rc == MT_STORE_OK) ? "up" : "down";
     check->detail = (rc == MT_STORE_OK) ? s->ops->name : "ping failed";
+}
+
+
+/*
+ * The local embedder and the index as this worker maps them; a store
+ * without an index yet is "degraded": matching falls back to structured
+ * signals until the background build is done.
+ */
+
+static void
+ngx_http_matcher_index_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *emb, ngx_http_matcher_check_t *vec)
+{
+    u_char                        *p;
+    mt_vindex_t                   *vi;
+    const mt_embedder_t           *e;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    *emb = (ngx_http_matcher_check_t) { "embeddings", "disabled", 0,
+                                        "no matcher_store" };
+    *vec = (ngx_http_matcher_check_t) { "vectors", "disabled", 0,
+                                        "no matcher_store" };
+
+    if (mmcf->index_path.len == 0) {
+        return;
+    }
+
+    vi = ngx_http_matcher_index_reader(r->connection->log, &e);
+
+    if (vi == NULL) {
+        emb->status = "degraded";
+        emb->detail = "local embedder: no state yet";
+        vec->status = "degraded";
+        vec->detail = "the vector index is being built";
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, 2 * 160);
+    if (p == NULL) {
+        return;
+    }
+
+    emb->status = "up";
+    emb->detail = (char *) p;
+    p = ngx_snprintf(p, 159, "%s, %ui dimensions, IDF from %uz creators%Z",
+                     MT_INDEX_MODEL, mt_embedder_dims(e),
+                     mt_embedder_ndocs(e));
+
+    vec->status = "up";
+    vec->detail = (char *) p;
+    ngx_snprintf(p, 159, "local: %uz creators, generation %uL, "
+                 "%uz bytes a creator%Z",
+                 mt_vindex_live(vi), mt_vindex_generation(vi),
+                 mt_vindex_record_size(vi));
+}
+
+
+static void
+ngx_http_matcher_cache_check(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *check)
+{
+    u_char                          *p;
+    ngx_http_matcher_cache_stats_t   st;
+
+    *check = (ngx_http_matcher_check_t) { "cache", "disabled", 0,
+                                          "no matcher_cache_zone" };
+
+    if (ngx_http_matcher_cache_stats(&st) != NGX_OK) {
+        return;
+    }
+
+    p = ngx_pnalloc(r->pool, 256);
+    if (p == NULL) {
+        return;
+    }
+
+    ngx_snprintf(p, 255, "hits %uA, misses %uA, expired %uA, evictions %uA, "
+                 "bypasses %uA, entries %ui, free %uz of %uz bytes%Z",
+                 st.hits, st.misses, st.expired, st.evictions, st.bypasses,
+                 st.entries, st.free, st.size);
+
+    check->status = "up";
+    check->detail = (char *) p;
 }

@@ -6,6 +6,7 @@
 
 
 #include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
 
 
 static ngx_int_t ngx_http_matcher_add_variables(ngx_conf_t *cf);
@@ -83,6 +84,13 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
       0,
       ngx_http_matcher_creator_routes },
 
+    { ngx_string("matcher_matches"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_matcher_endpoint,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      ngx_http_matcher_match_routes },
+
     { ngx_string("matcher_health"),
       NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
       ngx_http_matcher_endpoint,
@@ -123,6 +131,41 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
       ngx_http_matcher_cors_origins,
       NGX_HTTP_LOC_CONF_OFFSET,
       0,
+      NULL },
+
+    { ngx_string("matcher_embedder"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_matcher_embedder_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_vectors"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_matcher_vectors_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_cache_zone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_http_matcher_cache_zone,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_cache_ttl"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE1,
+      ngx_conf_set_sec_slot,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      offsetof(ngx_http_matcher_main_conf_t, cache_ttl),
+      NULL },
+
+    { ngx_string("matcher_cache"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_FLAG,
+      ngx_conf_set_flag_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_matcher_loc_conf_t, cache),
       NULL },
 
     { ngx_string("set_matcher_object_id"),
@@ -182,6 +225,10 @@ static ngx_http_variable_t  ngx_http_matcher_vars[] = {
       ngx_http_matcher_error_code_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    { ngx_string("matcher_cache_status"), NULL,
+      ngx_http_matcher_cache_status_variable, 0,
+      NGX_HTTP_VAR_NOCACHEABLE, 0 },
+
       ngx_http_null_variable
 };
 
@@ -238,6 +285,9 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
 
     mmcf->store_size = NGX_CONF_UNSET_SIZE;
     mmcf->assignment_ttl = NGX_CONF_UNSET;
+    mmcf->cache_ttl = NGX_CONF_UNSET;
+    mmcf->embed_dims = NGX_CONF_UNSET_UINT;
+    mmcf->index_capacity = NGX_CONF_UNSET_SIZE;
 
     return mmcf;
 }
@@ -250,6 +300,7 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
 
     ngx_conf_init_size_value(mmcf->store_size, (size_t) 1024 * 1024 * 1024);
     ngx_conf_init_value(mmcf->assignment_ttl, (time_t) 30 * 24 * 60 * 60);
+    ngx_conf_init_value(mmcf->cache_ttl, 600);
 
     if (mmcf->thread_pool_name.data == NULL) {
         ngx_str_set(&mmcf->thread_pool_name, "default");
@@ -263,7 +314,10 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
         mmcf->purge_interval = 1000;
     }
 
-    if (ngx_http_matcher_store_init_main(cf, mmcf) != NGX_OK) {
+    if (ngx_http_matcher_store_init_main(cf, mmcf) != NGX_OK
+        || ngx_http_matcher_index_init_main(cf, mmcf) != NGX_OK
+        || ngx_http_matcher_refresh_init_main(cf, mmcf) != NGX_OK)
+    {
         return NGX_CONF_ERROR;
     }
 
@@ -293,6 +347,7 @@ ngx_http_matcher_create_loc_conf(ngx_conf_t *cf)
     conf->ingest_max_body_size = NGX_CONF_UNSET_SIZE;
     conf->json_max_depth = NGX_CONF_UNSET_UINT;
     conf->cors_origins = NGX_CONF_UNSET_PTR;
+    conf->cache = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -316,6 +371,7 @@ ngx_http_matcher_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_uint_value(conf->json_max_depth, prev->json_max_depth,
                               32);
     ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, NULL);
+    ngx_conf_merge_value(conf->cache, prev->cache, 1);
 
     if (conf->max_body_size == 0 || conf->ingest_max_body_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -524,13 +580,18 @@ ngx_http_matcher_init_process(ngx_cycle_t *cycle)
 {
     ngx_http_matcher_thread_init_process(cycle);
 
-    return ngx_http_matcher_store_init_process(cycle);
+    if (ngx_http_matcher_store_init_process(cycle) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
+    return ngx_http_matcher_index_init_process(cycle);
 }
 
 
 static void
 ngx_http_matcher_exit_process(ngx_cycle_t *cycle)
 {
+    ngx_http_matcher_index_exit_process(cycle);
     ngx_http_matcher_store_exit_process(cycle);
 }
 

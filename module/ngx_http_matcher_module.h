@@ -14,6 +14,7 @@
 
 #include "json.h"
 #include "store.h"
+#include "oid.h"
 
 
 #define NGX_HTTP_MATCHER_VERSION       "0.1.0"
@@ -49,6 +50,15 @@ typedef struct {
     ngx_str_t                     creators_file; /* NUL-terminated */
     time_t                        assignment_ttl;
     ngx_msec_t                    purge_interval;
+
+    ngx_shm_zone_t               *cache_zone;    /* matcher_cache_zone */
+    time_t                        cache_ttl;
+
+    ngx_uint_t                    embed_dims;    /* matcher_embedder */
+    size_t                        index_capacity; /* matcher_vectors */
+    ngx_str_t                     index_path;    /* NUL-terminated */
+    ngx_str_t                     embedder_path; /* NUL-terminated */
+    ngx_shm_zone_t               *jobs_zone;     /* refresh jobs */
 } ngx_http_matcher_main_conf_t;
 
 
@@ -60,6 +70,7 @@ typedef struct {
     ngx_array_t                  *cors_origins;  /* of ngx_str_t */
     ngx_http_matcher_route_t     *routes;        /* NULL: no endpoint */
     ngx_str_t                     endpoint;      /* "health", for logs */
+    ngx_flag_t                    cache;         /* matcher_cache */
 } ngx_http_matcher_loc_conf_t;
 
 
@@ -75,6 +86,7 @@ struct ngx_http_matcher_ctx_s {
     size_t                        body_len;
     mt_json_doc_t                *doc;         /* freed by pool cleanup */
     const char                   *error_code;  /* $matcher_error_code */
+    ngx_uint_t                    cache_status; /* NGX_HTTP_MATCHER_CACHE_* */
 
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
@@ -83,6 +95,52 @@ struct ngx_http_matcher_ctx_s {
 
 extern ngx_module_t  ngx_http_matcher_module;
 
+
+/* ngx_http_matcher_cache.c */
+
+/* $matcher_cache_status; NONE: the request did not look in the cache */
+#define NGX_HTTP_MATCHER_CACHE_NONE      0
+#define NGX_HTTP_MATCHER_CACHE_BYPASS    1
+#define NGX_HTTP_MATCHER_CACHE_MISS      2
+#define NGX_HTTP_MATCHER_CACHE_HIT       3
+#define NGX_HTTP_MATCHER_CACHE_EXPIRED   4
+
+/* what an entry holds: part of its key */
+#define NGX_HTTP_MATCHER_CACHE_EMBEDDING 1
+#define NGX_HTTP_MATCHER_CACHE_MATCHES   2
+
+typedef struct {
+    ngx_atomic_uint_t             hits;
+    ngx_atomic_uint_t             misses;
+    ngx_atomic_uint_t             expired;
+    ngx_atomic_uint_t             evictions;
+    ngx_atomic_uint_t             bypasses;   /* full zone, value too big */
+    ngx_uint_t                    entries;
+    size_t                        size;       /* the zone's bytes */
+    size_t                        free;       /* free slab pages, bytes */
+} ngx_http_matcher_cache_stats_t;
+
+char *ngx_http_matcher_cache_zone(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+/*
+ * Looks key up in the kind's entries.  NGX_OK: *value is a copy in
+ * r->pool; NGX_DECLINED: not there (MISS, EXPIRED), or no zone or
+ * "matcher_cache off" here (BYPASS).  Sets ctx->cache_status either way.
+ */
+ngx_int_t ngx_http_matcher_cache_get(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, ngx_uint_t kind, ngx_str_t *key,
+    ngx_str_t *value);
+/*
+ * Stores a copy, evicting the least recently used entries to make room;
+ * when it still does not fit it gives up quietly (a bypass is counted):
+ * a full zone never fails the request.
+ */
+void ngx_http_matcher_cache_put(ngx_http_request_t *r, ngx_uint_t kind,
+    ngx_str_t *key, ngx_str_t *value);
+/* NGX_DECLINED when no zone is configured */
+ngx_int_t ngx_http_matcher_cache_stats(ngx_http_matcher_cache_stats_t *st);
+ngx_int_t ngx_http_matcher_cache_status_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_matcher_handler.c */
 ngx_int_t ngx_http_matcher_handler(ngx_http_request_t *r);
@@ -170,8 +228,43 @@ ngx_int_t ngx_http_matcher_query_str(ngx_http_request_t *r, const char *name,
     ngx_str_t *out);
 
 /* ngx_http_matcher_assignments.c, ngx_http_matcher_creators.c */
+
+/* a PATCH .../matches write, shared with POST /matches */
+typedef struct {
+    char                          id[MT_OID_LEN + 1];
+    int64_t                       expected;    /* -1: no If-Match */
+    char                         *matches;     /* JSON text, malloc'd */
+    size_t                        matches_len;
+    int64_t                       now_ms;
+
+    ngx_uint_t                    status;      /* 0: ok */
+    mt_jw_t                       doc;
+    mt_store_rc_t                 rc;
+    char                          error[256];
+} ngx_http_matcher_patch_t;
+
+/* on a pool thread; data points to a ngx_http_matcher_patch_t */
+void ngx_http_matcher_patch_run(void *data, ngx_log_t *log);
+void ngx_http_matcher_patch_free(void *data);
+/* 24 hex characters, normalised into id; else a 400 reply */
+ngx_int_t ngx_http_matcher_assignment_id(ngx_http_request_t *r,
+    ngx_str_t *param, char *id);
+
 extern ngx_http_matcher_route_t  ngx_http_matcher_assignment_routes[];
 extern ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[];
+
+/* the creators' embeddings and search, the refresh jobs, matching */
+ngx_int_t ngx_http_matcher_embeddings(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_search(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_refresh(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_refresh_get(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_refresh_init_main(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+extern ngx_http_matcher_route_t  ngx_http_matcher_match_routes[];
 
 /* ngx_http_matcher_health.c */
 extern ngx_http_matcher_route_t  ngx_http_matcher_health_routes[];

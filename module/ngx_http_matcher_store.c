@@ -9,6 +9,7 @@
 
 
 #include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
 #include "ingest.h"
 
 
@@ -421,6 +422,9 @@ static ngx_int_t
 ngx_http_matcher_load_done(ngx_http_request_t *r, void *data)
 {
     ngx_http_matcher_load_t  *load = data;
+
+    /* whatever the load did, the index catches up with the store now */
+    ngx_http_matcher_index_kick(ngx_cycle->log);
 
     if (load->rc != MT_STORE_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,

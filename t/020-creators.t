@@ -48,7 +48,7 @@ matcher: loaded 17 creators
 --- request
 GET /api/creators/mindsovermoney
 --- response_body_like eval
-qr/^\{"creator":\{"uniqueId":"mindsovermoney","nickname":"Alex R\.",.*"secUid":"MS4wLjABAAAA.*"crawlCount":\d+,"createdAt":"[^"]+","updatedAt":"[^"]+","embedding":\{"model":null,"dimensions":0,"textHash":"[0-9a-f]{16}","updatedAt":null,"status":"pending"\}\}\}$/
+qr/^\{"creator":\{"uniqueId":"mindsovermoney","nickname":"Alex R\.",.*"secUid":"MS4wLjABAAAA.*"crawlCount":\d+,"createdAt":"[^"]+","updatedAt":"[^"]+","embedding":\{(?:"model":null,"dimensions":0,"textHash":"[0-9a-f]{16}","updatedAt":null,"status":"pending"|"model":"local-tfidf-v1","dimensions":512,"textHash":"[0-9a-f]{16}","updatedAt":"[^"]+","status":"ready")\}\}\}$/
 
 
 

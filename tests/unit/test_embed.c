@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <fcntl.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "unit.h"
@@ -520,36 +522,60 @@ test_obvious(void **state)
 
 
 static void
-test_speed(void **state)
+test_save_map(void **state)
 {
-    char            text[2048];
-    float           v[DIMS];
-    size_t          len, n;
-    double          us;
-    struct timespec t0, t1;
-    int             i;
+    int             fd;
+    char            dir[] = "/tmp/mt-embed-XXXXXX", path[64], tmp[80];
+    float           a[DIMS], b[DIMS];
+    size_t          i;
+    uint64_t        epoch;
+    mt_embedder_t  *m, *u;
+    char            err[256];
 
     (void) state;
 
-    /* about 2 KB of creator-like text */
-    len = 0;
-    for (n = 0; len + corpus.c[n % corpus.n].len < sizeof(text); n++) {
-        memcpy(text + len, corpus.c[n % corpus.n].text,
-               corpus.c[n % corpus.n].len);
-        len += corpus.c[n % corpus.n].len;
+    assert_non_null(mkdtemp(dir));
+    (void) snprintf(path, sizeof(path), "%s/embedder", dir);
+
+    assert_int_equal(mt_embedder_save(corpus.e, path, 42, err, sizeof(err)),
+                     0);
+
+    m = mt_embedder_map(path, &epoch, err, sizeof(err));
+    assert_non_null(m);
+    assert_int_equal(epoch, 42);
+    assert_int_equal(mt_embedder_dims(m), DIMS);
+
+    /* the mapped state embeds exactly as the one it was saved from */
+    for (i = 0; i < corpus.n; i++) {
+        assert_int_equal(mt_embed(corpus.e, corpus.c[i].text,
+                                  corpus.c[i].len, a), 0);
+        assert_int_equal(mt_embed(m, corpus.c[i].text, corpus.c[i].len, b),
+                         0);
+        assert_memory_equal(a, b, sizeof(a));
     }
 
-    (void) clock_gettime(CLOCK_MONOTONIC, &t0);
+    /* frozen: a mapped state learns nothing more */
+    assert_int_equal(mt_embedder_add_doc(m, S("more text")), -1);
+    mt_embedder_free(m);
 
-    for (i = 0; i < 1000; i++) {
-        assert_int_equal(mt_embed(corpus.e, text, len, v), 0);
-    }
+    /* an unfrozen embedder has nothing to save */
+    u = mt_embedder_new(DIMS, SEED);
+    assert_non_null(u);
+    assert_int_equal(mt_embedder_save(u, path, 1, err, sizeof(err)), -1);
+    mt_embedder_free(u);
 
-    (void) clock_gettime(CLOCK_MONOTONIC, &t1);
+    /* a cut file is refused, not mapped short */
+    (void) snprintf(tmp, sizeof(tmp), "%s/cut", dir);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "MTEMBED1", 8), 8);
+    (void) close(fd);
+    assert_null(mt_embedder_map(tmp, &epoch, err, sizeof(err)));
+    assert_null(mt_embedder_map("/nonexistent/x", &epoch, err, sizeof(err)));
 
-    us = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) / 1e3
-         / 1000;
-    print_message("  embed %zu bytes at %u dims: %.1f us\n", len, DIMS, us);
+    (void) unlink(tmp);
+    (void) unlink(path);
+    (void) rmdir(dir);
 }
 
 
@@ -563,7 +589,7 @@ main(void)
         cmocka_unit_test(test_morphology),
         cmocka_unit_test(test_example_assignment),
         cmocka_unit_test(test_obvious),
-        cmocka_unit_test(test_speed),
+        cmocka_unit_test(test_save_map),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);

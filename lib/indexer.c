@@ -1,0 +1,637 @@
+/*
+ * The indexer (see indexer.h).  Creators are read from the store, their
+ * text embedded and written to the vector index in batches; each batch
+ * ends with one store transaction that marks the batch's documents
+ * ready.  Store reads that scan hold a read transaction, so the writes
+ * come after the scan: the scan only collects ids.
+ */
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "filter.h"
+#include "indexer.h"
+
+
+typedef struct {
+    char                   *id;
+    size_t                  len;
+    uint64_t                text_hash;
+} mt_ix_item_t;
+
+typedef struct {
+    mt_ix_item_t           *items;
+    size_t                  n;
+    size_t                  cap;
+} mt_ix_list_t;
+
+/* what a scan callback needs */
+typedef struct {
+    mt_indexer_t           *ix;
+    mt_embedder_t          *learn;      /* rebuild, pass 1 */
+    mt_vindex_t            *build;      /* rebuild, pass 2 */
+    float                  *vec;
+    mt_ix_list_t           *list;
+    size_t                  counted;
+    int                     force;
+    int                     failed;
+} mt_ix_scan_t;
+
+
+static int mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n,
+    int *status);
+static int mt_ix_prepare(const char *doc, size_t len, const char *model,
+    unsigned dims, char **text, size_t *text_len, uint64_t *hash,
+    mt_meta_t *meta, int *ready);
+static int mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items,
+    size_t n, const int *status);
+static int mt_ix_add(mt_ix_list_t *l, const char *id, size_t len,
+    uint64_t hash);
+static void mt_ix_list_free(mt_ix_list_t *l);
+static int mt_ix_collect(void *data, const char *id, size_t id_len,
+    const char *doc, size_t doc_len);
+static int mt_ix_learn(void *data, const char *id, size_t id_len,
+    const char *doc, size_t doc_len);
+static int mt_ix_build(void *data, const char *id, size_t id_len,
+    const char *doc, size_t doc_len);
+static void mt_ix_count(uint64_t *field, uint64_t n);
+static void mt_ix_fail(mt_indexer_t *ix, const char *what);
+
+
+uint64_t
+mt_index_text_hash(const char *text, size_t len)
+{
+    /* as mt_creator_validate() computes meta->text_hash */
+    return mt_hash64(text, len, MT_HASH_SEED);
+}
+
+
+int
+mt_index_ids(mt_indexer_t *ix, const char *const *ids, const size_t *lens,
+    size_t n, int *status)
+{
+    int            rc;
+    size_t         i, b;
+    mt_ix_item_t  *items;
+
+    items = calloc(n ? n : 1, sizeof(mt_ix_item_t));
+    if (items == NULL) {
+        mt_ix_fail(ix, "no memory");
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        items[i].id = (char *) ids[i];
+        items[i].len = lens[i];
+    }
+
+    rc = 0;
+
+    for (b = 0; b < n && rc == 0; b += ix->batch) {
+        rc = mt_ix_batch(ix, items + b, (n - b < ix->batch) ? n - b : ix->batch,
+                         status + b);
+    }
+
+    free(items);
+
+    return rc;
+}
+
+
+int
+mt_index_sync(mt_indexer_t *ix, int force)
+{
+    int            rc, *status;
+    size_t         b, n;
+    mt_ix_list_t   list;
+    mt_ix_scan_t   sc;
+    mt_store_rc_t  src;
+
+    memset(&list, 0, sizeof(list));
+    memset(&sc, 0, sizeof(sc));
+    sc.ix = ix;
+    sc.list = &list;
+    sc.force = force;
+
+    src = ix->store->ops->creator_scan(ix->store, mt_ix_collect, &sc);
+
+    if (src != MT_STORE_OK || sc.failed) {
+        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error : "no memory");
+        mt_ix_list_free(&list);
+        return -1;
+    }
+
+    mt_ix_count(ix->progress ? &ix->progress->total : NULL, list.n);
+
+    status = calloc(list.n ? list.n : 1, sizeof(int));
+    if (status == NULL) {
+        mt_ix_fail(ix, "no memory");
+        mt_ix_list_free(&list);
+        return -1;
+    }
+
+    rc = 0;
+
+    for (b = 0; b < list.n && rc == 0; b += n) {
+        n = (list.n - b < ix->batch) ? list.n - b : ix->batch;
+        rc = mt_ix_batch(ix, list.items + b, n, status + b);
+    }
+
+    free(status);
+    mt_ix_list_free(&list);
+
+    return rc;
+}
+
+
+int
+mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
+    uint64_t epoch)
+{
+    int                  rc, *status;
+    size_t               b, n;
+    mt_ix_list_t         list;
+    mt_ix_scan_t         sc;
+    mt_store_rc_t        src;
+    mt_vindex_params_t   p;
+
+    memset(&list, 0, sizeof(list));
+    memset(&sc, 0, sizeof(sc));
+    sc.ix = ix;
+    sc.list = &list;
+
+    /* pass 1: the document frequencies of the whole corpus */
+
+    sc.learn = mt_embedder_new(ix->params.dims, seed);
+    sc.vec = malloc(ix->params.dims * sizeof(float));
+
+    if (sc.learn == NULL || sc.vec == NULL) {
+        mt_ix_fail(ix, "no memory");
+        rc = -1;
+        goto done;
+    }
+
+    src = ix->store->ops->creator_scan(ix->store, mt_ix_learn, &sc);
+    if (src != MT_STORE_OK || sc.failed) {
+        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error : "no memory");
+        rc = -1;
+        goto done;
+    }
+
+    mt_ix_count(ix->progress ? &ix->progress->total : NULL, sc.counted);
+    mt_embedder_freeze(sc.learn);
+
+    if (mt_embedder_save(sc.learn, embedder_path, epoch, ix->error,
+                         sizeof(ix->error))
+        != 0)
+    {
+        rc = -1;
+        goto done;
+    }
+
+    /* pass 2: every vector, into a new file renamed over the old one */
+
+    p = ix->params;
+    p.model_epoch = epoch;
+
+    sc.build = mt_vindex_build_begin(ix->index_path, &p, ix->error,
+                                     sizeof(ix->error));
+    if (sc.build == NULL) {
+        rc = -1;
+        goto done;
+    }
+
+    src = ix->store->ops->creator_scan(ix->store, mt_ix_build, &sc);
+    if (src != MT_STORE_OK || sc.failed) {
+        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error
+                                          : "indexing failed");
+        mt_vindex_build_abort(sc.build);
+        rc = -1;
+        goto done;
+    }
+
+    rc = mt_vindex_build_commit(sc.build, ix->error, sizeof(ix->error));
+    mt_vindex_close(sc.build);
+
+    if (rc != 0) {
+        goto done;
+    }
+
+    /* then the documents: ready, for the text each was embedded from */
+
+    ix->emb = sc.learn;
+    ix->epoch = epoch;
+
+    status = calloc(list.n ? list.n : 1, sizeof(int));
+    if (status == NULL) {
+        mt_ix_fail(ix, "no memory");
+        rc = -1;
+        goto done;
+    }
+
+    for (b = 0; b < list.n && rc == 0; b += n) {
+        n = (list.n - b < ix->batch) ? list.n - b : ix->batch;
+        rc = mt_ix_mark(ix, list.items + b, n, status + b);
+    }
+
+    free(status);
+
+done:
+
+    ix->emb = NULL;
+    mt_embedder_free(sc.learn);
+    free(sc.vec);
+    mt_ix_list_free(&list);
+
+    return rc;
+}
+
+
+/* one batch: read, embed, write the vectors, then mark the documents */
+
+static int
+mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
+{
+    int            rc, ready;
+    char          *text;
+    float         *vec;
+    size_t         i, tlen;
+    mt_meta_t      meta;
+    mt_text_t      doc;
+    mt_vindex_t   *vi;
+    mt_store_rc_t  src;
+
+    vec = malloc(ix->params.dims * sizeof(float));
+    if (vec == NULL) {
+        mt_ix_fail(ix, "no memory");
+        return -1;
+    }
+
+    vi = mt_vindex_open(ix->index_path, &ix->params, 1, ix->error,
+                        sizeof(ix->error));
+    if (vi == NULL) {
+        free(vec);
+        return -1;
+    }
+
+    if (mt_vindex_lock(vi) != 0) {
+        mt_ix_fail(ix, "cannot lock the index");
+        mt_vindex_close(vi);
+        free(vec);
+        return -1;
+    }
+
+    /* a rebuild renamed a new file in while this one waited for the lock */
+
+    if (mt_vindex_replaced(vi)) {
+        mt_vindex_unlock(vi);
+        mt_vindex_close(vi);
+
+        vi = mt_vindex_open(ix->index_path, &ix->params, 1, ix->error,
+                            sizeof(ix->error));
+        if (vi == NULL || mt_vindex_lock(vi) != 0) {
+            mt_vindex_close(vi);
+            free(vec);
+            return -1;
+        }
+    }
+
+    if (mt_vindex_model_epoch(vi) != ix->epoch
+        || mt_vindex_dims(vi) != ix->params.dims)
+    {
+        mt_ix_fail(ix, "embedder changed");
+        mt_vindex_unlock(vi);
+        mt_vindex_close(vi);
+        free(vec);
+        return -1;
+    }
+
+    rc = 0;
+
+    for (i = 0; i < n && rc == 0; i++) {
+        status[i] = MT_INDEX_FAILED;
+
+        src = ix->store->ops->creator_get(ix->store, items[i].id,
+                                          items[i].len, &doc, NULL);
+        if (src == MT_STORE_NOT_FOUND) {
+            status[i] = MT_INDEX_NOT_FOUND;
+            mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+            continue;
+        }
+
+        if (src != MT_STORE_OK) {
+            mt_ix_fail(ix, ix->store->error);
+            rc = -1;
+            break;
+        }
+
+        text = NULL;
+
+        if (mt_ix_prepare(doc.data, doc.len, MT_INDEX_MODEL, ix->params.dims,
+                          &text, &tlen, &items[i].text_hash, &meta, &ready)
+                == 0
+            && mt_embed(ix->emb, text, tlen, vec) == 0
+            && mt_vindex_upsert(vi, items[i].id, items[i].len,
+                                items[i].text_hash, &meta, vec, ix->error,
+                                sizeof(ix->error))
+               == 0)
+        {
+            status[i] = MT_INDEX_DONE;
+            mt_ix_count(ix->progress ? &ix->progress->processed : NULL,
+                        1);
+
+        } else {
+            mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+        }
+
+        free(text);
+        free(doc.data);
+    }
+
+    mt_vindex_unlock(vi);
+    mt_vindex_close(vi);
+    free(vec);
+
+    if (rc != 0) {
+        return rc;
+    }
+
+    return mt_ix_mark(ix, items, n, status);
+}
+
+
+static int
+mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
+    const int *status)
+{
+    size_t                  i, m, updated;
+    mt_store_rc_t           src;
+    mt_creator_embedded_t  *emb;
+
+    emb = calloc(n ? n : 1, sizeof(mt_creator_embedded_t));
+    if (emb == NULL) {
+        mt_ix_fail(ix, "no memory");
+        return -1;
+    }
+
+    m = 0;
+
+    for (i = 0; i < n; i++) {
+        if (status[i] != MT_INDEX_DONE) {
+            continue;
+        }
+
+        emb[m].unique_id = items[i].id;
+        emb[m].unique_id_len = items[i].len;
+        emb[m].info.model = MT_INDEX_MODEL;
+        emb[m].info.dimensions = ix->params.dims;
+        emb[m].info.text_hash = items[i].text_hash;
+        emb[m].info.updated_at_ms = ix->now_ms;
+        emb[m].info.status = "ready";
+        m++;
+    }
+
+    src = (m == 0) ? MT_STORE_OK
+                   : ix->store->ops->creator_set_embedding(ix->store, emb, m,
+                                                           &updated);
+    free(emb);
+
+    if (src != MT_STORE_OK) {
+        mt_ix_fail(ix, ix->store->error);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/*
+ * Parses a stored creator: its embedded text, the text's hash, its filter
+ * metadata, and whether its embedding is ready for that text already.
+ */
+
+static int
+mt_ix_prepare(const char *doc, size_t len, const char *model, unsigned dims,
+    char **text, size_t *text_len, uint64_t *hash, mt_meta_t *meta,
+    int *ready)
+{
+    char              hex[17];
+    mt_json_err_t     err;
+    mt_json_doc_t    *d;
+    const mt_json_t  *root, *emb, *v;
+
+    d = mt_json_parse(doc, len, NULL, &err, NULL, 0);
+    if (d == NULL) {
+        return -1;
+    }
+
+    root = mt_json_root(d);
+
+    *text = mt_creator_text(root, text_len);
+    if (*text == NULL) {
+        mt_json_free(d);
+        return -1;
+    }
+
+    *hash = mt_index_text_hash(*text, *text_len);
+
+    if (meta != NULL) {
+        mt_meta_from_creator(root, meta);
+    }
+
+    *ready = 0;
+    emb = mt_json_get(root, "embedding");
+
+    if (emb != NULL && emb->type == MT_JSON_OBJECT) {
+        (void) snprintf(hex, sizeof(hex), "%016" PRIx64, *hash);
+
+        v = mt_json_get(emb, "status");
+        *ready = (v != NULL && v->type == MT_JSON_STRING
+                  && strcmp(v->u.string.s, "ready") == 0);
+
+        v = mt_json_get(emb, "textHash");
+        *ready = *ready && v != NULL && v->type == MT_JSON_STRING
+                 && strcmp(v->u.string.s, hex) == 0;
+
+        v = mt_json_get(emb, "model");
+        *ready = *ready && v != NULL && v->type == MT_JSON_STRING
+                 && strcmp(v->u.string.s, model) == 0;
+
+        v = mt_json_get(emb, "dimensions");
+        *ready = *ready && v != NULL && v->type == MT_JSON_NUMBER
+                 && v->u.number.is_int && v->u.number.i == (int64_t) dims;
+    }
+
+    mt_json_free(d);
+
+    return 0;
+}
+
+
+static int
+mt_ix_collect(void *data, const char *id, size_t id_len, const char *doc,
+    size_t doc_len)
+{
+    mt_ix_scan_t  *sc = data;
+    int            ready;
+    char          *text;
+    size_t         tlen;
+    uint64_t       hash;
+
+    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, sc->ix->params.dims,
+                      &text, &tlen, &hash, NULL, &ready)
+        != 0)
+    {
+        /* a document that does not parse stays out; the scan goes on */
+        mt_ix_count(sc->ix->progress ? &sc->ix->progress->errors
+                                             : NULL, 1);
+        return 0;
+    }
+
+    free(text);
+
+    if (ready && !sc->force) {
+        return 0;
+    }
+
+    if (mt_ix_add(sc->list, id, id_len, hash) != 0) {
+        sc->failed = 1;
+        return 1;
+    }
+
+    return 0;
+}
+
+
+static int
+mt_ix_learn(void *data, const char *id, size_t id_len, const char *doc,
+    size_t doc_len)
+{
+    mt_ix_scan_t  *sc = data;
+    int            ready;
+    char          *text;
+    size_t         tlen;
+    uint64_t       hash;
+
+    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, sc->ix->params.dims,
+                      &text, &tlen, &hash, NULL, &ready)
+        != 0)
+    {
+        return 0;
+    }
+
+    if (mt_embedder_add_doc(sc->learn, text, tlen) != 0) {
+        free(text);
+        sc->failed = 1;
+        return 1;
+    }
+
+    free(text);
+
+    (void) id;
+    (void) id_len;
+    sc->counted++;
+
+    return 0;
+}
+
+
+static int
+mt_ix_build(void *data, const char *id, size_t id_len, const char *doc,
+    size_t doc_len)
+{
+    mt_ix_scan_t  *sc = data;
+    int            ready;
+    char          *text;
+    size_t         tlen;
+    uint64_t       hash;
+    mt_meta_t      meta;
+    mt_indexer_t  *ix = sc->ix;
+
+    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, ix->params.dims, &text,
+                      &tlen, &hash, &meta, &ready)
+        != 0)
+    {
+        mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+        return 0;
+    }
+
+    if (mt_embed(sc->learn, text, tlen, sc->vec) != 0
+        || mt_vindex_build_add(sc->build, id, id_len, hash, &meta, sc->vec)
+           != 0
+        || mt_ix_add(sc->list, id, id_len, hash) != 0)
+    {
+        free(text);
+        sc->failed = 1;
+        return 1;
+    }
+
+    free(text);
+    mt_ix_count(ix->progress ? &ix->progress->processed : NULL, 1);
+
+    return 0;
+}
+
+
+static int
+mt_ix_add(mt_ix_list_t *l, const char *id, size_t len, uint64_t hash)
+{
+    size_t         cap;
+    mt_ix_item_t  *items;
+
+    if (l->n == l->cap) {
+        cap = l->cap ? l->cap * 2 : 256;
+        items = realloc(l->items, cap * sizeof(mt_ix_item_t));
+        if (items == NULL) {
+            return -1;
+        }
+
+        l->items = items;
+        l->cap = cap;
+    }
+
+    l->items[l->n].id = malloc(len + 1);
+    if (l->items[l->n].id == NULL) {
+        return -1;
+    }
+
+    memcpy(l->items[l->n].id, id, len);
+    l->items[l->n].id[len] = '\0';
+    l->items[l->n].len = len;
+    l->items[l->n].text_hash = hash;
+    l->n++;
+
+    return 0;
+}
+
+
+static void
+mt_ix_list_free(mt_ix_list_t *l)
+{
+    size_t  i;
+
+    for (i = 0; i < l->n; i++) {
+        free(l->items[i].id);
+    }
+
+    free(l->items);
+    memset(l, 0, sizeof(*l));
+}
+
+
+static void
+mt_ix_count(uint64_t *field, uint64_t n)
+{
+    if (field != NULL) {
+        (void) __atomic_add_fetch(field, n, __ATOMIC_RELAXED);
+    }
+}
+
+
+static void
+mt_ix_fail(mt_indexer_t *ix, const char *what)
+{
+    (void) snprintf(ix->error, sizeof(ix->error), "%s", what);
+}

@@ -1,0 +1,76 @@
+/*
+ * Shared by score.c (the numbers) and score_text.c (the texts that
+ * explain them): the word matching and the matches it finds.  Private to
+ * those two files.
+ */
+
+#ifndef MT_SCORE_INT_H
+#define MT_SCORE_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "json.h"
+
+
+#define MT_WORD_MAX      23     /* bytes of a word kept, longer cut */
+#define MT_PHRASE_MAX    16     /* words of one phrase looked at */
+#define MT_LIST_MAX      20     /* items of one list looked at */
+#define MT_HIT           0.5    /* an overlap that the texts name */
+#define MT_HIT_FULL      0.75   /* one they call a full match */
+
+/* how a creator's region relates to the locale wanted */
+#define MT_REGION_NONE     0    /* no locale wanted */
+#define MT_REGION_UNKNOWN  1    /* the creator has no usable region */
+#define MT_REGION_SAME     2
+#define MT_REGION_NEAR     3    /* EU and a European country */
+#define MT_REGION_OTHER    4
+
+
+/* one word: lowercased, stemmed, with its synonym groups */
+typedef struct {
+    char                    s[MT_WORD_MAX + 1];
+    size_t                  len;
+    uint32_t                groups;
+    double                  weight;     /* 1, less for umbrella words */
+} mt_word_t;
+
+typedef struct {
+    mt_word_t               w[MT_PHRASE_MAX];
+    size_t                  n;
+} mt_phrase_t;
+
+/* the best item of the creator's lists for each wanted item */
+typedef struct {
+    size_t                  n;
+    const mt_json_t        *want[MT_LIST_MAX];
+    const mt_json_t        *hit[MT_LIST_MAX];   /* NULL: none */
+    double                  sim[MT_LIST_MAX];   /* overlap of the phrases */
+    double                  wsim[MT_LIST_MAX];  /* the score's share */
+} mt_match_t;
+
+
+/* the next word of s[0..len) from *pos; 0 at the end */
+int mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w);
+void mt_phrase(const char *s, size_t len, mt_phrase_t *p);
+/* 1 for equal words, MT_SYN within a synonym group, else 0 */
+double mt_word_sim(const mt_word_t *a, const mt_word_t *b);
+
+/* a non-empty string member or NULL; a list's non-empty strings */
+const char *mt_get_str(const mt_json_t *obj, const char *key, size_t *len);
+size_t mt_get_list(const mt_json_t *obj, const char *key,
+    const mt_json_t **items);
+/* a non-negative number member, or -1 */
+double mt_get_count(const mt_json_t *obj, const char *key);
+
+/* the components with their details; -1 when the assignment asks none */
+double mt_match_niches(const mt_json_t *a, const mt_json_t *c,
+    mt_match_t *m);
+double mt_match_values(const mt_json_t *a, const mt_json_t *c,
+    mt_match_t *m);
+double mt_tone(const mt_json_t *a, const mt_json_t *c, uint32_t *hits);
+double mt_demo_fit(const mt_json_t *a, const mt_json_t *c,
+    mt_phrase_t *want, double *best);
+double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
+
+#endif /* MT_SCORE_INT_H */

@@ -1,0 +1,771 @@
+/*
+ * The vector index (see vindex.h): the file, its handles, the writer
+ * lock and rebuilds.  Its records, their writing and the search are in
+ * vindex_search.c.
+ *
+ * File layout, every offset a function of dims and capacity and checked
+ * on open:
+ *
+ *   header     one 4 KiB page (mt_vhdr_t)
+ *   slots      capacity x 16 bytes: live flag, scale, id hash
+ *   vectors    capacity x vstride int8 (dims rounded up to 64, zero
+ *              padded)
+ *   records    capacity x mt_vrec_t: id, text hash, filter metadata
+ *
+ * each region page-aligned.  The hot part of a record (slot and vector)
+ * is apart from the cold part (records, ~0.5 KiB of metadata), so an
+ * unfiltered scan streams only the first two regions.  The file is
+ * sparse: ftruncate() sizes it for the whole capacity, a page takes disk
+ * and memory once a record is written to it.  Pages are allocated with
+ * posix_fallocate() before a record is written through the mapping:
+ * writing to a hole on a full disk would be a SIGBUS, this is an error.
+ *
+ * Writer handles must be opened after fork(): the writer lock is an
+ * flock() on the handle's own open of "<path>.lock", which a forked copy
+ * would share.
+ */
+
+#define _DEFAULT_SOURCE  /* flock(); NOLINT(bugprone-reserved-identifier) */
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "vindex_int.h"
+
+
+_Static_assert(sizeof(mt_vhdr_t) <= MT_VPAGE, "the header is one page");
+_Static_assert(sizeof(mt_vslot_t) == 16, "slots are 16 bytes");
+
+
+static mt_vindex_t *mt_vhandle(const char *path, int writer, char *err,
+    size_t errlen);
+static int mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h);
+static int mt_vmap(mt_vindex_t *vi, char *err, size_t errlen);
+static int mt_vcheck(const mt_vhdr_t *h, off_t size, char *err,
+    size_t errlen);
+static int mt_vold_open(const char *path, uint64_t *gen);
+static int mt_vold_mark(int fd);
+static int mt_vsync_dir(const char *path);
+static int mt_vflock(int fd, int op);
+
+
+void
+mt_verr(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list  args;
+
+    if (err == NULL || errlen == 0) {
+        return;
+    }
+
+    va_start(args, fmt);
+    (void) vsnprintf(err, errlen, fmt, args);
+    va_end(args);
+}
+
+
+uint64_t
+mt_vid_hash(const char *id, size_t len)
+{
+    return mt_hash_mix(mt_hash64(id, len, MT_HASH_SEED));
+}
+
+
+mt_vindex_t *
+mt_vindex_open(const char *path, const mt_vindex_params_t *p, int writer,
+    char *err, size_t errlen)
+{
+    int           fd;
+    mt_vindex_t  *vi;
+
+    for ( ;; ) {
+        fd = open(path, (writer ? O_RDWR : O_RDONLY) | O_CLOEXEC);
+        if (fd != -1) {
+            break;
+        }
+
+        if (errno != ENOENT) {
+            mt_verr(err, errlen, "open %s: %s", path, strerror(errno));
+            return NULL;
+        }
+
+        if (!writer || p == NULL) {
+            mt_verr(err, errlen, "no index yet");
+            return NULL;
+        }
+
+        /*
+         * Created as a build of nothing: readers never see a file that
+         * is not complete.  Under the lock, another writer may have been
+         * first: then open what it made.
+         */
+        vi = mt_vindex_build_begin(path, p, err, errlen);
+        if (vi == NULL) {
+            return NULL;
+        }
+
+        if (access(path, F_OK) == 0) {
+            mt_vindex_build_abort(vi);
+            continue;
+        }
+
+        if (mt_vindex_build_commit(vi, err, errlen) != 0) {
+            mt_vindex_close(vi);
+            return NULL;
+        }
+
+        return vi;
+    }
+
+    vi = mt_vhandle(path, writer, err, errlen);
+    if (vi == NULL) {
+        (void) close(fd);
+        return NULL;
+    }
+
+    vi->fd = fd;
+
+    if (mt_vmap(vi, err, errlen) != 0) {
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    return vi;
+}
+
+
+/* a handle without a file; a writer's gets its lock file and mutex */
+
+static mt_vindex_t *
+mt_vhandle(const char *path, int writer, char *err, size_t errlen)
+{
+    size_t               len;
+    mt_vindex_t         *vi;
+    pthread_mutexattr_t  attr;
+
+    len = strlen(path);
+
+    vi = calloc(1, sizeof(mt_vindex_t) + 2 * (len + sizeof(".lock")));
+    if (vi == NULL) {
+        mt_verr(err, errlen, "out of memory");
+        return NULL;
+    }
+
+    vi->fd = -1;
+    vi->lock_fd = -1;
+    vi->writer = writer;
+    vi->path = (char *) (vi + 1);
+    vi->tmp = vi->path + len + sizeof(".lock");
+    memcpy(vi->path, path, len + 1);
+    memcpy(vi->tmp, path, len);
+    memcpy(vi->tmp + len, ".tmp", sizeof(".tmp"));
+
+    if (!writer) {
+        return vi;
+    }
+
+    /* the lock file outlives every rename of the index */
+    memcpy(vi->tmp + len, ".lock", sizeof(".lock"));
+    vi->lock_fd = open(vi->tmp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    memcpy(vi->tmp + len, ".tmp", sizeof(".tmp"));
+
+    if (vi->lock_fd == -1) {
+        mt_verr(err, errlen, "open %s.lock: %s", path, strerror(errno));
+        free(vi);
+        return NULL;
+    }
+
+    /* error-checking: a second lock from the holding thread fails */
+    if (pthread_mutexattr_init(&attr) != 0) {
+        goto failed;
+    }
+
+    if (pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_ERRORCHECK) != 0
+        || pthread_mutex_init(&vi->mutex, &attr) != 0)
+    {
+        (void) pthread_mutexattr_destroy(&attr);
+        goto failed;
+    }
+
+    (void) pthread_mutexattr_destroy(&attr);
+    vi->mutex_ok = 1;
+
+    return vi;
+
+failed:
+
+    mt_verr(err, errlen, "pthread mutex: out of resources");
+    (void) close(vi->lock_fd);
+    free(vi);
+    return NULL;
+}
+
+
+/* fills in the layout part of a header; -1 when the sizes overflow */
+
+static int
+mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h)
+{
+    uint64_t  vstride, per, slots, vecs, recs;
+
+    if (dims == 0 || dims > MT_VDIMS_MAX || capacity == 0
+        || capacity > UINT32_MAX)
+    {
+        return -1;
+    }
+
+    vstride = ((uint64_t) dims + 63) & ~(uint64_t) 63;
+    per = sizeof(mt_vslot_t) + vstride + sizeof(mt_vrec_t);
+
+    if ((uint64_t) capacity > (UINT64_MAX / 2) / per) {
+        return -1;
+    }
+
+    slots = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vslot_t));
+    vecs = MT_VPAGE_ALIGN((uint64_t) capacity * vstride);
+    recs = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vrec_t));
+
+    h->dims = dims;
+    h->capacity = capacity;
+    h->slot_size = sizeof(mt_vslot_t);
+    h->rec_size = sizeof(mt_vrec_t);
+    h->vstride = (uint32_t) vstride;
+    h->hdr_size = MT_VPAGE;
+    h->off_slots = MT_VPAGE;
+    h->off_vecs = h->off_slots + slots;
+    h->off_recs = h->off_vecs + vecs;
+    h->file_size = h->off_recs + recs;
+
+    /* size_t and off_t must hold it (a 32-bit build) */
+    if ((uint64_t) (size_t) h->file_size != h->file_size
+        || h->file_size > (uint64_t) INT64_MAX)
+    {
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* maps vi->fd whole after checking its header and size */
+
+static int
+mt_vmap(mt_vindex_t *vi, char *err, size_t errlen)
+{
+    void          *base;
+    ssize_t        n;
+    mt_vhdr_t      h;
+    struct stat    st;
+
+    if (fstat(vi->fd, &st) != 0) {
+        mt_verr(err, errlen, "stat %s: %s", vi->path, strerror(errno));
+        return -1;
+    }
+
+    n = pread(vi->fd, &h, sizeof(mt_vhdr_t), 0);
+    if (n != (ssize_t) sizeof(mt_vhdr_t)) {
+        mt_verr(err, errlen, "%s: not a vector index (short file)",
+                vi->path);
+        return -1;
+    }
+
+    if (mt_vcheck(&h, st.st_size, err, errlen) != 0) {
+        return -1;
+    }
+
+    base = mmap(NULL, (size_t) h.file_size,
+                vi->writer ? PROT_READ | PROT_WRITE : PROT_READ,
+                MAP_SHARED, vi->fd, 0);
+    if (base == MAP_FAILED) {
+        mt_verr(err, errlen, "mmap %s: %s", vi->path, strerror(errno));
+        return -1;
+    }
+
+    vi->base = base;
+    vi->size = (size_t) h.file_size;
+    vi->hdr = base;
+    vi->slots = (mt_vslot_t *) (vi->base + h.off_slots);
+    vi->vecs = (int8_t *) (vi->base + h.off_vecs);
+    vi->recs = (mt_vrec_t *) (vi->base + h.off_recs);
+    vi->dims = h.dims;
+    vi->vstride = h.vstride;
+    vi->capacity = (size_t) h.capacity;
+
+    return 0;
+}
+
+
+static int
+mt_vcheck(const mt_vhdr_t *h, off_t size, char *err, size_t errlen)
+{
+    mt_vhdr_t  want;
+
+    if (memcmp(h->magic, MT_VMAGIC, sizeof(h->magic)) != 0
+        || h->endian != MT_VENDIAN)
+    {
+        mt_verr(err, errlen, "not a vector index (bad magic)");
+        return -1;
+    }
+
+    if (h->version != MT_VVERSION) {
+        mt_verr(err, errlen, "vector index layout version %u, want %u",
+                (unsigned) h->version, (unsigned) MT_VVERSION);
+        return -1;
+    }
+
+    if (h->rec_size != sizeof(mt_vrec_t)
+        || h->slot_size != sizeof(mt_vslot_t))
+    {
+        mt_verr(err, errlen, "vector index record size %u, want %zu "
+                "(another build)", (unsigned) h->rec_size,
+                sizeof(mt_vrec_t));
+        return -1;
+    }
+
+    memset(&want, 0, sizeof(mt_vhdr_t));
+
+    if (h->capacity > SIZE_MAX
+        || mt_vlayout(h->dims, (size_t) h->capacity, &want) != 0
+        || h->vstride != want.vstride || h->hdr_size != want.hdr_size
+        || h->off_slots != want.off_slots || h->off_vecs != want.off_vecs
+        || h->off_recs != want.off_recs || h->file_size != want.file_size)
+    {
+        mt_verr(err, errlen, "corrupt vector index header");
+        return -1;
+    }
+
+    if ((uint64_t) size != h->file_size) {
+        mt_verr(err, errlen, "corrupt vector index: %lld bytes, want %llu",
+                (long long) size, (unsigned long long) h->file_size);
+        return -1;
+    }
+
+    /* not live against count: a writer may be between the two */
+    if (memchr(h->model, '\0', sizeof(h->model)) == NULL
+        || h->count > h->capacity)
+    {
+        mt_verr(err, errlen, "corrupt vector index header");
+        return -1;
+    }
+
+    return 0;
+}
+
+
+void
+mt_vindex_close(mt_vindex_t *vi)
+{
+    if (vi == NULL) {
+        return;
+    }
+
+    if (vi->building) {
+        (void) unlink(vi->tmp);
+        vi->building = 0;
+    }
+
+    if (vi->locked) {
+        mt_vindex_unlock(vi);
+    }
+
+    if (vi->base != NULL) {
+        (void) munmap(vi->base, vi->size);
+    }
+
+    if (vi->fd != -1) {
+        (void) close(vi->fd);
+    }
+
+    if (vi->lock_fd != -1) {
+        (void) close(vi->lock_fd);
+    }
+
+    if (vi->mutex_ok) {
+        (void) pthread_mutex_destroy(&vi->mutex);
+    }
+
+    free(vi->map);
+    free(vi);
+}
+
+
+unsigned
+mt_vindex_dims(const mt_vindex_t *vi)
+{
+    return vi->dims;
+}
+
+
+size_t
+mt_vindex_capacity(const mt_vindex_t *vi)
+{
+    return vi->capacity;
+}
+
+
+const char *
+mt_vindex_model(const mt_vindex_t *vi)
+{
+    return vi->hdr->model;
+}
+
+
+uint64_t
+mt_vindex_model_epoch(const mt_vindex_t *vi)
+{
+    return vi->hdr->model_epoch;
+}
+
+
+uint64_t
+mt_vindex_generation(const mt_vindex_t *vi)
+{
+    return __atomic_load_n(&vi->hdr->generation, __ATOMIC_ACQUIRE);
+}
+
+
+size_t
+mt_vindex_live(const mt_vindex_t *vi)
+{
+    return (size_t) __atomic_load_n(&vi->hdr->live, __ATOMIC_RELAXED);
+}
+
+
+size_t
+mt_vindex_records(const mt_vindex_t *vi)
+{
+    return mt_vcount(vi);
+}
+
+
+size_t
+mt_vindex_record_size(const mt_vindex_t *vi)
+{
+    return sizeof(mt_vslot_t) + vi->vstride + sizeof(mt_vrec_t);
+}
+
+
+int
+mt_vindex_replaced(const mt_vindex_t *vi)
+{
+    return __atomic_load_n(&vi->hdr->replaced, __ATOMIC_ACQUIRE) != 0;
+}
+
+
+/* Writers */
+
+/*
+ * The mutex orders the threads sharing this handle (they share its open
+ * file description, on which a second flock() would just succeed); the
+ * flock() orders every other handle, in this process or another.
+ */
+int
+mt_vindex_lock(mt_vindex_t *vi)
+{
+    int  rc;
+
+    if (!vi->writer) {
+        errno = EBADF;
+        return -1;
+    }
+
+    rc = pthread_mutex_lock(&vi->mutex);
+    if (rc != 0) {
+        errno = rc;
+        return -1;
+    }
+
+    if (mt_vflock(vi->lock_fd, LOCK_EX) != 0) {
+        (void) pthread_mutex_unlock(&vi->mutex);
+        return -1;
+    }
+
+    vi->locked = 1;
+
+    return 0;
+}
+
+
+void
+mt_vindex_unlock(mt_vindex_t *vi)
+{
+    if (!vi->locked) {
+        return;
+    }
+
+    vi->locked = 0;
+    (void) mt_vflock(vi->lock_fd, LOCK_UN);
+    (void) pthread_mutex_unlock(&vi->mutex);
+}
+
+
+static int
+mt_vflock(int fd, int op)
+{
+    while (flock(fd, op) != 0) {
+        if (errno != EINTR) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* Rebuilds */
+
+mt_vindex_t *
+mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
+    char *err, size_t errlen)
+{
+    size_t        mlen;
+    ssize_t       n;
+    mt_vhdr_t     h;
+    mt_vindex_t  *vi;
+
+    memset(&h, 0, sizeof(mt_vhdr_t));
+
+    if (p == NULL || mt_vlayout(p->dims, p->capacity, &h) != 0) {
+        mt_verr(err, errlen, "vector index parameters: dims must be in "
+                "1..%u, capacity in 1..%lu and fit in memory",
+                MT_VDIMS_MAX, (unsigned long) UINT32_MAX);
+        return NULL;
+    }
+
+    mlen = p->model == NULL ? 0 : strlen(p->model);
+    if (mlen > MT_VINDEX_MODEL_MAX) {
+        mt_verr(err, errlen, "model name longer than %d bytes",
+                MT_VINDEX_MODEL_MAX);
+        return NULL;
+    }
+
+    vi = mt_vhandle(path, 1, err, errlen);
+    if (vi == NULL) {
+        return NULL;
+    }
+
+    if (mt_vindex_lock(vi) != 0) {
+        mt_verr(err, errlen, "lock %s.lock: %s", path, strerror(errno));
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    vi->fd = open(vi->tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (vi->fd == -1) {
+        mt_verr(err, errlen, "open %s: %s", vi->tmp, strerror(errno));
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    vi->building = 1;
+
+    memcpy(h.magic, MT_VMAGIC, sizeof(h.magic));
+    h.version = MT_VVERSION;
+    h.endian = MT_VENDIAN;
+    h.model_epoch = p->model_epoch;
+    h.generation = 1;
+
+    if (mlen > 0) {
+        memcpy(h.model, p->model, mlen);
+    }
+
+    if (ftruncate(vi->fd, (off_t) h.file_size) != 0
+        || (errno = posix_fallocate(vi->fd, 0, MT_VPAGE)) != 0)
+    {
+        mt_verr(err, errlen, "size %s: %s", vi->tmp, strerror(errno));
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    n = pwrite(vi->fd, &h, sizeof(mt_vhdr_t), 0);
+    if (n != (ssize_t) sizeof(mt_vhdr_t)) {
+        mt_verr(err, errlen, "write %s: %s", vi->tmp,
+                n == -1 ? strerror(errno) : "short write");
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    if (mt_vmap(vi, err, errlen) != 0) {
+        mt_vindex_close(vi);
+        return NULL;
+    }
+
+    return vi;
+}
+
+
+/*
+ * The old file's generation is read before the rename: the new file
+ * starts two above it, the old one ends one above it, so that no cache
+ * key made from the old file (even by a reader that has not yet seen
+ * the replaced flag) can name the new one.
+ */
+int
+mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
+{
+    int       old;
+    uint64_t  gen;
+
+    if (!b->building) {
+        mt_verr(err, errlen, "not a vector index build");
+        return -1;
+    }
+
+    gen = 0;
+    old = mt_vold_open(b->path, &gen);
+
+    __atomic_store_n(&b->hdr->generation, gen + 2, __ATOMIC_RELEASE);
+
+    if (fdatasync(b->fd) != 0) {
+        mt_verr(err, errlen, "fdatasync %s: %s", b->tmp, strerror(errno));
+        goto failed;
+    }
+
+    if (rename(b->tmp, b->path) != 0) {
+        mt_verr(err, errlen, "rename %s: %s", b->tmp, strerror(errno));
+        goto failed;
+    }
+
+    b->building = 0;
+
+    if (old != -1 && mt_vold_mark(old) != 0) {
+        mt_verr(err, errlen, "%s: rebuilt, but the old file could not be "
+                "marked replaced: %s", b->path, strerror(errno));
+        mt_vindex_unlock(b);
+        return -1;
+    }
+
+    if (mt_vsync_dir(b->path) != 0) {
+        mt_verr(err, errlen, "%s: rebuilt, but fsync of its directory: %s",
+                b->path, strerror(errno));
+        mt_vindex_unlock(b);
+        return -1;
+    }
+
+    mt_vindex_unlock(b);
+
+    return 0;
+
+failed:
+
+    if (old != -1) {
+        (void) close(old);
+    }
+
+    (void) unlink(b->tmp);
+    b->building = 0;
+    mt_vindex_unlock(b);
+
+    return -1;
+}
+
+
+void
+mt_vindex_build_abort(mt_vindex_t *b)
+{
+    mt_vindex_close(b);
+}
+
+
+/* the index now at path, if any and valid: its fd and generation */
+
+static int
+mt_vold_open(const char *path, uint64_t *gen)
+{
+    int          fd;
+    mt_vhdr_t    h;
+    struct stat  st;
+
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    if (fstat(fd, &st) != 0
+        || pread(fd, &h, sizeof(mt_vhdr_t), 0) != (ssize_t) sizeof(mt_vhdr_t)
+        || mt_vcheck(&h, st.st_size, NULL, 0) != 0)
+    {
+        (void) close(fd);
+        return -1;
+    }
+
+    /* lock holders alone change it, and this one holds the lock */
+    *gen = h.generation;
+
+    return fd;
+}
+
+
+/* closes fd */
+
+static int
+mt_vold_mark(int fd)
+{
+    int         e;
+    mt_vhdr_t  *h;
+
+    h = mmap(NULL, MT_VPAGE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (h == MAP_FAILED) {
+        e = errno;
+        (void) close(fd);
+        errno = e;
+        return -1;
+    }
+
+    __atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&h->replaced, 1, __ATOMIC_RELEASE);
+
+    (void) munmap(h, MT_VPAGE);
+    (void) close(fd);
+
+    return 0;
+}
+
+
+/* makes the rename durable */
+
+static int
+mt_vsync_dir(const char *path)
+{
+    int          fd, rc, e;
+    char         dir[4096];
+    const char  *slash;
+    size_t       len;
+
+    slash = strrchr(path, '/');
+
+    if (slash == NULL) {
+        memcpy(dir, ".", 2);
+
+    } else {
+        len = slash == path ? 1 : (size_t) (slash - path);
+        if (len >= sizeof(dir)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+
+        memcpy(dir, path, len);
+        dir[len] = '\0';
+    }
+
+    fd = open(dir, O_RDONLY | O_CLOEXEC);
+    if (fd == -1) {
+        return -1;
+    }
+
+    rc = fsync(fd);
+    e = errno;
+    (void) close(fd);
+    errno = e;
+
+    return rc;
+}

@@ -1,0 +1,117 @@
+/*
+ * The embedded vector index: one file, mapped MAP_SHARED by every nginx
+ * worker, so the page cache holds one copy whatever the worker count,
+ * and it outlives restarts.  No nginx types.
+ *
+ * Layout: a header page, then `capacity` fixed-size records.  A record is
+ * the creator's id, its text hash, its filter metadata (mt_meta_t) and
+ * its vector as int8 with one float scale (cosine of unit vectors loses
+ * well under 1% that way, at a quarter of the bytes).
+ *
+ * Readers never lock.  A writer (one at a time across processes: an
+ * flock on the file) fills a record past the end, then publishes it by
+ * storing the record count with release order; an update appends the new
+ * record first and then clears the old one's live flag, so a reader sees
+ * the old vector, the new one, or for an instant both (search drops the
+ * duplicate).  A rebuild writes "<path>.tmp" and renames it over the
+ * path, then marks the old file as replaced: readers see
+ * mt_vindex_replaced() and reopen.
+ */
+
+#ifndef MT_VINDEX_H
+#define MT_VINDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "filter.h"
+
+
+#define MT_VINDEX_ID_MAX    100
+#define MT_VINDEX_MODEL_MAX 63
+
+typedef struct mt_vindex_s  mt_vindex_t;
+
+typedef struct {
+    unsigned                dims;
+    size_t                  capacity;   /* records; the file is sparse */
+    const char             *model;      /* "local-tfidf-512", stored */
+    uint64_t                model_epoch; /* the embedder state it used */
+} mt_vindex_params_t;
+
+/*
+ * Opens path, creating it when missing.  An existing file keeps its own
+ * dims, capacity, model and epoch (read them back with the getters: the
+ * caller decides whether a rebuild is due).  NULL with the reason in err.
+ * writer: also opens for writing (mt_vindex_upsert, mt_vindex_build_*).
+ */
+mt_vindex_t *mt_vindex_open(const char *path, const mt_vindex_params_t *p,
+    int writer, char *err, size_t errlen);
+void mt_vindex_close(mt_vindex_t *vi);
+
+unsigned mt_vindex_dims(const mt_vindex_t *vi);
+size_t mt_vindex_capacity(const mt_vindex_t *vi);
+const char *mt_vindex_model(const mt_vindex_t *vi);
+uint64_t mt_vindex_model_epoch(const mt_vindex_t *vi);
+/* changes on every upsert and rebuild: part of every match cache key */
+uint64_t mt_vindex_generation(const mt_vindex_t *vi);
+size_t mt_vindex_live(const mt_vindex_t *vi);       /* distinct creators */
+size_t mt_vindex_records(const mt_vindex_t *vi);    /* incl. dead ones */
+size_t mt_vindex_record_size(const mt_vindex_t *vi);  /* bytes */
+/* 1 once a rebuild renamed another file over this one's path */
+int mt_vindex_replaced(const mt_vindex_t *vi);
+
+
+/*
+ * Writers.  mt_vindex_lock() blocks (call it off the event loop) until
+ * this process holds the file's writer lock; upserts and the build need
+ * it.  An upsert of an id already present with the same text hash and
+ * the same vector is a no-op.  When no free record is left it returns -1
+ * with "index full" in err: the caller rebuilds, which drops the dead
+ * records.  vec: dims floats, L2-normalised.
+ */
+int mt_vindex_lock(mt_vindex_t *vi);
+void mt_vindex_unlock(mt_vindex_t *vi);
+int mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
+    uint64_t text_hash, const mt_meta_t *meta, const float *vec,
+    char *err, size_t errlen);
+
+/*
+ * A rebuild: begin creates "<path>.tmp" with p (under the writer lock of
+ * path, taken by begin and released by commit or abort), add appends
+ * records without any duplicate check, commit renames it over path and
+ * marks the old file replaced.  The returned handle is the new index,
+ * open for writing; close it after commit.
+ */
+mt_vindex_t *mt_vindex_build_begin(const char *path,
+    const mt_vindex_params_t *p, char *err, size_t errlen);
+int mt_vindex_build_add(mt_vindex_t *b, const char *id, size_t id_len,
+    uint64_t text_hash, const mt_meta_t *meta, const float *vec);
+int mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen);
+void mt_vindex_build_abort(mt_vindex_t *b);
+
+
+/* Readers. */
+
+typedef struct {
+    uint32_t                slot;
+    float                   score;      /* cosine, in [-1, 1] */
+} mt_vhit_t;
+
+/*
+ * The k best live records by cosine with q (dims floats, unit length)
+ * among those f matches (f NULL: all), best first, ties by id; returns
+ * how many were written to out (at most k).  Exact: every live record is
+ * scored.
+ */
+size_t mt_vindex_search(const mt_vindex_t *vi, const float *q,
+    const mt_filter_t *f, size_t k, mt_vhit_t *out);
+
+const char *mt_vindex_id(const mt_vindex_t *vi, uint32_t slot,
+    size_t *len);
+const mt_meta_t *mt_vindex_meta(const mt_vindex_t *vi, uint32_t slot);
+/* the live record of id: 0 and its text hash (vec may be NULL), or -1 */
+int mt_vindex_get(const mt_vindex_t *vi, const char *id, size_t id_len,
+    uint64_t *text_hash, float *vec);
+
+#endif /* MT_VINDEX_H */

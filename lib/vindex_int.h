@@ -1,0 +1,146 @@
+/*
+ * The vector index file and handle, shared by vindex.c (the file, its
+ * handles, the writer lock, rebuilds) and vindex_search.c (the records:
+ * writing, finding by id, the search).  Not for other users: vindex.h
+ * is the interface.
+ */
+
+#ifndef MT_VINDEX_INT_H
+#define MT_VINDEX_INT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vindex.h"
+
+
+#define MT_VMAGIC        "MTVINDX"  /* 8 bytes with its NUL */
+#define MT_VVERSION      1u
+#define MT_VENDIAN       0x01020304u
+#define MT_VDIMS_MAX     4096u
+#define MT_VPAGE         4096u
+#define MT_VPAGE_ALIGN(n) \
+    (((n) + MT_VPAGE - 1) & ~(uint64_t) (MT_VPAGE - 1))
+#define MT_VNONE         UINT32_MAX
+
+
+/*
+ * The header page.  The fields up to model are written once, before the
+ * file is renamed into place; the rest are updated with atomics.
+ */
+typedef struct {
+    char                    magic[8];
+    uint32_t                version;
+    uint32_t                endian;
+    uint32_t                dims;
+    uint32_t                vstride;    /* bytes per vector */
+    uint32_t                slot_size;
+    uint32_t                rec_size;
+    uint32_t                hdr_size;
+    uint32_t                pad;
+    uint64_t                capacity;
+    uint64_t                off_slots;
+    uint64_t                off_vecs;
+    uint64_t                off_recs;
+    uint64_t                file_size;
+    uint64_t                model_epoch;
+    char                    model[MT_VINDEX_MODEL_MAX + 1];
+
+    uint64_t                generation;
+    uint64_t                count;      /* records published */
+    uint64_t                live;       /* records live */
+    uint32_t                replaced;
+    uint32_t                pad2;
+} mt_vhdr_t;
+
+/* the hot part of a record: what an unfiltered scan reads besides q */
+typedef struct {
+    uint32_t                live;       /* cleared atomically, once */
+    float                   scale;      /* vector = q * scale */
+    uint64_t                id_hash;    /* mt_vid_hash() */
+} mt_vslot_t;
+
+typedef struct {
+    uint64_t                text_hash;
+    mt_meta_t               meta;
+    uint32_t                id_len;
+    char                    id[MT_VINDEX_ID_MAX + 4];   /* NUL too */
+} mt_vrec_t;
+
+
+struct mt_vindex_s {
+    unsigned char          *base;       /* the whole file */
+    size_t                  size;
+    mt_vhdr_t              *hdr;
+    mt_vslot_t             *slots;
+    int8_t                 *vecs;
+    mt_vrec_t              *recs;
+    unsigned                dims;
+    size_t                  vstride;
+    size_t                  capacity;
+    int                     fd;
+    int                     writer;
+
+    /* writers */
+    int                     lock_fd;    /* "<path>.lock", own open */
+    int                     locked;
+    int                     mutex_ok;
+    int                     building;   /* fd is tmp, not yet renamed */
+    pthread_mutex_t         mutex;
+    size_t                  alloc_to;   /* records fallocated below */
+
+    /* id -> newest slot + 1 (0: empty), covering the slots < map_to */
+    uint32_t               *map;
+    size_t                  map_mask;
+    size_t                  map_n;
+    size_t                  map_to;
+
+    char                   *path;
+    char                   *tmp;        /* "<path>.tmp" */
+};
+
+
+static inline size_t
+mt_vcount(const mt_vindex_t *vi)
+{
+    uint64_t  n;
+
+    /* a corrupt count must not send a reader past the mapping */
+    n = __atomic_load_n(&vi->hdr->count, __ATOMIC_ACQUIRE);
+
+    return n < vi->capacity ? (size_t) n : vi->capacity;
+}
+
+
+static inline int8_t *
+mt_vvec(const mt_vindex_t *vi, size_t slot)
+{
+    return vi->vecs + slot * vi->vstride;
+}
+
+
+#if defined(__GNUC__)
+#define MT_VPRINTF(f, a)  __attribute__((format(printf, f, a)))
+#else
+#define MT_VPRINTF(f, a)
+#endif
+
+/* vsnprintf into err; nothing when err is NULL */
+void mt_verr(char *err, size_t errlen, const char *fmt, ...) MT_VPRINTF(3, 4);
+uint64_t mt_vid_hash(const char *id, size_t len);
+
+/* a corrupt length must not send a reader past the record */
+static inline size_t
+mt_vid_len(const mt_vrec_t *r)
+{
+    return r->id_len <= MT_VINDEX_ID_MAX ? r->id_len : MT_VINDEX_ID_MAX;
+}
+
+/* the writer's map; the caller holds the lock */
+int mt_vmap_sync(mt_vindex_t *vi);
+uint32_t mt_vmap_find(const mt_vindex_t *vi, const char *id, size_t id_len);
+int mt_vmap_reserve(mt_vindex_t *vi);
+uint32_t mt_vmap_set(mt_vindex_t *vi, uint32_t slot);
+
+#endif /* MT_VINDEX_INT_H */

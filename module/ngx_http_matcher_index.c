@@ -1,0 +1,473 @@
+
+/*
+ * The embedded vector index and the local embedder, as the workers see
+ * them.  Both live in files beside the store (vectors.mtv and
+ * embedder.idf) that every worker maps shared: one copy in memory
+ * whatever the worker count, and they outlive restarts.
+ *
+ * Searches run on the event loop against the worker's read-only mapping
+ * (readers never lock).  Everything that writes runs on the thread pool:
+ * the start-up check, the sync after an ingest, and the refresh jobs.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
+
+
+#define NGX_HTTP_MATCHER_EMBED_SEED     0x5eed5eed5eed5eedULL
+#define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
+
+
+typedef struct {
+    ngx_uint_t                      force;    /* a full rebuild */
+    ngx_http_matcher_index_task_t   task;
+} ngx_http_matcher_sync_t;
+
+
+static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
+    void *data);
+
+
+static const ngx_http_matcher_job_type_t  ngx_http_matcher_sync_job = {
+    ngx_http_matcher_sync_run, ngx_http_matcher_sync_done, NULL
+};
+
+
+/* this worker's view: the reader mapping and the embedder it matches */
+static mt_vindex_t     *ngx_http_matcher_reader;
+static mt_embedder_t   *ngx_http_matcher_embedder;
+static uint64_t         ngx_http_matcher_epoch;
+static ngx_msec_t       ngx_http_matcher_reopen_at;
+
+/* one background sync at a time in a worker; "again" coalesces kicks */
+static ngx_uint_t       ngx_http_matcher_sync_busy;
+static ngx_uint_t       ngx_http_matcher_sync_again;
+
+
+char *
+ngx_http_matcher_embedder_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_matcher_main_conf_t *mmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (mmcf->embed_dims != NGX_CONF_UNSET_UINT) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "local") != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid embedder \"%V\": expected \"local\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mmcf->embed_dims = NGX_HTTP_MATCHER_EMBED_DIMS;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "dims=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+
+            if (n < MT_EMBED_DIMS_MIN || n > MT_EMBED_DIMS_MAX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": dims must be %d to %d",
+                                   &value[i], MT_EMBED_DIMS_MIN,
+                                   MT_EMBED_DIMS_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->embed_dims = (ngx_uint_t) n;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+char *
+ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf)
+{
+    ngx_http_matcher_main_conf_t *mmcf = conf;
+
+    ngx_int_t   n;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    if (mmcf->index_capacity != NGX_CONF_UNSET_SIZE) {
+        return "is duplicate";
+    }
+
+    value = cf->args->elts;
+
+    if (ngx_strcmp(value[1].data, "local") != 0) {
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid vector index \"%V\": expected \"local\"",
+                           &value[1]);
+        return NGX_CONF_ERROR;
+    }
+
+    mmcf->index_capacity = NGX_HTTP_MATCHER_INDEX_CAPACITY;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "capacity=", 9) == 0) {
+            n = ngx_atoi(value[i].data + 9, value[i].len - 9);
+
+            if (n < 1000 || n > 100000000) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": capacity must be 1000 "
+                                   "to 100000000 creators", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_capacity = (size_t) n;
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
+/* the files beside the store; after the store's own init_main_conf */
+
+ngx_int_t
+ngx_http_matcher_index_init_main(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf)
+{
+    ngx_conf_init_uint_value(mmcf->embed_dims, NGX_HTTP_MATCHER_EMBED_DIMS);
+    ngx_conf_init_size_value(mmcf->index_capacity,
+                             NGX_HTTP_MATCHER_INDEX_CAPACITY);
+
+    if (mmcf->store_path.len == 0) {
+        return NGX_OK;
+    }
+
+    mmcf->index_path.len = mmcf->store_path.len + sizeof("/vectors.mtv") - 1;
+    mmcf->index_path.data = ngx_pnalloc(cf->pool, mmcf->index_path.len + 1);
+
+    mmcf->embedder_path.len = mmcf->store_path.len
+                              + sizeof("/embedder.idf") - 1;
+    mmcf->embedder_path.data = ngx_pnalloc(cf->pool,
+                                           mmcf->embedder_path.len + 1);
+
+    if (mmcf->index_path.data == NULL || mmcf->embedder_path.data == NULL) {
+        return NGX_ERROR;
+    }
+
+    ngx_sprintf(mmcf->index_path.data, "%V/vectors.mtv%Z",
+                &mmcf->store_path);
+    ngx_sprintf(mmcf->embedder_path.data, "%V/embedder.idf%Z",
+                &mmcf->store_path);
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
+    ngx_http_matcher_main_conf_t *mmcf)
+{
+    ngx_memzero(t, sizeof(ngx_http_matcher_index_task_t));
+
+    t->ix.store = ngx_http_matcher_store();
+    t->ix.index_path = (const char *) mmcf->index_path.data;
+    t->ix.params.dims = (unsigned) mmcf->embed_dims;
+    t->ix.params.capacity = mmcf->index_capacity;
+    t->ix.params.model = MT_INDEX_MODEL;
+    t->ix.now_ms = ngx_http_matcher_now_ms();
+    t->ix.batch = 500;
+    t->ix.progress = &t->progress;
+    t->embedder_path = (const char *) mmcf->embedder_path.data;
+}
+
+
+/*
+ * On a pool thread: brings the index up to date.  A full rebuild (a new
+ * IDF from the whole corpus) when forced, when there is no index or no
+ * embedder state yet, when the index was made with other dimensions or
+ * another state, or when the corpus has more than doubled since the IDF
+ * was learnt (so the IDF follows the corpus at an amortised linear
+ * cost); otherwise the creators whose embedding is not ready are added.
+ */
+
+ngx_int_t
+ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t, ngx_uint_t force)
+{
+    int              rc, rebuild;
+    char             err[256];
+    size_t           creators;
+    uint64_t         epoch;
+    mt_vindex_t     *vi;
+    mt_embedder_t   *emb;
+
+    if (t->ix.store == NULL) {
+        ngx_cpystrn((u_char *) t->ix.error, (u_char *) "no store",
+                    sizeof(t->ix.error));
+        return NGX_ERROR;
+    }
+
+    emb = mt_embedder_map(t->embedder_path, &epoch, err, sizeof(err));
+    vi = mt_vindex_open(t->ix.index_path, NULL, 0, err, sizeof(err));
+
+    rebuild = force || emb == NULL || vi == NULL
+              || mt_embedder_dims(emb) != t->ix.params.dims
+              || mt_vindex_dims(vi) != t->ix.params.dims
+              || mt_vindex_model_epoch(vi) != epoch;
+
+    if (!rebuild
+        && t->ix.store->ops->creator_count(t->ix.store, &creators)
+           == MT_STORE_OK
+        && creators > 2 * mt_embedder_ndocs(emb) + 16)
+    {
+        rebuild = 1;
+    }
+
+    mt_vindex_close(vi);
+    t->rebuilt = rebuild;
+
+    if (rebuild) {
+        mt_embedder_free(emb);
+
+        /* the epoch only has to differ from every earlier one */
+        epoch = (uint64_t) t->ix.now_ms;
+
+        rc = mt_index_rebuild(&t->ix, t->embedder_path,
+                              NGX_HTTP_MATCHER_EMBED_SEED, epoch);
+
+        return (rc == 0) ? NGX_OK : NGX_ERROR;
+    }
+
+    t->ix.emb = emb;
+    t->ix.epoch = epoch;
+
+    rc = mt_index_sync(&t->ix, 0);
+
+    t->ix.emb = NULL;
+    mt_embedder_free(emb);
+
+    return (rc == 0) ? NGX_OK : NGX_ERROR;
+}
+
+
+/* a background sync, after an ingest or at start-up */
+
+void
+ngx_http_matcher_index_kick(ngx_log_t *log)
+{
+    ngx_http_matcher_job_t        *job;
+    ngx_http_matcher_sync_t       *sync;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
+
+    if (mmcf == NULL || mmcf->index_path.len == 0
+        || ngx_http_matcher_store() == NULL)
+    {
+        return;
+    }
+
+    if (ngx_http_matcher_sync_busy) {
+        ngx_http_matcher_sync_again = 1;
+        return;
+    }
+
+    job = ngx_http_matcher_job_alloc(NULL, sizeof(ngx_http_matcher_sync_t));
+    if (job == NULL) {
+        return;
+    }
+
+    sync = job->data;
+    ngx_http_matcher_index_task_init(&sync->task, mmcf);
+
+    if (ngx_http_matcher_job_post(job, &ngx_http_matcher_sync_job, log)
+        != NGX_OK)
+    {
+        ngx_log_error(NGX_LOG_ERR, log, 0,
+                      "matcher: cannot queue the index sync");
+        return;
+    }
+
+    ngx_http_matcher_sync_busy = 1;
+    ngx_http_matcher_sync_again = 0;
+}
+
+
+static void
+ngx_http_matcher_sync_run(void *data, ngx_log_t *log)
+{
+    ngx_http_matcher_sync_t  *sync = data;
+
+    sync->task.rc = ngx_http_matcher_index_run(&sync->task, sync->force);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_matcher_sync_t  *sync = data;
+
+    ngx_http_matcher_sync_busy = 0;
+
+    if (sync->task.rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+                      "matcher: vector index update failed: %s",
+                      sync->task.ix.error);
+
+    } else if (sync->task.rebuilt || sync->task.progress.processed) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "matcher: vector index %s: %uL creators embedded, "
+                      "%uL errors",
+                      sync->task.rebuilt ? "rebuilt" : "updated",
+                      sync->task.progress.processed,
+                      sync->task.progress.errors);
+    }
+
+    if (ngx_http_matcher_sync_again) {
+        ngx_http_matcher_index_kick(ngx_cycle->log);
+    }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The worker's reader, reopened when a rebuild replaced the file, and an
+ * embedder state matching its vectors.  Opening and mapping are cheap
+ * metadata calls on local files, not reads; a missing index is retried
+ * at most once a second.  NULL: no index (yet).
+ */
+
+mt_vindex_t *
+ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
+{
+    char                           err[256];
+    uint64_t                       epoch;
+    mt_embedder_t                 *e;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    *emb = NULL;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
+    if (mmcf == NULL || mmcf->index_path.len == 0) {
+        return NULL;
+    }
+
+    if (ngx_http_matcher_reader && mt_vindex_replaced(ngx_http_matcher_reader))
+    {
+        mt_vindex_close(ngx_http_matcher_reader);
+        ngx_http_matcher_reader = NULL;
+        ngx_http_matcher_reopen_at = 0;
+    }
+
+    if (ngx_http_matcher_reader == NULL) {
+        if (ngx_http_matcher_reopen_at
+            && (ngx_msec_int_t) (ngx_current_msec - ngx_http_matcher_reopen_at)
+               < 0)
+        {
+            return NULL;
+        }
+
+        ngx_http_matcher_reopen_at = ngx_current_msec
+                                     + NGX_HTTP_MATCHER_REOPEN_MSEC;
+        if (ngx_http_matcher_reopen_at == 0) {
+            ngx_http_matcher_reopen_at = 1;
+        }
+
+        ngx_http_matcher_reader = mt_vindex_open(
+                                      (char *) mmcf->index_path.data, NULL,
+                                      0, err, sizeof(err));
+        if (ngx_http_matcher_reader == NULL) {
+            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                           "matcher: no vector index: %s", err);
+            return NULL;
+        }
+    }
+
+    if (ngx_http_matcher_embedder == NULL
+        || ngx_http_matcher_epoch
+           != mt_vindex_model_epoch(ngx_http_matcher_reader))
+    {
+        e = mt_embedder_map((char *) mmcf->embedder_path.data, &epoch, err,
+                            sizeof(err));
+        if (e == NULL) {
+            ngx_log_error(NGX_LOG_ERR, log, 0,
+                          "matcher: cannot map the embedder state: %s", err);
+            return NULL;
+        }
+
+        /* a rebuild renames the state first, then the index: wait */
+        if (epoch != mt_vindex_model_epoch(ngx_http_matcher_reader)) {
+            mt_embedder_free(e);
+
+            if (ngx_http_matcher_embedder == NULL) {
+                return NULL;
+            }
+
+        } else {
+            mt_embedder_free(ngx_http_matcher_embedder);
+            ngx_http_matcher_embedder = e;
+            ngx_http_matcher_epoch = epoch;
+        }
+    }
+
+    *emb = ngx_http_matcher_embedder;
+
+    return ngx_http_matcher_reader;
+}
+
+
+ngx_int_t
+ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
+{
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
+
+    /*
+     * Worker 0 brings the index up to date at start-up; with a creators
+     * file, the end of its load does (ngx_http_matcher_store.c).
+     */
+
+    if (mmcf != NULL && mmcf->index_path.len && ngx_worker == 0
+        && mmcf->creators_file.len == 0)
+    {
+        ngx_http_matcher_index_kick(cycle->log);
+    }
+
+    return NGX_OK;
+}
+
+
+void
+ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle)
+{
+    mt_vindex_close(ngx_http_matcher_reader);
+    ngx_http_matcher_reader = NULL;
+
+    mt_embedder_free(ngx_http_matcher_embedder);
+    ngx_http_matcher_embedder = NULL;
+}

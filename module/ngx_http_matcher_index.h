@@ -1,0 +1,66 @@
+
+/*
+ * The vector index and the embedder as the workers use them (see
+ * ngx_http_matcher_index.c).
+ */
+
+#ifndef _NGX_HTTP_MATCHER_INDEX_H_INCLUDED_
+#define _NGX_HTTP_MATCHER_INDEX_H_INCLUDED_
+
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "embed.h"
+#include "indexer.h"
+#include "vindex.h"
+
+
+#define NGX_HTTP_MATCHER_EMBED_DIMS       512
+#define NGX_HTTP_MATCHER_INDEX_CAPACITY   1000000
+
+
+/* what an index job carries to its thread; no pointers into a request */
+typedef struct {
+    mt_indexer_t                  ix;
+    mt_index_progress_t           progress;
+    const char                   *embedder_path;
+    ngx_int_t                     rc;
+    ngx_uint_t                    rebuilt;
+} ngx_http_matcher_index_task_t;
+
+
+char *ngx_http_matcher_embedder_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_matcher_index_init_main(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+ngx_int_t ngx_http_matcher_index_init_process(ngx_cycle_t *cycle);
+void ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle);
+
+void ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
+    ngx_http_matcher_main_conf_t *mmcf);
+/* on a pool thread: a sync, or a rebuild when forced or due */
+ngx_int_t ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t,
+    ngx_uint_t force);
+/* queues a background sync (coalesced while one runs) */
+void ngx_http_matcher_index_kick(ngx_log_t *log);
+/* on the loop: the worker's reader and its embedder; NULL: no index */
+mt_vindex_t *ngx_http_matcher_index_reader(ngx_log_t *log,
+    const mt_embedder_t **emb);
+
+/* ngx_http_matcher_search.c, shared with matching */
+ngx_int_t ngx_http_matcher_embed_query(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, mt_vindex_t *vi, const mt_embedder_t *emb,
+    const char *text, size_t len, float *out);
+ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
+    const mt_filter_t *f, size_t k, mt_vhit_t *hits, size_t *n,
+    mt_vindex_t **vip);
+ngx_int_t ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc,
+    size_t len);
+
+
+#endif /* _NGX_HTTP_MATCHER_INDEX_H_INCLUDED_ */

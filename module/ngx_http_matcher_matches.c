@@ -1,0 +1,870 @@
+
+/*
+ * POST /matches and POST /matches/framing.
+ *
+ * Candidates come from the vector index (the assignment's text against
+ * every creator's), then each is scored on structured signals too
+ * (lib/score.c; README.md explains the formula).  Replies are cached in
+ * the shared zone under the normalised request and the index generation,
+ * which changes on every ingest and embedding, so a hit is never stale.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
+#include "score.h"
+
+
+#define NGX_HTTP_MATCHER_CANDIDATES    100     /* re-ranked per request */
+
+
+typedef struct {
+    mt_json_doc_t                  *doc;
+    const mt_json_t                *creator;
+    const char                     *id;
+    size_t                          id_len;
+    double                          cosine;
+    mt_breakdown_t                  b;
+} ngx_http_matcher_cand_t;
+
+typedef struct {
+    ngx_http_matcher_cand_t        *c;
+    size_t                          n;         /* parsed, to free */
+    size_t                          total;     /* creators searched */
+} ngx_http_matcher_cands_t;
+
+typedef struct {
+    ngx_http_matcher_patch_t        patch;     /* first: patch_run's data */
+    char                           *data;      /* the reply's data, JSON */
+    size_t                          data_len;
+} ngx_http_matcher_save_t;
+
+
+static ngx_int_t ngx_http_matcher_matches(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_framing(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_get_assignment(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body, char *id,
+    mt_json_doc_t **doc);
+static ngx_int_t ngx_http_matcher_rank(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a, size_t topk,
+    ngx_uint_t framing, const char *id, mt_jw_t *w);
+static ngx_int_t ngx_http_matcher_candidates(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a,
+    ngx_http_matcher_cands_t **cands, ngx_uint_t *fallback);
+static ngx_int_t ngx_http_matcher_match_results(const char *data,
+    size_t len, char **out, size_t *out_len);
+static ngx_int_t ngx_http_matcher_cand_load(ngx_http_matcher_cand_t *c,
+    mt_text_t *doc);
+static int ngx_http_matcher_cand_cmp(const void *one, const void *two);
+static void ngx_http_matcher_cands_free(void *data);
+static void ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
+    ngx_http_matcher_cand_t *c, ngx_uint_t framing);
+static ngx_int_t ngx_http_matcher_save_done(ngx_http_request_t *r,
+    void *data);
+static void ngx_http_matcher_save_free(void *data);
+static ngx_uint_t ngx_http_matcher_server_field(const char *key);
+
+
+ngx_http_matcher_route_t  ngx_http_matcher_match_routes[] = {
+
+    { ngx_string(""), NGX_HTTP_POST,
+      ngx_http_matcher_matches, 0, 0, 0 },
+
+    { ngx_string("framing"), NGX_HTTP_POST,
+      ngx_http_matcher_framing, 0, 0, 0 },
+
+    { ngx_null_string, 0, NULL, 0, 0, 0 }
+};
+
+
+static const ngx_http_matcher_job_type_t  ngx_http_matcher_save_job = {
+    ngx_http_matcher_patch_run, ngx_http_matcher_save_done,
+    ngx_http_matcher_save_free
+};
+
+
+static ngx_int_t
+ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    char                      id[MT_OID_LEN + 1];
+    u_char                    buf[96];
+    size_t                    topk;
+    mt_jw_t                   w, data;
+    uint64_t                  gen;
+    ngx_str_t                 key, value;
+    ngx_int_t                 rc;
+    mt_errs_t                 errs;
+    ngx_uint_t                framing;
+    mt_json_doc_t            *adoc;
+    mt_vindex_t              *vi;
+    const mt_json_t          *body, *v, *a;
+    const mt_embedder_t      *emb;
+    ngx_http_matcher_job_t   *job;
+    ngx_http_matcher_save_t  *save;
+
+    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    if (body == NULL) {
+        return rc;
+    }
+
+    if (ngx_http_matcher_store() == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    mt_errs_init(&errs);
+
+    topk = 3;
+    framing = 1;
+
+    v = mt_json_get(body, "topK");
+    if (v != NULL) {
+        if (v->type != MT_JSON_NUMBER || !v->u.number.is_int
+            || v->u.number.i < 1 || v->u.number.i > 50)
+        {
+            mt_errs_add(&errs, v, "must be an integer from 1 to 50", "topK");
+
+        } else {
+            topk = (size_t) v->u.number.i;
+        }
+    }
+
+    v = mt_json_get(body, "framing");
+    if (v != NULL) {
+        if (v->type != MT_JSON_BOOL) {
+            mt_errs_add(&errs, v, "must be a boolean", "framing");
+
+        } else {
+            framing = v->u.boolean;
+        }
+    }
+
+    if (errs.n || errs.oom) {
+        rc = ngx_http_matcher_validation_error(r, &errs);
+        mt_errs_free(&errs);
+        return rc;
+    }
+
+    mt_errs_free(&errs);
+
+    rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
+    if (adoc == NULL) {
+        return rc;
+    }
+
+    a = mt_json_root(adoc);
+
+    /*
+     * The cache: the assignment as validated (key order does not count),
+     * topK, framing, and the index generation.  A request that saves to
+     * an assignment is computed and saved every time.
+     */
+
+    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
+    gen = vi ? mt_vindex_generation(vi) : 0;
+
+    key.data = buf;
+    key.len = ngx_snprintf(buf, sizeof(buf), "%016uxL/%uz/%ui/%uL",
+                           mt_json_hash(a), topk, framing, gen)
+              - buf;
+
+    if (id[0] == '\0'
+        && ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
+                                      &key, &value)
+           == NGX_OK)
+    {
+        ngx_http_matcher_envelope_open(&w);
+        mt_jw_raw(&w, (char *) value.data, value.len);
+        return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+    }
+
+    mt_jw_init(&data);
+
+    rc = ngx_http_matcher_rank(r, ctx, a, topk, framing, id, &data);
+    if (rc != NGX_OK) {
+        mt_jw_free(&data);
+        return rc;
+    }
+
+    if (mt_jw_failed(&data)) {
+        mt_jw_free(&data);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (id[0] == '\0') {
+        value.data = (u_char *) data.data;
+        value.len = data.len;
+        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &key,
+                                   &value);
+
+        ngx_http_matcher_envelope_open(&w);
+        mt_jw_raw(&w, data.data, data.len);
+        mt_jw_free(&data);
+
+        return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+    }
+
+    /* saved to the assignment as PATCH .../matches would, then replied */
+
+    job = ngx_http_matcher_job_alloc(r, sizeof(ngx_http_matcher_save_t));
+    if (job == NULL) {
+        mt_jw_free(&data);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    save = job->data;
+    ngx_memcpy(save->patch.id, id, sizeof(id));
+    save->patch.expected = -1;
+    save->patch.now_ms = ngx_http_matcher_now_ms();
+    mt_jw_init(&save->patch.doc);
+    save->data = mt_jw_take(&data, &save->data_len);
+
+    if (save->data == NULL
+        || ngx_http_matcher_match_results(save->data, save->data_len,
+                                          &save->patch.matches,
+                                          &save->patch.matches_len)
+           != NGX_OK)
+    {
+        ngx_http_matcher_job_free(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_matcher_job_start(r, job, &ngx_http_matcher_save_job);
+}
+
+
+/*
+ * The assignment to match: the body's (validated as POST /assignments
+ * does), else the stored one named by assignmentId.  id is "" or the
+ * normalised assignmentId.  *doc stays NULL when the reply went out
+ * already (an error), whatever the code returned.
+ */
+
+static ngx_int_t
+ngx_http_matcher_get_assignment(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body, char *id,
+    mt_json_doc_t **doc)
+{
+    size_t                 i;
+    mt_jw_t                w;
+    ngx_int_t              rc;
+    mt_errs_t              errs;
+    mt_text_t              text;
+    mt_store_t            *s;
+    mt_json_err_t          err;
+    mt_store_rc_t          src;
+    mt_json_doc_t         *v;
+    mt_json_detail_t       detail;
+    const mt_json_t       *a, *aid;
+    ngx_pool_cleanup_t    *cln;
+    const mt_json_pair_t  *pair;
+    mt_assignment_meta_t   meta;
+
+    *doc = NULL;
+    id[0] = '\0';
+    a = mt_json_get(body, "assignment");
+    aid = mt_json_get(body, "assignmentId");
+
+    if (aid != NULL
+        && (aid->type != MT_JSON_STRING
+            || mt_oid_normalize(aid->u.string.s, aid->u.string.len, id) != 0))
+    {
+        id[0] = '\0';
+
+        ngx_memzero(&detail, sizeof(detail));
+        detail.field = "assignmentId";
+        detail.message = "must be 24 hexadecimal characters";
+        detail.value = aid;
+
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed",
+                                      "invalid assignmentId", &detail, 1);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (a == NULL && aid == NULL) {
+        ngx_memzero(&detail, sizeof(detail));
+        detail.field = "assignment";
+        detail.message = "assignment or assignmentId is required";
+
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed",
+                                      "assignment or assignmentId is "
+                                      "required", &detail, 1);
+    }
+
+    if (a == NULL) {
+        /* the stored one: an LMDB read, on the loop */
+        s = ngx_http_matcher_store();
+
+        src = s->ops->assignment_get(s, id, &text);
+        if (src != MT_STORE_OK) {
+            return ngx_http_matcher_store_error(r, src,
+                                                "assignment not found",
+                                                s->error);
+        }
+
+        *doc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
+        free(text.data);
+
+        if (*doc == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+        cln->data = *doc;
+
+        return NGX_OK;
+    }
+
+    mt_errs_init(&errs);
+    mt_jw_init(&w);
+
+    if (a->type != MT_JSON_OBJECT) {
+        mt_errs_add(&errs, a, "must be an object", "assignment");
+
+    } else {
+        (void) mt_assignment_create(a, "000000000000000000000000",
+                                    ngx_http_matcher_now_ms(), &w, &meta,
+                                    &errs);
+    }
+
+    if (errs.n || errs.oom) {
+        mt_jw_free(&w);
+
+        /* the fields sit below "assignment" in this body */
+        for (i = 0; i < errs.n && a->type == MT_JSON_OBJECT; i++) {
+            ngx_memmove(errs.items[i].field + 11, errs.items[i].field,
+                        sizeof(errs.items[i].field) - 12);
+            ngx_memcpy(errs.items[i].field, "assignment.", 11);
+            errs.items[i].field[sizeof(errs.items[i].field) - 1] = '\0';
+        }
+
+        rc = ngx_http_matcher_validation_error(r, &errs);
+        mt_errs_free(&errs);
+        return rc;
+    }
+
+    mt_errs_free(&errs);
+
+    if (mt_jw_failed(&w)) {
+        mt_jw_free(&w);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /*
+     * The brief as validated, without the fields a stored assignment adds
+     * (id, status, times, version): they would change the cache key on
+     * every request and mean nothing for a brief that is not stored.
+     */
+
+    v = mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
+    mt_jw_free(&w);
+
+    if (v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+
+    for (i = 0; i < mt_json_root(v)->u.object.n; i++) {
+        pair = &mt_json_root(v)->u.object.pairs[i];
+
+        if (ngx_http_matcher_server_field(pair->key)) {
+            continue;
+        }
+
+        mt_jw_keyn(&w, pair->key, pair->key_len);
+        mt_jw_value(&w, pair->value);
+    }
+
+    mt_jw_obj_close(&w);
+    mt_json_free(v);
+
+    if (mt_jw_failed(&w)) {
+        mt_jw_free(&w);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
+    mt_jw_free(&w);
+
+    if (v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = v;
+    *doc = v;
+
+    return NGX_OK;
+}
+
+
+static ngx_uint_t
+ngx_http_matcher_server_field(const char *key)
+{
+    ngx_uint_t  i;
+
+    static const char  *fields[] = { "id", "status", "matchResults",
+                                     "createdAt", "updatedAt", "version",
+                                     NULL };
+
+    for (i = 0; fields[i]; i++) {
+        if (ngx_strcmp(key, fields[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/* data = {"assignment","matches","reasoning","isFallback","assignmentId"?} */
+
+static ngx_int_t
+ngx_http_matcher_rank(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx,
+    const mt_json_t *a, size_t topk, ngx_uint_t framing, const char *id,
+    mt_jw_t *w)
+{
+    size_t                     i, n;
+    double                     best;
+    ngx_int_t                  rc;
+    ngx_uint_t                 fallback;
+    ngx_http_matcher_cand_t   *c;
+    ngx_http_matcher_cands_t  *cs;
+
+    rc = ngx_http_matcher_candidates(r, ctx, a, &cs, &fallback);
+    if (rc != NGX_OK) {
+        return rc;
+    }
+
+    c = cs->c;
+    n = cs->n;
+    best = 0;
+
+    for (i = 0; i < n; i++) {
+        best = ngx_max(best, c[i].cosine);
+    }
+
+    for (i = 0; i < n; i++) {
+        mt_score(a, c[i].creator, c[i].cosine, best, !fallback, &c[i].b);
+    }
+
+    /* best first, ties by creatorId: the same request, the same order */
+    ngx_qsort(c, n, sizeof(ngx_http_matcher_cand_t),
+              ngx_http_matcher_cand_cmp);
+
+    n = ngx_min(n, topk);
+
+    mt_jw_obj_open(w);
+    mt_jw_key(w, "assignment");
+    mt_jw_value(w, a);
+    mt_jw_key(w, "matches");
+    mt_jw_arr_open(w);
+
+    for (i = 0; i < n; i++) {
+        ngx_http_matcher_write_match(w, a, &c[i], framing);
+    }
+
+    mt_jw_arr_close(w);
+    mt_jw_key(w, "reasoning");
+    mt_summary(a, n ? &c[0].b : NULL, n, cs->total, (int) fallback, w);
+    mt_jw_key(w, "isFallback");
+    mt_jw_bool(w, (int) fallback);
+
+    if (id[0]) {
+        mt_jw_key(w, "assignmentId");
+        mt_jw_cstr(w, id);
+    }
+
+    mt_jw_obj_close(w);
+
+    return NGX_OK;
+}
+
+
+/*
+ * The creators to score: the nearest ones by vector, or, with no index
+ * yet, the first ones of the store, scored on structured signals alone
+ * (isFallback).  The documents are parsed once and freed with the pool.
+ */
+
+static ngx_int_t
+ngx_http_matcher_candidates(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a,
+    ngx_http_matcher_cands_t **cands, ngx_uint_t *fallback)
+{
+    char                      *text;
+    size_t                     i, len, nhits, ndocs;
+    ngx_int_t                  rc;
+    mt_text_t                  doc, *docs;
+    mt_vhit_t                 *hits;
+    mt_store_t                *s;
+    mt_vindex_t               *vi;
+    mt_store_rc_t              src;
+    ngx_pool_cleanup_t        *cln;
+    mt_creator_query_t         q;
+    ngx_http_matcher_cand_t   *c;
+    ngx_http_matcher_cands_t  *cs;
+
+    s = ngx_http_matcher_store();
+
+    hits = ngx_palloc(r->pool,
+                      NGX_HTTP_MATCHER_CANDIDATES * sizeof(mt_vhit_t));
+    cs = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_cands_t));
+    c = ngx_pcalloc(r->pool,
+                    NGX_HTTP_MATCHER_CANDIDATES * sizeof(*c));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (hits == NULL || cs == NULL || c == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cs->c = c;
+    cln->handler = ngx_http_matcher_cands_free;
+    cln->data = cs;
+    *cands = cs;
+
+    text = mt_assignment_text(a, &len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_matcher_vector_search(r, ctx, text, len, NULL,
+                                        NGX_HTTP_MATCHER_CANDIDATES, hits,
+                                        &nhits, &vi);
+    free(text);
+
+    if (rc == NGX_ERROR) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    *fallback = (rc == NGX_DECLINED);
+
+    if (!*fallback) {
+        cs->total = mt_vindex_live(vi);
+
+        for (i = 0; i < nhits; i++) {
+            c[cs->n].id = mt_vindex_id(vi, hits[i].slot, &c[cs->n].id_len);
+            c[cs->n].cosine = hits[i].score;
+
+            src = s->ops->creator_get(s, c[cs->n].id, c[cs->n].id_len, &doc,
+                                      NULL);
+            if (src == MT_STORE_NOT_FOUND) {
+                continue;
+            }
+
+            if (src != MT_STORE_OK) {
+                return ngx_http_matcher_store_error(r, src, "not found",
+                                                    s->error);
+            }
+
+            if (ngx_http_matcher_cand_load(&c[cs->n], &doc) == NGX_OK) {
+                cs->n++;
+            }
+        }
+
+        return NGX_OK;
+    }
+
+    ngx_memzero(&q, sizeof(q));
+    q.limit = NGX_HTTP_MATCHER_CANDIDATES;
+
+    src = s->ops->creator_list(s, &q, &docs, &ndocs, &cs->total);
+    if (src != MT_STORE_OK) {
+        return ngx_http_matcher_store_error(r, src, "not found", s->error);
+    }
+
+    for (i = 0; i < ndocs; i++) {
+        if (ngx_http_matcher_cand_load(&c[cs->n], &docs[i]) == NGX_OK) {
+            cs->n++;
+        }
+
+        docs[i].data = NULL;
+    }
+
+    mt_texts_free(docs, ndocs);
+
+    return NGX_OK;
+}
+
+
+/* takes doc's text: parsed, and freed either way */
+
+static ngx_int_t
+ngx_http_matcher_cand_load(ngx_http_matcher_cand_t *c, mt_text_t *doc)
+{
+    const mt_json_t  *id;
+    mt_json_err_t     err;
+
+    c->doc = mt_json_parse(doc->data, doc->len, NULL, &err, NULL, 0);
+    free(doc->data);
+
+    if (c->doc == NULL) {
+        return NGX_ERROR;
+    }
+
+    c->creator = mt_json_root(c->doc);
+
+    /* the fallback has no id from the index: the document's own */
+    if (c->id == NULL) {
+        id = mt_json_get(c->creator, "uniqueId");
+
+        if (id == NULL || id->type != MT_JSON_STRING) {
+            mt_json_free(c->doc);
+            c->doc = NULL;
+            return NGX_ERROR;
+        }
+
+        c->id = id->u.string.s;
+        c->id_len = id->u.string.len;
+    }
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_matcher_cands_free(void *data)
+{
+    ngx_http_matcher_cands_t  *cs = data;
+
+    size_t  i;
+
+    for (i = 0; i < cs->n; i++) {
+        mt_json_free(cs->c[i].doc);
+    }
+}
+
+
+static int
+ngx_http_matcher_cand_cmp(const void *one, const void *two)
+{
+    const ngx_http_matcher_cand_t  *a = one, *b = two;
+
+    int  rc;
+
+    if (a->b.score != b->b.score) {
+        return (a->b.score > b->b.score) ? -1 : 1;
+    }
+
+    rc = ngx_memn2cmp((u_char *) a->id, (u_char *) b->id, a->id_len,
+                      b->id_len);
+
+    return rc;
+}
+
+
+static void
+ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
+    ngx_http_matcher_cand_t *c, ngx_uint_t framing)
+{
+    mt_jw_obj_open(w);
+    mt_jw_key(w, "creatorId");
+    mt_jw_str(w, c->id, c->id_len);
+    mt_jw_key(w, "creator");
+    mt_jw_value(w, c->creator);
+    mt_jw_key(w, "matchScore");
+    mt_jw_double(w, c->b.score);
+    mt_jw_key(w, "reasoning");
+    mt_reasoning(a, c->creator, &c->b, w);
+
+    if (framing) {
+        mt_jw_key(w, "framingSuggestion");
+        mt_framing(a, c->creator, w);
+    }
+
+    mt_jw_key(w, "scoreBreakdown");
+    mt_jw_obj_open(w);
+    mt_jw_key(w, "semanticSimilarity");
+    mt_jw_double(w, c->b.semantic);
+    mt_jw_key(w, "nicheAlignment");
+    mt_jw_double(w, c->b.niche);
+    mt_jw_key(w, "audienceMatch");
+    mt_jw_double(w, c->b.audience);
+    mt_jw_key(w, "valueAlignment");
+    mt_jw_double(w, c->b.value);
+    mt_jw_key(w, "engagementFit");
+    mt_jw_double(w, c->b.engagement);
+    mt_jw_key(w, "toneAlignment");
+    mt_jw_double(w, c->b.tone);
+    mt_jw_obj_close(w);
+    mt_jw_obj_close(w);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_save_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_matcher_save_t  *save = data;
+
+    mt_jw_t  w;
+
+    if (save->patch.rc != MT_STORE_OK) {
+        return ngx_http_matcher_store_error(r, save->patch.rc,
+                                            save->patch.rc
+                                            == MT_STORE_CONFLICT
+                                            ? "too many concurrent updates"
+                                            : "assignment not found",
+                                            save->patch.error);
+    }
+
+    ngx_http_matcher_envelope_open(&w);
+    mt_jw_raw(&w, save->data, save->data_len);
+
+    return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+}
+
+
+/*
+ * The first ten matches of a reply's data, as PATCH .../matches takes
+ * them (matchResults holds 1 to 10).
+ */
+
+static ngx_int_t
+ngx_http_matcher_match_results(const char *data, size_t len, char **out,
+    size_t *out_len)
+{
+    size_t            i;
+    mt_jw_t           w;
+    mt_json_err_t     err;
+    mt_json_doc_t    *d;
+    const mt_json_t  *m;
+
+    d = mt_json_parse(data, len, NULL, &err, NULL, 0);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    m = mt_json_get(mt_json_root(d), "matches");
+
+    mt_jw_init(&w);
+    mt_jw_arr_open(&w);
+
+    for (i = 0; m && m->type == MT_JSON_ARRAY && i < m->u.array.n && i < 10;
+         i++)
+    {
+        mt_jw_value(&w, m->u.array.items[i]);
+    }
+
+    mt_jw_arr_close(&w);
+    mt_json_free(d);
+
+    *out = mt_jw_take(&w, out_len);
+
+    return (*out == NULL) ? NGX_ERROR : NGX_OK;
+}
+
+
+static void
+ngx_http_matcher_save_free(void *data)
+{
+    ngx_http_matcher_save_t  *save = data;
+
+    ngx_http_matcher_patch_free(&save->patch);
+    free(save->data);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    char                id[MT_OID_LEN + 1];
+    mt_jw_t             w;
+    ngx_int_t           rc;
+    mt_text_t           text;
+    mt_store_t         *s;
+    mt_json_err_t       err;
+    mt_json_doc_t      *adoc, *cdoc;
+    mt_store_rc_t       src;
+    mt_json_detail_t    detail;
+    const mt_json_t    *body, *creator, *cid;
+    ngx_pool_cleanup_t *cln;
+
+    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    if (body == NULL) {
+        return rc;
+    }
+
+    s = ngx_http_matcher_store();
+    if (s == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
+    if (adoc == NULL) {
+        return rc;
+    }
+
+    creator = mt_json_get(body, "creator");
+    cid = mt_json_get(body, "creatorId");
+
+    ngx_memzero(&detail, sizeof(detail));
+
+    if (creator != NULL && creator->type != MT_JSON_OBJECT) {
+        detail.field = "creator";
+        detail.message = "must be an object";
+        detail.value = creator;
+
+    } else if (creator == NULL
+               && (cid == NULL || cid->type != MT_JSON_STRING
+                   || cid->u.string.len == 0
+                   || cid->u.string.len > MT_UNIQUE_ID_MAX))
+    {
+        detail.field = "creatorId";
+        detail.message = "creator or creatorId (a uniqueId) is required";
+        detail.value = cid;
+    }
+
+    if (detail.field) {
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed", detail.message,
+                                      &detail, 1);
+    }
+
+    if (creator == NULL) {
+        src = s->ops->creator_get(s, cid->u.string.s, cid->u.string.len,
+                                  &text, NULL);
+        if (src != MT_STORE_OK) {
+            return ngx_http_matcher_store_error(r, src, "creator not found",
+                                                s->error);
+        }
+
+        cdoc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
+        free(text.data);
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cdoc == NULL || cln == NULL) {
+            mt_json_free(cdoc);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+        cln->data = cdoc;
+        creator = mt_json_root(cdoc);
+    }
+
+    ngx_http_matcher_envelope_open(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_key(&w, "assignment");
+    mt_jw_value(&w, mt_json_root(adoc));
+    mt_jw_key(&w, "creator");
+    mt_jw_value(&w, creator);
+    mt_jw_key(&w, "framing");
+    mt_framing(mt_json_root(adoc), creator, &w);
+    mt_jw_key(&w, "timestamp");
+    ngx_http_matcher_write_time(&w, ngx_http_matcher_now_ms());
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+}

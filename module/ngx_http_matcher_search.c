@@ -1,0 +1,659 @@
+
+/*
+ * POST /creators/embeddings and POST /creators/search, and the vector
+ * search that POST /matches shares.  Query vectors come from the shared
+ * cache when it has them (key: model, embedder state, text hash).
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_index.h"
+#include "filter.h"
+
+
+#define NGX_HTTP_MATCHER_MAX_TEXTS     2048
+#define NGX_HTTP_MATCHER_MAX_IDS       1000
+#define NGX_HTTP_MATCHER_MAX_TEXT      (64 * 1024)
+
+
+typedef struct {
+    ngx_http_matcher_index_task_t   task;
+    char                          **ids;      /* heap, with their text */
+    size_t                         *lens;
+    int                            *status;
+    size_t                          n;
+} ngx_http_matcher_embed_ids_t;
+
+
+static ngx_int_t ngx_http_matcher_embed_texts(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *texts);
+static ngx_int_t ngx_http_matcher_embed_ids(ngx_http_request_t *r,
+    const mt_json_t *ids);
+static void ngx_http_matcher_embed_ids_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_http_matcher_embed_ids_done(ngx_http_request_t *r,
+    void *data);
+static void ngx_http_matcher_embed_ids_free(void *data);
+static void ngx_http_matcher_write_vector(mt_jw_t *w, const float *v,
+    unsigned dims);
+static ngx_int_t ngx_http_matcher_no_index(ngx_http_request_t *r);
+
+
+static const ngx_http_matcher_job_type_t  ngx_http_matcher_embed_ids_job = {
+    ngx_http_matcher_embed_ids_run, ngx_http_matcher_embed_ids_done,
+    ngx_http_matcher_embed_ids_free
+};
+
+
+ngx_int_t
+ngx_http_matcher_embeddings(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx)
+{
+    size_t            i, max;
+    ngx_int_t         rc;
+    mt_errs_t         errs;
+    const mt_json_t  *body, *list, *texts, *ids;
+
+    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    if (body == NULL) {
+        return rc;
+    }
+
+    mt_errs_init(&errs);
+
+    texts = mt_json_get(body, "texts");
+    ids = mt_json_get(body, "creatorIds");
+    list = texts ? texts : ids;
+    max = texts ? NGX_HTTP_MATCHER_MAX_TEXTS : NGX_HTTP_MATCHER_MAX_IDS;
+
+    if (texts && ids) {
+        mt_errs_add(&errs, NULL, "send texts or creatorIds, not both",
+                    "texts");
+
+    } else if (list == NULL) {
+        mt_errs_add(&errs, NULL, "texts or creatorIds is required", "texts");
+
+    } else if (list->type != MT_JSON_ARRAY || list->u.array.n == 0
+               || list->u.array.n > max)
+    {
+        mt_errs_add(&errs, list, texts ? "must be 1 to 2048 strings"
+                                       : "must be 1 to 1000 strings",
+                    texts ? "texts" : "creatorIds");
+
+    } else {
+        for (i = 0; i < list->u.array.n; i++) {
+            if (list->u.array.items[i]->type != MT_JSON_STRING
+                || list->u.array.items[i]->u.string.len == 0
+                || list->u.array.items[i]->u.string.len
+                   > (texts ? NGX_HTTP_MATCHER_MAX_TEXT : MT_UNIQUE_ID_MAX))
+            {
+                mt_errs_add(&errs, list->u.array.items[i],
+                            texts ? "must be a non-empty string of at most "
+                                    "65536 bytes"
+                                  : "must be a uniqueId (1 to 100 bytes)",
+                            texts ? "texts[%zu]" : "creatorIds[%zu]", i);
+            }
+        }
+    }
+
+    if (errs.n || errs.oom) {
+        rc = ngx_http_matcher_validation_error(r, &errs);
+        mt_errs_free(&errs);
+        return rc;
+    }
+
+    mt_errs_free(&errs);
+
+    if (texts) {
+        return ngx_http_matcher_embed_texts(r, ctx, texts);
+    }
+
+    return ngx_http_matcher_embed_ids(r, ids);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_embed_texts(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *texts)
+{
+    float                *vec;
+    size_t                i;
+    unsigned              dims;
+    mt_jw_t               w;
+    ngx_int_t             rc;
+    mt_vindex_t          *vi;
+    const mt_json_t      *t;
+    const mt_embedder_t  *emb;
+
+    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
+    if (vi == NULL) {
+        return ngx_http_matcher_no_index(r);
+    }
+
+    dims = mt_embedder_dims(emb);
+
+    vec = ngx_palloc(r->pool, dims * sizeof(float));
+    if (vec == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_key(&w, "embeddings");
+    mt_jw_arr_open(&w);
+
+    for (i = 0; i < texts->u.array.n; i++) {
+        t = texts->u.array.items[i];
+
+        rc = ngx_http_matcher_embed_query(r, ctx, vi, emb, t->u.string.s,
+                                          t->u.string.len, vec);
+        if (rc != NGX_OK) {
+            mt_jw_free(&w);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_http_matcher_write_vector(&w, vec, dims);
+    }
+
+    mt_jw_arr_close(&w);
+    mt_jw_key(&w, "count");
+    mt_jw_int(&w, (int64_t) texts->u.array.n);
+    mt_jw_key(&w, "model");
+    mt_jw_cstr(&w, MT_INDEX_MODEL);
+    mt_jw_key(&w, "dimensions");
+    mt_jw_int(&w, dims);
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
+}
+
+
+/*
+ * A query vector: from the cache, else embedded here (tens of
+ * microseconds: the local embedder runs on the loop) and cached.
+ */
+
+ngx_int_t
+ngx_http_matcher_embed_query(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, mt_vindex_t *vi, const mt_embedder_t *emb,
+    const char *text, size_t len, float *out)
+{
+    u_char      buf[128];
+    size_t      size;
+    ngx_int_t   rc;
+    ngx_str_t   key, value;
+    ngx_uint_t  status;
+
+    size = mt_embedder_dims(emb) * sizeof(float);
+
+    key.data = buf;
+    key.len = ngx_snprintf(buf, sizeof(buf), "%s/%ui/%uL/%016uxL/%uz",
+                           MT_INDEX_MODEL, mt_embedder_dims(emb),
+                           mt_vindex_model_epoch(vi),
+                           mt_index_text_hash(text, len), len)
+              - buf;
+
+    /* $matcher_cache_status tells the request's first lookup */
+    status = ctx->cache_status;
+
+    rc = ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_EMBEDDING,
+                                    &key, &value);
+
+    if (status != NGX_HTTP_MATCHER_CACHE_NONE) {
+        ctx->cache_status = status;
+    }
+
+    if (rc == NGX_OK && value.len == size) {
+        ngx_memcpy(out, value.data, size);
+        return NGX_OK;
+    }
+
+    if (mt_embed(emb, text, len, out) != 0) {
+        return NGX_ERROR;
+    }
+
+    value.data = (u_char *) out;
+    value.len = size;
+
+    ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_EMBEDDING, &key,
+                               &value);
+
+    return NGX_OK;
+}
+
+
+static void
+ngx_http_matcher_write_vector(mt_jw_t *w, const float *v, unsigned dims)
+{
+    u_char    num[32], *p;
+    unsigned  i;
+
+    mt_jw_arr_open(w);
+
+    /* float precision: nine significant digits round-trip a float */
+    for (i = 0; i < dims; i++) {
+        p = ngx_snprintf(num, sizeof(num), "%.9f", (double) v[i]);
+        mt_jw_raw(w, (char *) num, p - num);
+    }
+
+    mt_jw_arr_close(w);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_embed_ids(ngx_http_request_t *r, const mt_json_t *ids)
+{
+    size_t                          i, n;
+    ngx_http_matcher_job_t         *job;
+    ngx_http_matcher_embed_ids_t   *e;
+    ngx_http_matcher_main_conf_t   *mmcf;
+
+    if (ngx_http_matcher_store() == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    job = ngx_http_matcher_job_alloc(r, sizeof(ngx_http_matcher_embed_ids_t));
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    e = job->data;
+    n = ids->u.array.n;
+
+    ngx_http_matcher_index_task_init(&e->task, mmcf);
+
+    e->ids = ngx_calloc(n * sizeof(char *), r->connection->log);
+    e->lens = ngx_calloc(n * sizeof(size_t), r->connection->log);
+    e->status = ngx_calloc(n * sizeof(int), r->connection->log);
+
+    if (e->ids == NULL || e->lens == NULL || e->status == NULL) {
+        ngx_http_matcher_job_free(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    e->n = n;
+
+    /* the thread may outlive the request: copies, not pointers */
+
+    for (i = 0; i < n; i++) {
+        e->lens[i] = ids->u.array.items[i]->u.string.len;
+        e->ids[i] = ngx_alloc(e->lens[i] + 1, r->connection->log);
+
+        if (e->ids[i] == NULL) {
+            ngx_http_matcher_job_free(job);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        ngx_memcpy(e->ids[i], ids->u.array.items[i]->u.string.s,
+                   e->lens[i] + 1);
+    }
+
+    return ngx_http_matcher_job_start(r, job, &ngx_http_matcher_embed_ids_job);
+}
+
+
+static void
+ngx_http_matcher_embed_ids_run(void *data, ngx_log_t *log)
+{
+    ngx_http_matcher_embed_ids_t  *e = data;
+
+    char      err[256];
+    uint64_t  epoch;
+
+    /* no state or no index yet: build both first, then add these */
+
+    e->task.ix.emb = mt_embedder_map(e->task.embedder_path, &epoch, err,
+                                     sizeof(err));
+    if (e->task.ix.emb == NULL) {
+        e->task.rc = ngx_http_matcher_index_run(&e->task, 0);
+        if (e->task.rc != NGX_OK) {
+            return;
+        }
+
+        e->task.ix.emb = mt_embedder_map(e->task.embedder_path, &epoch, err,
+                                         sizeof(err));
+        if (e->task.ix.emb == NULL) {
+            ngx_cpystrn((u_char *) e->task.ix.error, (u_char *) err,
+                        sizeof(e->task.ix.error));
+            e->task.rc = NGX_ERROR;
+            return;
+        }
+    }
+
+    e->task.ix.epoch = epoch;
+
+    e->task.rc = (mt_index_ids(&e->task.ix, (const char *const *) e->ids,
+                               e->lens, e->n, e->status)
+                  == 0)
+                 ? NGX_OK : NGX_ERROR;
+
+    mt_embedder_free((mt_embedder_t *) e->task.ix.emb);
+    e->task.ix.emb = NULL;
+}
+
+
+static ngx_int_t
+ngx_http_matcher_embed_ids_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_matcher_embed_ids_t  *e = data;
+
+    size_t   i, done;
+    mt_jw_t  w;
+
+    if (e->task.rc != NGX_OK) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: embedding creators failed: %s",
+                      e->task.ix.error);
+        return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                      "unavailable",
+                                      "the vector index cannot be updated "
+                                      "now", NULL, 0);
+    }
+
+    done = 0;
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_key(&w, "creatorIds");
+    mt_jw_arr_open(&w);
+
+    for (i = 0; i < e->n; i++) {
+        if (e->status[i] == MT_INDEX_DONE) {
+            mt_jw_str(&w, e->ids[i], e->lens[i]);
+            done++;
+        }
+    }
+
+    mt_jw_arr_close(&w);
+    mt_jw_key(&w, "failed");
+    mt_jw_arr_open(&w);
+
+    for (i = 0; i < e->n; i++) {
+        if (e->status[i] != MT_INDEX_DONE) {
+            mt_jw_obj_open(&w);
+            mt_jw_key(&w, "creatorId");
+            mt_jw_str(&w, e->ids[i], e->lens[i]);
+            mt_jw_key(&w, "error");
+            mt_jw_cstr(&w, e->status[i] == MT_INDEX_NOT_FOUND
+                           ? "creator not found" : "embedding failed");
+            mt_jw_obj_close(&w);
+        }
+    }
+
+    mt_jw_arr_close(&w);
+    mt_jw_key(&w, "count");
+    mt_jw_int(&w, (int64_t) done);
+    mt_jw_key(&w, "model");
+    mt_jw_cstr(&w, MT_INDEX_MODEL);
+    mt_jw_key(&w, "dimensions");
+    mt_jw_int(&w, e->task.ix.params.dims);
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
+}
+
+
+static void
+ngx_http_matcher_embed_ids_free(void *data)
+{
+    ngx_http_matcher_embed_ids_t  *e = data;
+
+    size_t  i;
+
+    for (i = 0; e->ids && i < e->n; i++) {
+        ngx_free(e->ids[i]);
+    }
+
+    ngx_free(e->ids);
+    ngx_free(e->lens);
+    ngx_free(e->status);
+}
+
+
+/*
+ * The k nearest creators to text among those f admits.  NGX_DECLINED:
+ * no index yet; NGX_ERROR: out of memory.
+ */
+
+ngx_int_t
+ngx_http_matcher_vector_search(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
+    const mt_filter_t *f, size_t k, mt_vhit_t *hits, size_t *n,
+    mt_vindex_t **vip)
+{
+    float                *q;
+    mt_vindex_t          *vi;
+    const mt_embedder_t  *emb;
+
+    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
+    if (vi == NULL) {
+        return NGX_DECLINED;
+    }
+
+    q = ngx_palloc(r->pool, mt_embedder_dims(emb) * sizeof(float));
+    if (q == NULL) {
+        return NGX_ERROR;
+    }
+
+    if (ngx_http_matcher_embed_query(r, ctx, vi, emb, text, len, q)
+        != NGX_OK)
+    {
+        return NGX_ERROR;
+    }
+
+    *n = mt_vindex_search(vi, q, f, k, hits);
+    *vip = vi;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
+ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    size_t             i, n, k;
+    mt_jw_t            w;
+    ngx_int_t          rc;
+    mt_errs_t          errs;
+    mt_vhit_t         *hits;
+    mt_text_t          doc;
+    mt_store_t        *s;
+    mt_filter_t       *f;
+    mt_vindex_t       *vi;
+    mt_store_rc_t      src;
+    const char        *id;
+    const mt_json_t   *body, *query, *topk, *filter;
+
+    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    if (body == NULL) {
+        return rc;
+    }
+
+    s = ngx_http_matcher_store();
+    if (s == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    mt_errs_init(&errs);
+
+    query = mt_json_get(body, "query");
+    topk = mt_json_get(body, "topK");
+    filter = mt_json_get(body, "filter");
+    k = 10;
+
+    if (query == NULL || query->type != MT_JSON_STRING
+        || query->u.string.len == 0
+        || query->u.string.len > NGX_HTTP_MATCHER_MAX_TEXT)
+    {
+        mt_errs_add(&errs, query, "must be a non-empty string of at most "
+                    "65536 bytes", "query");
+    }
+
+    if (topk != NULL) {
+        if (topk->type != MT_JSON_NUMBER || !topk->u.number.is_int
+            || topk->u.number.i < 1 || topk->u.number.i > 100)
+        {
+            mt_errs_add(&errs, topk, "must be an integer from 1 to 100",
+                        "topK");
+
+        } else {
+            k = (size_t) topk->u.number.i;
+        }
+    }
+
+    f = NULL;
+
+    if (filter != NULL && filter->type != MT_JSON_NULL) {
+        f = mt_filter_compile(filter, &errs);
+    }
+
+    if (errs.n || errs.oom || (filter && filter->type != MT_JSON_NULL
+                               && f == NULL))
+    {
+        mt_filter_free(f);
+
+        if (errs.n == 0) {
+            mt_errs_free(&errs);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        rc = ngx_http_matcher_validation_error(r, &errs);
+        mt_errs_free(&errs);
+        return rc;
+    }
+
+    mt_errs_free(&errs);
+
+    hits = ngx_palloc(r->pool, k * sizeof(mt_vhit_t));
+    if (hits == NULL) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rc = ngx_http_matcher_vector_search(r, ctx, query->u.string.s,
+                                        query->u.string.len, f, k, hits, &n,
+                                        &vi);
+    mt_filter_free(f);
+
+    if (rc == NGX_DECLINED) {
+        return ngx_http_matcher_no_index(r);
+    }
+
+    if (rc != NGX_OK) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_key(&w, "query");
+    mt_jw_str(&w, query->u.string.s, query->u.string.len);
+    mt_jw_key(&w, "results");
+    mt_jw_arr_open(&w);
+
+    for (i = 0; i < n; i++) {
+        id = mt_vindex_id(vi, hits[i].slot, &k);
+
+        /* an LMDB read: a microsecond from the mapped file */
+        src = s->ops->creator_get(s, id, k, &doc, NULL);
+
+        if (src == MT_STORE_NOT_FOUND) {
+            continue;
+        }
+
+        if (src != MT_STORE_OK) {
+            mt_jw_free(&w);
+            return ngx_http_matcher_store_error(r, src, "not found",
+                                                s->error);
+        }
+
+        mt_jw_obj_open(&w);
+        mt_jw_key(&w, "id");
+        mt_jw_str(&w, id, k);
+        mt_jw_key(&w, "score");
+        mt_jw_double(&w, (double) hits[i].score);
+        mt_jw_key(&w, "metadata");
+        rc = ngx_http_matcher_write_metadata(&w, doc.data, doc.len);
+        mt_jw_key(&w, "creator");
+        mt_jw_raw(&w, doc.data, doc.len);
+        mt_jw_obj_close(&w);
+
+        free(doc.data);
+
+        if (rc != NGX_OK) {
+            mt_jw_free(&w);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    mt_jw_arr_close(&w);
+    mt_jw_key(&w, "count");
+    mt_jw_int(&w, (int64_t) n);
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
+}
+
+
+/* what Pinecone would hold as the vector's metadata */
+
+ngx_int_t
+ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc, size_t len)
+{
+    mt_json_err_t     err;
+    mt_json_doc_t    *d;
+    const mt_json_t  *root, *analysis, *v;
+    ngx_uint_t        i;
+
+    static const char  *top[] = { "region", "followerCount", "verified",
+                                  NULL };
+    static const char  *lists[] = { "primaryNiches", "secondaryNiches",
+                                    "apparentValues", NULL };
+
+    d = mt_json_parse(doc, len, NULL, &err, NULL, 0);
+    if (d == NULL) {
+        return NGX_ERROR;
+    }
+
+    root = mt_json_root(d);
+    analysis = mt_json_get(root, "analysis");
+
+    mt_jw_obj_open(w);
+
+    for (i = 0; top[i]; i++) {
+        v = mt_json_get(root, top[i]);
+        if (v != NULL) {
+            mt_jw_key(w, top[i]);
+            mt_jw_value(w, v);
+        }
+    }
+
+    for (i = 0; lists[i] && analysis; i++) {
+        v = mt_json_get(analysis, lists[i]);
+        if (v != NULL && v->type == MT_JSON_ARRAY) {
+            mt_jw_key(w, lists[i]);
+            mt_jw_value(w, v);
+        }
+    }
+
+    mt_jw_obj_close(w);
+    mt_json_free(d);
+
+    return NGX_OK;
+}
+
+
+static ngx_int_t
+ngx_http_matcher_no_index(ngx_http_request_t *r)
+{
+    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
+                  "matcher: the vector index is not built yet");
+
+    return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
+                                  "unavailable",
+                                  "the vector index is not built yet; "
+                                  "retry shortly", NULL, 0);
+}
