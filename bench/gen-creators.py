@@ -12,6 +12,16 @@ or $CREATORS_JSON).  Every creator is valid per the contract
 present, primaryNiches and engagementStyle.tone non-empty, and about the
 size of a sample (~2 KB).  Same N, SEED and samples -> same bytes.
 
+Variety, so that search and matching have something to tell apart:
+each creator starts from one of the samples as its archetype (2-3 of its
+4 niches, 1-2 of its values, its bio lines and hashtags, its uniqueId
+stem) and mixes in 1-2 niches and 1-2 values drawn from the whole
+vocabulary (59 niches, 41 values from the 17 samples), so niche sets
+overlap the way real creators' do without being copies.  Regions are
+uniform over the samples' (US, UK, CA, EU) plus EXTRA_REGIONS (6 in all);
+followerCount is log-uniform from 1,000 to 10,000,000 (a quarter below
+10,000).
+
 uniqueIds are "<sample-stem><index>" (e.g. "marketdecoded_000042"), so
 line i always holds the creator with index i.  Stdlib only.
 """
@@ -20,6 +30,9 @@ import json
 import os
 import random
 import sys
+
+# regions the samples lack, so that a region filter selects about 1/6
+EXTRA_REGIONS = ["AU", "IN"]
 
 
 def load_samples(path):
@@ -41,8 +54,24 @@ def vocabulary(samples):
             if isinstance(it, str) and it and it not in lst:
                 lst.append(it)
 
+    v["archetypes"] = []
     for c in samples:
         a = c.get("analysis", {})
+        arch = {
+            "niches": [n for n in a.get("primaryNiches", [])
+                       + a.get("secondaryNiches", [])
+                       if isinstance(n, str) and n],
+            "values": [x for x in a.get("apparentValues", [])
+                       if isinstance(x, str) and x],
+            "interests": [x for x in a.get("audienceInterests", [])
+                          if isinstance(x, str) and x],
+            "bio_lines": [x for x in c.get("bio", "").split("\n") if x],
+            "hashtags": [h.lstrip("#") for h in c.get("sourceHashtags", [])
+                         if isinstance(h, str) and h.lstrip("#")],
+            "stem": c.get("uniqueId", ""),
+        }
+        if arch["niches"] and arch["stem"]:
+            v["archetypes"].append(arch)
         es = a.get("engagementStyle", {})
         pp = a.get("partnershipPotential", {})
         add("niches", a.get("primaryNiches", []) + a.get("secondaryNiches", []))
@@ -66,8 +95,9 @@ def vocabulary(samples):
         nick = c.get("nickname", "")
         add("first", [nick.split(" ")[0]])
         add("last", [w for w in nick.split(" ")[1:2] if w])
+    add("regions", EXTRA_REGIONS)
     for key in ("niches", "values", "tones", "regions", "bio_lines",
-                "hashtags", "stems", "first"):
+                "hashtags", "stems", "first", "archetypes"):
         if not v.get(key):
             sys.exit("gen-creators: the samples give no %s" % key)
     return v
@@ -81,16 +111,25 @@ def creator(i, rng, v):
         k = min(len(lst), rng.randint(lo, hi))
         return rng.sample(lst, k)
 
-    niches = some("niches", 3, 5)
-    primary, secondary = niches[:rng.randint(1, 2)], niches[2:]
-    values = some("values", 2, 4)
+    def mix(own, key, lo, hi, extra_lo, extra_hi):
+        """lo..hi of the archetype's own, then extra_lo..extra_hi others"""
+        out = rng.sample(own, min(len(own), rng.randint(lo, hi)))
+        others = [x for x in v.get(key) or [] if x not in out]
+        k = min(len(others), rng.randint(extra_lo, extra_hi))
+        return out + rng.sample(others, k)
+
+    arch = pick(v["archetypes"])
+    niches = mix(arch["niches"], "niches", 2, 3, 1, 2)
+    np = rng.randint(1, 2)
+    primary, secondary = niches[:np], niches[np:]
+    values = mix(arch["values"], "values", 1, 2, 1, 2)
     tones = some("tones", 1, 3)
-    tags = some("hashtags", 4, 8)
-    stem = pick(v["stems"])
+    tags = mix(arch["hashtags"], "hashtags", 3, 6, 1, 2)
+    stem = arch["stem"]
     uid = "%s_%06d" % (stem, i)
     nick = "%s %s" % (pick(v["first"]), pick(v.get("last") or ["X."]))
-    bio = "\n".join(some("bio_lines", 1, 3))[:1000]
-    followers = int(rng.lognormvariate(11, 1.5))
+    bio = "\n".join(mix(arch["bio_lines"], "bio_lines", 1, 2, 0, 1))[:1000]
+    followers = int(10 ** rng.uniform(3, 7))
     summary = (
         "%s is a short-form creator whose content centers on %s with "
         "supporting themes in %s. Their videos prioritize %s, and the "
@@ -98,7 +137,8 @@ def creator(i, rng, v):
             nick, ", ".join(n.lower() for n in primary),
             ", ".join(n.lower() for n in secondary) or "everyday life",
             ", ".join(x.lower() for x in values),
-            ", ".join(x.lower() for x in some("interests", 1, 3))
+            ", ".join(x.lower() for x in
+                      mix(arch["interests"], "interests", 1, 2, 0, 1))
             or "practical advice"))
     return {
         "uniqueId": uid,
@@ -121,7 +161,7 @@ def creator(i, rng, v):
             "identifiedCauses": some("causes", 1, 3),
             "apparentValues": values,
             "socialStances": some("stances", 0, 2),
-            "audienceInterests": some("interests", 2, 4),
+            "audienceInterests": mix(arch["interests"], "interests", 1, 3, 1, 1),
             "engagementStyle": {
                 "tone": tones,
                 "contentStyle": pick(v.get("styles") or ["Short explainers."]),

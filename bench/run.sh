@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                       N=10000 creators, 10 s per scenario
 #   N=50000 DURATION=30s bench/run.sh
+#   SCENARIO=match bench/run.sh        the same and matching, N=100000
 #
 # Builds the module if needed, starts one nginx (bench/nginx.conf.in) in
 # bench/out/nginx with an empty LMDB store, generates N creators
@@ -15,17 +16,42 @@
 # prints a markdown table and appends it to bench/RESULTS.md.  nginx is
 # stopped on exit, whatever happens.  Everything is on 127.0.0.1.
 #
+# SCENARIO=match (N defaults to 100000) turns on the local embedder, the
+# vector index and the cache zone (the @MATCH@ lines of nginx.conf.in),
+# waits after the ingest until the background index build has embedded
+# all N creators, times a full embedding refresh (forceRefresh job, POST
+# to "completed"), records the store's files and the processes' memory
+# (bench/mem.py), and runs, between the history and the second return
+# 200:
+#
+#   POST /api/matches, a new assignment every request (uncached) |
+#   POST /api/creators/search, a new query every request |
+#   the same with a filter | POST /api/matches over 100 cached assignments
+#
+# the first three at MATCH_THREADS x MATCH_CONNECTIONS (1 x 2: latency,
+# not queueing) for MATCH_DURATION, the cached one like the return 200
+# rows; the memory is recorded again at the end.
+#
 # Environment: N (10000), SEED (1), DURATION (10s), CONNECTIONS (64),
 # THREADS (2), USERS (100: userIds of the POST and history scenarios),
 # HISTORY_QUERY (empty: the contract's defaults, limit=50), PORT (a free
-# one), RESULTS (bench/RESULTS.md), NGINX (/usr/sbin/nginx), NDK_SO.
+# one), RESULTS (bench/RESULTS.md), NGINX (/usr/sbin/nginx), NDK_SO, MODULE_SO,
+# BUILD (1: "make -s build" first; 0: use build/ngx_http_matcher_module.so
+# as it is, e.g. while the sources are being edited), SCENARIO (crud, or
+# match with MATCH_DURATION (30s), MATCH_CONNECTIONS (2), MATCH_THREADS
+# (1), MATCH_FILTER (the search filter, JSON), INDEX_TIMEOUT (600 s)).
 
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-N=${N:-10000}
+SCENARIO=${SCENARIO:-crud}
+case $SCENARIO in
+    crud)  N=${N:-10000} ;;
+    match) N=${N:-100000} ;;
+    *)     echo "bench: SCENARIO must be crud or match" >&2; exit 1 ;;
+esac
 SEED=${SEED:-1}
 DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-64}
@@ -35,12 +61,21 @@ HISTORY_QUERY=${HISTORY_QUERY:-}
 RESULTS=${RESULTS:-$ROOT/bench/RESULTS.md}
 NGINX=${NGINX:-/usr/sbin/nginx}
 NDK_SO=${NDK_SO:-/usr/lib/nginx/modules/ndk_http_module.so}
-MODULE_SO=$ROOT/build/ngx_http_matcher_module.so
+MODULE_SO=${MODULE_SO:-$ROOT/build/ngx_http_matcher_module.so}
+BUILD=${BUILD:-1}
+MATCH_DURATION=${MATCH_DURATION:-30s}
+MATCH_CONNECTIONS=${MATCH_CONNECTIONS:-2}
+MATCH_THREADS=${MATCH_THREADS:-1}
+MATCH_FILTER=${MATCH_FILTER:-'{"region":"US","followerCount":{"$gte":10000}}'}
+INDEX_TIMEOUT=${INDEX_TIMEOUT:-600}
 
 OUT=$ROOT/bench/out
 PREFIX=$OUT/nginx
 WRK_DIR=$ROOT/bench/wrk
 COMMAND="N=$N SEED=$SEED DURATION=$DURATION CONNECTIONS=$CONNECTIONS THREADS=$THREADS USERS=$USERS${HISTORY_QUERY:+ HISTORY_QUERY=$HISTORY_QUERY} bench/run.sh"
+if [[ $SCENARIO == match ]]; then
+    COMMAND="SCENARIO=match MATCH_DURATION=$MATCH_DURATION MATCH_CONNECTIONS=$MATCH_CONNECTIONS MATCH_THREADS=$MATCH_THREADS $COMMAND"
+fi
 
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
@@ -62,12 +97,16 @@ duration_secs() {
 }
 DUR_SECS=$(duration_secs "$DURATION")
 [[ $DUR_SECS =~ ^[0-9]+$ ]] || die "DURATION: want e.g. 10s, 2m"
+MATCH_DUR_SECS=$(duration_secs "$MATCH_DURATION")
+[[ $MATCH_DUR_SECS =~ ^[0-9]+$ ]] || die "MATCH_DURATION: want e.g. 20s, 1m"
 
 # --- build ------------------------------------------------------------------
 
 mkdir -p "$OUT"
-say "building the module (make -s build)"
-make -s build > "$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; die "build failed"; }
+if [[ $BUILD != 0 ]]; then
+    say "building the module (make -s build)"
+    make -s build > "$OUT/build.log" 2>&1 || { cat "$OUT/build.log" >&2; die "build failed"; }
+fi
 [[ -f $MODULE_SO ]] || die "no $MODULE_SO"
 COMMIT=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
 if [[ -n $(git status --porcelain -- lib module config 2> /dev/null) ]]; then
@@ -120,9 +159,18 @@ USER_LINE=""
 if [[ $(id -u) -eq 0 ]]; then
     USER_LINE="user root;   # run as root: workers must write the store here"
 fi
+# crud: the matching lines commented out, the store as before; match: a
+# map for 100k creators and the assignments of the POST phase, and notice
+# level for the index's "rebuilt" line
+if [[ $SCENARIO == match ]]; then
+    STORE_SIZE=8g LOG_LEVEL=notice MATCH_MARK=""
+else
+    STORE_SIZE=2048m LOG_LEVEL=warn MATCH_MARK="#"
+fi
 sed -e "s|@USER@|$USER_LINE|" -e "s|@NDK@|$NDK_SO|" \
     -e "s|@MODULE@|$PREFIX/modules/${MODULE_SO##*/}|" -e "s|@PORT@|$PORT|" \
-    -e "s|@INGEST_MAX@|$INGEST_MAX|" \
+    -e "s|@INGEST_MAX@|$INGEST_MAX|" -e "s|@STORE_SIZE@|$STORE_SIZE|" \
+    -e "s|@LOG_LEVEL@|$LOG_LEVEL|" -e "s|^@MATCH@|$MATCH_MARK|" \
     bench/nginx.conf.in > "$PREFIX/conf/nginx.conf"
 
 "$NGINX" -q -t -p "$PREFIX/" -c conf/nginx.conf -e logs/error.log \
@@ -167,6 +215,7 @@ say "ingesting $N creators ($DATA_BYTES bytes of NDJSON)"
 INGEST_TIME=$(curl -s --max-time 600 -o "$OUT/ingest.json" -w '%{http_code} %{time_total}' \
     -H 'Content-Type: application/x-ndjson' --data-binary "@$DATA" \
     "$BASE/api/creators/ingest")
+INGEST_DONE=$(date +%s.%N)
 read -r INGEST_STATUS INGEST_SECS <<< "$INGEST_TIME"
 [[ $INGEST_STATUS == 200 ]] || die "ingest: HTTP $INGEST_STATUS: $(head -c 500 "$OUT/ingest.json")"
 read -r INGEST_COUNT INGEST_INSERTED INGEST_FAILED < <(python3 -c 'import json, sys
@@ -182,6 +231,110 @@ FIRST_ID=$(head -1 "$IDS")
 curl -sf -o /dev/null --max-time 5 "$BASE/api/creators/$FIRST_ID" \
     || die "GET /api/creators/$FIRST_ID failed"
 
+# --- matching: the index, a full refresh, memory ----------------------------------
+
+now() { date +%s.%N; }
+since() { python3 -c "print('%.2f' % ($(now) - $1))"; }
+
+# the detail of one of /api/health's checks (vectors, embeddings, cache)
+health_detail() {
+    curl -s --max-time 5 "$BASE/api/health" | python3 -c 'import json, sys
+try:
+    print(json.load(sys.stdin)["checks"][sys.argv[1]]["detail"])
+except Exception:
+    print("")' "$1"
+}
+
+# "hits misses" of the cache zone, from /api/health
+cache_counts() {
+    health_detail cache | sed -nE 's/^hits ([0-9]+), misses ([0-9]+),.*/\1 \2/p'
+}
+
+# wait until /api/health says the index holds all N creators
+wait_vectors() {
+    local what=$1 deadline=$(( SECONDS + INDEX_TIMEOUT ))
+    while :; do
+        VECTORS=$(health_detail vectors)
+        [[ $VECTORS == "local: $N creators,"* ]] && return 0
+        grep -q 'matcher: vector index update failed' "$PREFIX/logs/error.log" \
+            && die "$what: $(grep 'vector index update failed' "$PREFIX/logs/error.log" | tail -1)"
+        kill -0 "$NGINX_PID" 2> /dev/null || die "nginx exited: $(tail -5 "$PREFIX/logs/error.log")"
+        (( SECONDS < deadline )) || die "$what: no index of $N creators after ${INDEX_TIMEOUT}s: $VECTORS"
+        sleep 0.2
+    done
+}
+
+# POST a JSON body; prints "<status> <X-Cache>" and leaves the body in $OUT/last.json
+post_json() {
+    curl -s --max-time 60 -o "$OUT/last.json" -D "$OUT/last.headers" -w '%{http_code}' \
+        -H 'Content-Type: application/json' --data-binary "$2" "$BASE$1"
+    printf ' %s\n' "$(sed -nE 's/^X-Cache: *([A-Z]*).*/\1/ip' "$OUT/last.headers" | tr -d '\r')"
+}
+
+if [[ $SCENARIO == match ]]; then
+    # the background build: the index answers once health counts N
+    # creators and the worker logged "vector index rebuilt: N creators
+    # embedded" (the corpus more than doubled, so a full rebuild)
+    say "waiting for the background index build ($N creators)"
+    wait_vectors "the index build after the ingest"
+    deadline=$(( SECONDS + INDEX_TIMEOUT ))
+    until grep -qE "matcher: vector index (rebuilt|updated): $N creators embedded" \
+            "$PREFIX/logs/error.log"; do
+        (( SECONDS < deadline )) || die "no \"vector index rebuilt: $N\" line in the error log"
+        sleep 0.2
+    done
+    INDEX_SECS=$(since "$INGEST_DONE")
+    INDEX_LOG=$(grep -oE 'matcher: vector index (rebuilt|updated): [0-9]+ creators embedded, [0-9]+ errors' \
+                "$PREFIX/logs/error.log" | grep -v ': 0 creators' | sed 's/^matcher: //' \
+                | paste -sd ';' | sed 's/;/; /g')
+    say "index ready ${INDEX_SECS}s after the ingest: $VECTORS"
+
+    # one of each by hand: search (with the filter), and the cache
+    read -r st _ <<< "$(post_json /api/creators/search \
+        "{\"query\":\"budget travel by train\",\"topK\":10,\"filter\":$MATCH_FILTER}")"
+    [[ $st == 200 ]] || die "search with a filter: HTTP $st: $(head -c 300 "$OUT/last.json")"
+    SEARCH_FILTER_HITS=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["count"])' "$OUT/last.json")
+    EXAMPLE=$(python3 -c 'import json
+a = json.load(open("t/data/example-assignment.json")); a.pop("userId", None)
+print(json.dumps({"assignment": a, "topK": 3}))')
+    read -r st c1 <<< "$(post_json /api/matches "$EXAMPLE")"
+    [[ $st == 200 ]] || die "POST /api/matches: HTTP $st: $(head -c 300 "$OUT/last.json")"
+    read -r st c2 <<< "$(post_json /api/matches "$EXAMPLE")"
+    [[ $c1 == MISS && $c2 == HIT ]] || die "the example assignment twice: X-Cache $c1 then $c2, want MISS then HIT"
+
+    # a full refresh: every creator embedded again, wall time from the
+    # POST to the job's "completed"
+    say "full refresh (forceRefresh) of $N creators"
+    REFRESH_START=$(now)
+    read -r st _ <<< "$(post_json /api/creators/embeddings/refresh '{"forceRefresh":true}')"
+    [[ $st == 202 ]] || die "refresh: HTTP $st: $(head -c 300 "$OUT/last.json")"
+    JOB=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["job"]["id"])' "$OUT/last.json")
+    deadline=$(( SECONDS + INDEX_TIMEOUT ))
+    while :; do
+        curl -s --max-time 5 -o "$OUT/refresh.json" "$BASE/api/creators/embeddings/refresh/$JOB" || true
+        grep -q '"status":"running"' "$OUT/refresh.json" || break
+        (( SECONDS < deadline )) || die "refresh job $JOB still running after ${INDEX_TIMEOUT}s"
+        sleep 0.1
+    done
+    REFRESH_SECS=$(since "$REFRESH_START")
+    read -r REFRESH_STATUS REFRESH_TOTAL REFRESH_DONE REFRESH_ERRORS REFRESH_SERVER_SECS < <(python3 -c '
+import json, sys, datetime
+j = json.load(open(sys.argv[1]))["job"]; s = j.get("summary") or {}
+t = lambda x: datetime.datetime.strptime(x, "%Y-%m-%dT%H:%M:%S.%fZ")
+secs = (t(j["finishedAt"]) - t(j["startedAt"])).total_seconds() if j.get("finishedAt") else -1
+print(j["status"], s.get("totalCreators"), s.get("processed"), s.get("errors"), "%.2f" % secs)' "$OUT/refresh.json")
+    [[ $REFRESH_STATUS == completed && $REFRESH_DONE == "$N" ]] \
+        || die "refresh job: $(head -c 500 "$OUT/refresh.json")"
+    REFRESH_RATE=$(python3 -c "print(round($N / $REFRESH_SECS))")
+    wait_vectors "the index after the refresh"
+    say "refresh: $N creators in ${REFRESH_SECS}s (job: ${REFRESH_SERVER_SECS}s) = $REFRESH_RATE creators/s; $VECTORS"
+    VECTORS_READY=$VECTORS
+    EMBEDDINGS_READY=$(health_detail embeddings)
+
+    python3 bench/mem.py "$PREFIX/store" "$N" "$NGINX_PID" > "$OUT/mem-ready.md" \
+        || die "bench/mem.py failed"
+fi
+
 # --- wrk ------------------------------------------------------------------------
 
 export BENCH_WRK_DIR=$WRK_DIR BENCH_IDS=$IDS BENCH_USERS=$USERS \
@@ -191,16 +344,34 @@ WRK_ARGS=(-t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency)
 declare -A RPS P50 P99 BYTES ERRS
 NAMES=()
 
-# run_wrk <name> <script> <path>
+declare -A WRKSET CACHE
+
+# run_wrk <name> <script> <path> [wrk options, default ${WRK_ARGS[@]}]
+# (BENCH_* variables for the script go in its environment)
 run_wrk() {
-    local name=$1 script=$2 path=$3 log line
+    local name=$1 script=$2 path=$3 log line secs before after
+    shift 3
+    local -a args=("$@")
+    (( ${#args[@]} )) || args=("${WRK_ARGS[@]}")
+    secs=$(( DUR_SECS > MATCH_DUR_SECS ? DUR_SECS : MATCH_DUR_SECS ))
     log=$OUT/wrk-${#NAMES[@]}-$script.txt
-    say "wrk ${WRK_ARGS[*]} -s bench/wrk/$script.lua $BASE$path"
-    timeout -k 5 $(( DUR_SECS + 60 )) \
-        wrk "${WRK_ARGS[@]}" -s "$WRK_DIR/$script.lua" "$BASE$path" > "$log" 2>&1 \
+    if [[ $SCENARIO == match ]]; then
+        before=$(cache_counts)
+    fi
+    say "wrk ${args[*]} -s bench/wrk/$script.lua $BASE$path"
+    timeout -k 5 $(( secs + 60 )) \
+        wrk "${args[@]}" -s "$WRK_DIR/$script.lua" "$BASE$path" > "$log" 2>&1 \
         || die "wrk failed: $(tail -5 "$log")"
     line=$(grep '^BENCH ' "$log" | tail -1) || die "no BENCH line in $log"
     NAMES+=("$name")
+    WRKSET[$name]="${args[0]} ${args[1]}"
+    if [[ $SCENARIO == match ]]; then
+        after=$(cache_counts)
+        # hits / misses of the cache zone during the row
+        CACHE[$name]=$(python3 -c 'import sys
+b, a = sys.argv[1].split(), sys.argv[2].split()
+print("%d / %d" % (int(a[0]) - int(b[0]), int(a[1]) - int(b[1])))' "$before" "$after")
+    fi
     RPS[$name]=$(sed -E 's/.* rps=([^ ]+).*/\1/' <<< "$line")
     P50[$name]=$(sed -E 's/.* p50_ms=([^ ]+).*/\1/' <<< "$line")
     P99[$name]=$(sed -E 's/.* p99_ms=([^ ]+).*/\1/' <<< "$line")
@@ -223,8 +394,38 @@ HIST_SAMPLE=$(curl -sf --max-time 5 "$BASE/api/assignments/history/bench-user-00
 read -r HIST_TOTAL HIST_COUNT <<< "$HIST_SAMPLE"
 (( HIST_COUNT > 0 )) || die "history of bench-user-000 is empty after the POST phase"
 run_wrk "GET /api/assignments/history/{userId}" get-history /api/assignments/history/bench-user-000
+if [[ $SCENARIO == match ]]; then
+    MATCH_ARGS=(-t"$MATCH_THREADS" -c"$MATCH_CONNECTIONS" -d"$MATCH_DURATION" --latency)
+    # a different assignment, a different query every request: counters
+    # from disjoint ranges (bench/wrk/briefs.lua)
+    BENCH_MATCH_MODE=uncached BENCH_SALT=0 \
+        run_wrk "POST /api/matches (uncached)" post-match /api/matches "${MATCH_ARGS[@]}"
+    BENCH_SALT=0 \
+        run_wrk "POST /api/creators/search" search /api/creators/search "${MATCH_ARGS[@]}"
+    BENCH_SALT=200000 BENCH_SEARCH_FILTER=$MATCH_FILTER \
+        run_wrk "POST /api/creators/search (filter)" search /api/creators/search "${MATCH_ARGS[@]}"
+    # the cached row's 100 assignments into the cache: warm-up runs until
+    # one adds no miss
+    for _ in 1 2 3 4 5; do
+        before=$(cache_counts)
+        BENCH_MATCH_MODE=cached BENCH_SALT=1900000 timeout -k 5 60 \
+            wrk -t1 -c4 -d3s -s "$WRK_DIR/post-match.lua" "$BASE/api/matches" \
+            > "$OUT/wrk-warm-up.txt" 2>&1 || die "wrk warm-up failed: $(tail -5 "$OUT/wrk-warm-up.txt")"
+        [[ $(cache_counts | cut -d' ' -f2) == "$(cut -d' ' -f2 <<< "$before")" ]] && break
+    done
+    BENCH_MATCH_MODE=cached BENCH_SALT=1900000 \
+        run_wrk "POST /api/matches (cached)" post-match /api/matches
+fi
 run_wrk "return 200 (again)"              ref             /ref
 
+if [[ $SCENARIO == match ]]; then
+    python3 bench/mem.py "$PREFIX/store" "$N" "$NGINX_PID" > "$OUT/mem-end.md" \
+        || die "bench/mem.py failed"
+    VECTORS_END=$(health_detail vectors)
+    CACHE_END=$(health_detail cache)
+fi
+
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 stop_nginx
 ALERTS=$(grep -cE '\[(alert|emerg|crit)\]' "$PREFIX/logs/error.log" || true)
 if (( ALERTS > 0 )); then
@@ -239,26 +440,60 @@ REF=$(python3 -c "print((${RPS["return 200"]} + ${RPS["return 200 (again)"]}) / 
 
 report() {
     local name ratio
-    echo "### $(date -u +'%Y-%m-%d %H:%M:%S UTC'), commit $COMMIT"
+    if [[ $SCENARIO == match ]]; then
+        echo "### $(date -u +'%Y-%m-%d %H:%M:%S UTC'), commit $COMMIT, matching (SCENARIO=match), N=$N"
+    else
+        echo "### $(date -u +'%Y-%m-%d %H:%M:%S UTC'), commit $COMMIT"
+    fi
     echo
     echo "- machine: $(nproc) CPUs ($(uname -m)), $(uname -sr); nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
-    echo "- load average before the run: $LOAD_BEFORE"
+    echo "- load average before the run: $LOAD_BEFORE; after: $LOAD_AFTER"
     echo "- command: \`$COMMAND\`"
-    echo "- wrk: \`wrk ${WRK_ARGS[*]} -s bench/wrk/<scenario>.lua http://127.0.0.1:<port><path>\`, scenarios in table order, one nginx (2 workers) and wrk on the same box"
+    if [[ $SCENARIO == match ]]; then
+        echo "- wrk: \`wrk <wrk column> -d<duration> --latency -s bench/wrk/<scenario>.lua http://127.0.0.1:<port><path>\`, -d$DURATION at ${THREADS}x$CONNECTIONS, -d$MATCH_DURATION at ${MATCH_THREADS}x$MATCH_CONNECTIONS; scenarios in table order, one nginx (2 workers) and wrk on the same box ($(nproc) cores: wrk's CPU is taken from nginx's)"
+    else
+        echo "- wrk: \`wrk ${WRK_ARGS[*]} -s bench/wrk/<scenario>.lua http://127.0.0.1:<port><path>\`, scenarios in table order, one nginx (2 workers) and wrk on the same box"
+    fi
     echo "- ingest: $N creators, $DATA_BYTES bytes of NDJSON, one \`POST /api/creators/ingest\` into an empty store: ${INGEST_SECS} s = **$INGEST_RATE creators/s**"
     echo "- history: $USERS users, bench-user-000 had $HIST_TOTAL assignments after the POST phase; replies list $HIST_COUNT each (${HISTORY_QUERY:-default query, limit=50})"
+    if [[ $SCENARIO == match ]]; then
+        echo "- index build after the ingest (background): **${INDEX_SECS} s** from the ingest's reply until \`/api/health\` counted $N creators and the error log said \"$INDEX_LOG\""
+        echo "- full refresh (\`POST /api/creators/embeddings/refresh {\"forceRefresh\": true}\`, polled every 0.1 s): **${REFRESH_SECS} s** from the POST to \`completed\` = $REFRESH_RATE creators/s (the job's startedAt to finishedAt: ${REFRESH_SERVER_SECS} s); summary: totalCreators $REFRESH_TOTAL, processed $REFRESH_DONE, errors $REFRESH_ERRORS"
+        echo "- \`/api/health\` after the refresh: vectors \"$VECTORS_READY\"; embeddings \"$EMBEDDINGS_READY\""
+        echo "- \`/api/health\` at the end: vectors \"$VECTORS_END\"; cache \"$CACHE_END\""
+        echo "- search: topK 10, a new query every request; the filter row uses \`$MATCH_FILTER\` (a sample query returned $SEARCH_FILTER_HITS results). Matches: topK 3, framing on (the default); uncached: a new assignment every request; cached: 100 assignments, put in the cache by a warm-up run. \`cache\`: hits / misses of the cache zone during the row (\`/api/health\`'s counters; an uncached match misses twice: its query embedding and its result)"
+    fi
     if (( ALERTS > 0 )); then
         echo "- **error.log: $ALERTS [alert]/[crit]/[emerg] lines: this run is not valid**"
     fi
     echo
-    echo "| scenario | rps | p50 ms | p99 ms | rps / return-200 | bytes/resp | errors |"
-    echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
-    for name in "${NAMES[@]}"; do
-        ratio=$(python3 -c "print('%.2f' % (${RPS[$name]} / $REF))")
-        printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s |\n' "$name" \
-            "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "$ratio" \
-            "${BYTES[$name]}" "${ERRS[$name]}"
-    done
+    if [[ $SCENARIO == match ]]; then
+        echo "| scenario | wrk | rps | p50 ms | p99 ms | rps / return-200 | bytes/resp | errors | cache hits / misses |"
+        echo "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
+        for name in "${NAMES[@]}"; do
+            ratio=$(python3 -c "print('%.2f' % (${RPS[$name]} / $REF))")
+            printf '| %s | %s | %.0f | %.2f | %.2f | %s | %s | %s | %s |\n' "$name" \
+                "${WRKSET[$name]}" "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" \
+                "$ratio" "${BYTES[$name]}" "${ERRS[$name]}" "${CACHE[$name]}"
+        done
+        echo
+        echo "Memory after the index build and the refresh, before the scenarios (allocated / creator: the file's allocated blocks / $N; Pss in MiB, split by mapping):"
+        echo
+        cat "$OUT/mem-ready.md"
+        echo
+        echo "Memory at the end (data.mdb now also holds the POST phase's assignments):"
+        echo
+        cat "$OUT/mem-end.md"
+    else
+        echo "| scenario | rps | p50 ms | p99 ms | rps / return-200 | bytes/resp | errors |"
+        echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+        for name in "${NAMES[@]}"; do
+            ratio=$(python3 -c "print('%.2f' % (${RPS[$name]} / $REF))")
+            printf '| %s | %.0f | %.2f | %.2f | %s | %s | %s |\n' "$name" \
+                "${RPS[$name]}" "${P50[$name]}" "${P99[$name]}" "$ratio" \
+                "${BYTES[$name]}" "${ERRS[$name]}"
+        done
+    fi
     echo
     echo "Goals:"
     python3 - "$REF" "$INGEST_RATE" \
@@ -276,6 +511,17 @@ line(get_rps >= 0.3 * ref, "GET creator %.2fx return-200 rps (goal >= 0.3x)" % (
 line(hist_rps >= 0.3 * ref, "GET history %.2fx return-200 rps (goal >= 0.3x)" % (hist_rps / ref))
 line(ingest >= 20000, "ingest %d creators/s (goal >= 20,000)" % ingest)
 EOF
+    if [[ $SCENARIO == match ]]; then
+        python3 - "$REF" "${P99["POST /api/matches (uncached)"]}" \
+            "${RPS["POST /api/matches (cached)"]}" <<'EOF'
+import sys
+ref, unc_p99, cached_rps = map(float, sys.argv[1:])
+def line(ok, text):
+    print("- %s %s" % ("met:   " if ok else "**MISSED**:", text))
+line(unc_p99 <= 10, "POST /matches uncached p99 %.2f ms (goal <= 10 ms)" % unc_p99)
+line(cached_rps >= 0.5 * ref, "POST /matches cached %.2fx return-200 rps (goal >= 0.5x)" % (cached_rps / ref))
+EOF
+    fi
     echo
 }
 
@@ -317,5 +563,53 @@ How to read it:
 
 EOF
 fi
-printf '%s\n' "$TABLE" >> "$RESULTS"
+if [[ $SCENARIO == match ]] && ! grep -q '^## Matching' "$RESULTS"; then
+    cat >> "$RESULTS" <<'EOF'
+
+## Matching (`SCENARIO=match`)
+
+One command, one run (about 5 minutes on 2 cores, plus half a minute the
+first time to generate the creators):
+
+    SCENARIO=match N=100000 bench/run.sh
+
+(`BUILD=0` in front uses `build/ngx_http_matcher_module.so` as it is
+instead of running `make -s build` first.)  The same nginx, ingest and
+CRUD rows as above, with the local embedder (512 dimensions), the vector
+index (`matcher_vectors local capacity=1000000`) and a 256 MB cache zone
+(TTL 10 min) turned on (the `@MATCH@` lines of `bench/nginx.conf.in`).
+The 100,000 creators (`bench/gen-creators.py`) each start from one of
+the 17 samples (2-3 of its niches, 1-2 of its values, its bio) and mix
+in niches and values from the whole vocabulary (59 niches, 41 values):
+about 52,000 distinct niche sets, 6 regions, followers log-uniform from
+1,000 to 10,000,000.  After the ingest it waits for the background index
+build, times a full refresh, records the memory, and adds these rows
+between the history and the second `return 200`:
+
+- `POST /api/matches (uncached)`: a different assignment every request
+  (topic, two related niches, two values, tone, audience: distinct for 2
+  million requests, `bench/wrk/briefs.lua`), at 1 thread x 2 connections,
+  so p50/p99 are the latency of one ranking, not queueing;
+- `POST /api/creators/search`, then the same with a filter
+  (`{"region":"US","followerCount":{"$gte":10000}}`, about 1 creator in
+  8): a different query every request, at 1 x 2;
+- `POST /api/matches (cached)`: 100 assignments already in the cache,
+  at the same 2 threads x 64 connections as the `return 200` rows.
+
+How to read it, besides the notes above:
+
+- the `cache` column (hits / misses of the cache zone during the row)
+  shows that the uncached row missed every time and the cached row hit
+  every time;
+- memory: `vectors.mtv` is a sparse file sized for `capacity`; its
+  allocated blocks (`du`, not `du --apparent-size`) are what 100k
+  creators cost.  Each worker maps it shared, so a worker's Pss holds
+  its share; `data.mdb` is LMDB's map (file pages the worker touched);
+  `shm zones` are the cache zone and nginx's own shared memory;
+- goals (issue item 7): uncached `POST /matches` p99 <= 10 ms; cached
+  `POST /matches` >= 0.5x the `return 200` rps; search latency, the full
+  refresh time and the memory per 100,000 creators are reported.
+EOF
+fi
+printf '\n%s\n' "$TABLE" >> "$RESULTS"
 say "appended to ${RESULTS#"$ROOT"/}"

@@ -1,18 +1,22 @@
 /*
- * The vector index alone: build N creators of 512 dims, then time exact
- * searches (k 10) with and without filters, upserts, and the bytes a
- * creator takes.  Not part of the tests.  From the repository root:
+ * The vector index alone: build N creators of 512 dims with an inverted
+ * file of L lists, then time searches (k 10), exact and approximate,
+ * with and without filters, the recall@10 of the approximate ones
+ * against the exact ones by nprobe, upserts, and the bytes a creator
+ * takes.  Not part of the tests.  From the repository root:
  *
  *   gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Ilib bench/vindex_bench.c \
- *       lib/vindex*.c lib/filter.c lib/json.c lib/json_write.c lib/util.c \
- *       lib/model.c lib/model_check.c lib/creator.c lib/oid.c \
+ *       lib/vindex*.c lib/embed.c lib/filter.c lib/json.c lib/json_write.c \
+ *       lib/util.c lib/model.c lib/model_check.c lib/creator.c lib/oid.c \
  *       $(pkg-config --cflags --libs yajl) -lm -lpthread -o /tmp/vbench
- *   /tmp/vbench [N] [dir]
+ *   /tmp/vbench [N [dir [L]]]
  *
- * Prints one "metric value" line per metric (build_ms includes making
- * up the vectors, build_add_total_ms is the index's part).  The vectors are clustered
- * (200 centres plus noise) like embeddings of similar bios; each third
- * creator is in region EU, followers 0..99999.
+ * Prints one "metric value" line per metric.  The vectors are the local
+ * embedder's (lib/embed.h) of made-up creator bios, the queries of
+ * made-up assignment briefs (see gen_text()); each third creator is in
+ * region EU, followers 0..99999.  The file is built twice, without and
+ * with lists: commit_ms of the first is the sync alone, the difference
+ * is the training (train_ms).
  */
 
 #include <math.h>
@@ -23,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "embed.h"
 #include "filter.h"
 #include "json.h"
 #include "model.h"
@@ -30,9 +35,9 @@
 
 
 #define DIMS        512
-#define CENTRES     ((size_t) 200)
 #define QUERIES     200
 #define UPSERTS     1000
+#define TEXT_MAX    512
 
 
 static uint64_t  seed = 88172645463325252ULL;
@@ -48,49 +53,200 @@ rnd(void)
 }
 
 
-static float
-gauss(void)
+/*
+ * Creator bios and assignment briefs made up from word lists: 40 niches
+ * of 8 topical words each, 30 values, generic filler and cities, so that
+ * the vectors cluster (and overlap) like embeddings of real ones do.
+ */
+
+static const char  *niches[][9] = {
+    { "fitness", "workout", "gym", "strength", "hiit", "muscle", "cardio",
+      "trainer", "reps" },
+    { "running", "marathon", "trail", "pace", "sneakers", "ultra",
+      "stride", "racing", "miles" },
+    { "yoga", "mindfulness", "meditation", "breathwork", "flexibility",
+      "asana", "retreat", "calm", "flow" },
+    { "nutrition", "protein", "macros", "dietitian", "supplements",
+      "mealprep", "vitamins", "wholefood", "fiber" },
+    { "vegan", "plantbased", "tofu", "dairyfree", "lentils", "crueltyfree",
+      "veggie", "seitan", "oatmilk" },
+    { "baking", "sourdough", "pastry", "bread", "cakes", "oven", "flour",
+      "cookies", "dough" },
+    { "cooking", "recipes", "kitchen", "chef", "dinner", "spices", "pasta",
+      "grill", "flavors" },
+    { "coffee", "espresso", "barista", "latte", "roastery", "beans",
+      "brewing", "cafe", "pourover" },
+    { "wine", "sommelier", "vineyard", "tasting", "cellar", "vintage",
+      "grapes", "pairing", "winery" },
+    { "travel", "backpacking", "wanderlust", "flights", "hostels",
+      "itinerary", "passport", "destinations", "journeys" },
+    { "hiking", "mountains", "camping", "outdoors", "wilderness", "summit",
+      "backcountry", "tents", "trails" },
+    { "surfing", "waves", "surfboard", "ocean", "beach", "swell", "reef",
+      "wetsuit", "coast" },
+    { "skincare", "serum", "moisturizer", "acne", "sunscreen", "retinol",
+      "dermatology", "cleanser", "glow" },
+    { "makeup", "lipstick", "eyeshadow", "foundation", "contour",
+      "cosmetics", "brushes", "palette", "mascara" },
+    { "fashion", "outfits", "streetwear", "runway", "designer", "style",
+      "lookbook", "wardrobe", "trends" },
+    { "sustainable", "thrifting", "secondhand", "upcycling", "slowfashion",
+      "ecofriendly", "zerowaste", "recycling", "reuse" },
+    { "parenting", "toddlers", "motherhood", "babies", "family",
+      "homeschool", "kids", "newborn", "dad" },
+    { "pets", "dogs", "puppies", "cats", "kittens", "veterinary",
+      "grooming", "adoption", "training" },
+    { "gaming", "esports", "streamer", "console", "gameplay", "twitch",
+      "speedrun", "multiplayer", "rpg" },
+    { "tech", "gadgets", "smartphones", "laptops", "unboxing", "reviews",
+      "hardware", "chips", "wearables" },
+    { "coding", "programming", "developer", "javascript", "python",
+      "software", "opensource", "algorithms", "debugging" },
+    { "ai", "machinelearning", "chatbots", "neural", "automation",
+      "datasets", "robotics", "models", "prompts" },
+    { "finance", "investing", "stocks", "budgeting", "savings",
+      "retirement", "dividends", "portfolio", "money" },
+    { "crypto", "bitcoin", "blockchain", "ethereum", "defi", "tokens",
+      "wallets", "nft", "mining" },
+    { "entrepreneur", "startup", "founders", "business", "marketing",
+      "growth", "funding", "leadership", "productivity" },
+    { "photography", "camera", "lenses", "portraits", "editing",
+      "lightroom", "landscape", "shutter", "film" },
+    { "filmmaking", "cinematography", "directing", "shortfilm",
+      "screenplay", "drones", "footage", "editing", "studio" },
+    { "music", "guitar", "songwriting", "producer", "beats", "vocals",
+      "concerts", "album", "piano" },
+    { "dance", "choreography", "ballet", "hiphop", "salsa", "routines",
+      "dancers", "tiktok", "moves" },
+    { "art", "painting", "illustration", "watercolor", "sketching",
+      "canvas", "gallery", "drawing", "murals" },
+    { "diy", "crafts", "woodworking", "knitting", "sewing", "handmade",
+      "pottery", "tools", "projects" },
+    { "home", "interior", "decor", "furniture", "renovation", "minimalist",
+      "apartment", "design", "plants" },
+    { "gardening", "vegetables", "compost", "seeds", "houseplants",
+      "permaculture", "flowers", "harvest", "soil" },
+    { "books", "reading", "novels", "booktok", "authors", "fantasy",
+      "library", "reviews", "literature" },
+    { "comedy", "sketches", "standup", "memes", "pranks", "jokes",
+      "improv", "funny", "parody" },
+    { "education", "teaching", "students", "science", "math", "history",
+      "lessons", "tutoring", "exams" },
+    { "cars", "automotive", "supercars", "engines", "racing", "motorsport",
+      "detailing", "electric", "roadtrips" },
+    { "cycling", "bikes", "peloton", "gravel", "mountainbike", "commuting",
+      "tour", "helmets", "watts" },
+    { "mentalhealth", "therapy", "anxiety", "selfcare", "wellbeing",
+      "burnout", "journaling", "healing", "support" },
+    { "luxury", "watches", "jewelry", "hotels", "yachts", "highend",
+      "designer", "champagne", "exclusive" },
+};
+
+#define NNICHES  (sizeof(niches) / sizeof(niches[0]))
+
+static const char  *values[] = {
+    "authenticity", "sustainability", "inclusivity", "diversity",
+    "transparency", "creativity", "community", "education", "kindness",
+    "empowerment", "wellness", "adventure", "family", "humor", "honesty",
+    "innovation", "quality", "accessibility", "mindfulness", "ambition",
+    "positivity", "curiosity", "equality", "resilience", "craftsmanship",
+    "affordability", "ethics", "fun", "excellence", "simplicity",
+};
+
+#define NVALUES  (sizeof(values) / sizeof(values[0]))
+
+static const char  *fillers[] = {
+    "daily", "weekly", "videos", "tips", "stories", "content", "creator",
+    "sharing", "honest", "guides", "tutorials", "vlogs", "behind",
+    "scenes", "favorite", "beginner", "advanced", "journey", "lifestyle",
+    "collabs", "live", "podcast", "newsletter", "shorts", "series",
+};
+
+#define NFILLERS  (sizeof(fillers) / sizeof(fillers[0]))
+
+static const char  *cities[] = {
+    "Berlin", "London", "Paris", "Madrid", "Lisbon", "Austin", "Toronto",
+    "Sydney", "Tokyo", "Seoul", "Mumbai", "Lagos", "Nairobi", "Denver",
+    "Miami", "Chicago", "Dublin", "Vienna", "Oslo", "Milan",
+};
+
+#define NCITIES  (sizeof(cities) / sizeof(cities[0]))
+
+
+static size_t
+gen_cat(char *t, size_t n, size_t cap, const char *w)
 {
-    double  u, v;
+    size_t  len;
 
-    u = ((double) (rnd() >> 11) + 1.0) / 9007199254740993.0;
-    v = (double) (rnd() >> 11) / 9007199254740992.0;
+    len = strlen(w);
+    if (n + len + 2 >= cap) {
+        return n;
+    }
 
-    return (float) (sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v));
+    if (n > 0) {
+        t[n++] = ' ';
+    }
+
+    memcpy(t + n, w, len);
+    t[n + len] = '\0';
+
+    return n + len;
 }
 
 
-static void
-normalise(float *v)
+/* a niche word: the niche's own mostly, a neighbour's now and then */
+static const char *
+gen_word(size_t niche, size_t other)
 {
-    size_t  i;
-    double  n;
+    size_t  r;
 
-    n = 0.0;
-    for (i = 0; i < DIMS; i++) {
-        n += (double) v[i] * v[i];
+    r = rnd() % 100;
+
+    if (r < 70) {
+        return niches[niche][rnd() % 9];
     }
 
-    n = sqrt(n);
-    for (i = 0; i < DIMS; i++) {
-        v[i] = (float) (v[i] / n);
+    if (r < 88) {
+        return niches[other][rnd() % 9];
     }
+
+    return fillers[rnd() % NFILLERS];
 }
 
 
-static void
-near(float *v, const float *centres, float noise)
+/* a creator's bio, or (brief) an assignment's; returns its length */
+static size_t
+gen_text(char *t, size_t cap, int brief)
 {
-    size_t        i;
-    const float  *c;
+    size_t  n, i, words, niche, other;
 
-    c = &centres[(rnd() % CENTRES) * DIMS];
+    niche = rnd() % NNICHES;
+    other = rnd() % NNICHES;
+    n = 0;
+    t[0] = '\0';
 
-    for (i = 0; i < DIMS; i++) {
-        v[i] = c[i] + noise * gauss();
+    n = gen_cat(t, n, cap, brief ? "looking for a" : "");
+    n = gen_cat(t, n, cap, niches[niche][0]);
+    n = gen_cat(t, n, cap, brief ? "creator to promote" : "creator sharing");
+
+    words = brief ? 4 + rnd() % 3 : 6 + rnd() % 7;
+
+    for (i = 0; i < words; i++) {
+        n = gen_cat(t, n, cap, gen_word(niche, other));
     }
 
-    normalise(v);
+    n = gen_cat(t, n, cap, brief ? "brand values" : "values");
+
+    for (i = 0; i < 2 + rnd() % 2; i++) {
+        n = gen_cat(t, n, cap, values[rnd() % NVALUES]);
+    }
+
+    if (!brief || rnd() % 2) {
+        n = gen_cat(t, n, cap, "based in");
+        n = gen_cat(t, n, cap, cities[rnd() % NCITIES]);
+    }
+
+    return n;
 }
 
 
@@ -162,106 +318,229 @@ filter(const char *json)
 }
 
 
-static void
-searches(const char *name, mt_vindex_t *vi, const float *centres,
-    const mt_filter_t *f)
+/* n texts (brief or bio), embedded once the IDF has seen the bios */
+static char *
+texts(size_t n, int brief)
 {
-    float      q[DIMS];
-    double     t[QUERIES], t0;
-    size_t     i, n;
-    mt_vhit_t  hits[10];
+    char    *t;
+    size_t   i;
 
-    n = 0;
-
-    for (i = 0; i < QUERIES; i++) {
-        near(q, centres, 0.05f);
-        t0 = now_ms();
-        n += mt_vindex_search(vi, q, f, 10, hits);
-        t[i] = now_ms() - t0;
+    t = malloc(n * TEXT_MAX);
+    if (t == NULL) {
+        fprintf(stderr, "no memory\n");
+        exit(1);
     }
 
-    if (n == 0) {
-        fprintf(stderr, "%s: no hits\n", name);
+    for (i = 0; i < n; i++) {
+        (void) gen_text(&t[i * TEXT_MAX], TEXT_MAX, brief);
+    }
+
+    return t;
+}
+
+
+static void
+embed(const mt_embedder_t *e, const char *t, float *v)
+{
+    if (mt_embed(e, t, strlen(t), v) != 0) {
+        fprintf(stderr, "embed: no memory\n");
         exit(1);
+    }
+}
+
+
+static double
+build(const char *path, const mt_vindex_params_t *p, const float *vecs,
+    size_t n)
+{
+    char          err[256], id[32];
+    double        t0, tadd, t1;
+    size_t        i;
+    mt_meta_t     m;
+    mt_vindex_t  *b;
+
+    b = mt_vindex_build_begin(path, p, err, sizeof(err));
+    if (b == NULL) {
+        fprintf(stderr, "build: %s\n", err);
+        exit(1);
+    }
+
+    tadd = 0.0;
+
+    for (i = 0; i < n; i++) {
+        meta_for(i, &m);
+        (void) snprintf(id, sizeof(id), "creator-%07zu", i);
+
+        t0 = now_ms();
+        if (mt_vindex_build_add(b, id, strlen(id), i, &m, &vecs[i * DIMS])
+            != 0)
+        {
+            fprintf(stderr, "build add %zu failed\n", i);
+            exit(1);
+        }
+
+        tadd += now_ms() - t0;
+    }
+
+    printf("lists%u_build_add_total_ms %.1f\n", p->lists, tadd);
+
+    t1 = now_ms();
+    if (mt_vindex_build_commit(b, err, sizeof(err)) != 0) {
+        fprintf(stderr, "commit: %s\n", err);
+        exit(1);
+    }
+
+    t1 = now_ms() - t1;
+    printf("lists%u_commit_ms %.1f\n", p->lists, t1);
+    printf("lists%u_trained %u\n", p->lists, mt_vindex_lists(b));
+    mt_vindex_close(b);
+
+    return t1;
+}
+
+
+/* times the queries; hits: QUERIES x 10, k 10, -1 slots past the end */
+static void
+searches(const char *name, mt_vindex_t *vi, const float *qs,
+    const mt_filter_t *f, mt_vhit_t *hits)
+{
+    double     t[QUERIES], t0;
+    size_t     i, n, j;
+
+    for (i = 0; i < QUERIES; i++) {
+        t0 = now_ms();
+        n = mt_vindex_search(vi, &qs[i * DIMS], f, 10, &hits[i * 10]);
+        t[i] = now_ms() - t0;
+
+        for (j = n; j < 10; j++) {
+            hits[i * 10 + j].slot = UINT32_MAX;
+        }
     }
 
     report(name, t, QUERIES);
 }
 
 
+/* the share of the exact top 10s found by the approximate ones */
+static double
+recall(const mt_vhit_t *exact, const mt_vhit_t *got)
+{
+    size_t  i, j, l, want, found;
+
+    want = 0;
+    found = 0;
+
+    for (i = 0; i < QUERIES; i++) {
+        for (j = 0; j < 10; j++) {
+            if (exact[i * 10 + j].slot == UINT32_MAX) {
+                continue;
+            }
+
+            want++;
+
+            for (l = 0; l < 10; l++) {
+                if (got[i * 10 + l].slot == exact[i * 10 + j].slot) {
+                    found++;
+                    break;
+                }
+            }
+        }
+    }
+
+    return want ? (double) found / (double) want : 1.0;
+}
+
+
+static void
+compare(const char *name, mt_vindex_t *r, const float *qs,
+    const mt_filter_t *f, unsigned nprobe)
+{
+    char              label[64];
+    static mt_vhit_t  exact[QUERIES * 10], got[QUERIES * 10];
+
+    mt_vindex_set_nprobe(r, 0);
+    (void) snprintf(label, sizeof(label), "%s_exact", name);
+    searches(label, r, qs, f, exact);
+
+    mt_vindex_set_nprobe(r, nprobe);
+    (void) snprintf(label, sizeof(label), "%s_nprobe%u", name, nprobe);
+    searches(label, r, qs, f, got);
+    printf("%s_recall10 %.4f\n", label, recall(exact, got));
+}
+
+
 int
 main(int argc, char **argv)
 {
-    char                 path[512], err[256], id[32];
-    float               *centres, v[DIMS];
-    double               t0, t1, tadd, tu[UPSERTS];
+    char                 path[512], err[256], id[32], *bios, *briefs;
+    float               *vecs, *qs, v[DIMS];
+    double               t0, sync, train, tu[UPSERTS];
     size_t               n, i;
+    unsigned             lists, np;
     mt_meta_t            m;
     mt_filter_t         *eu, *rare;
-    mt_vindex_t         *b, *r, *w;
+    mt_vindex_t         *r, *w;
+    mt_embedder_t       *e;
     struct stat          st;
     mt_vindex_params_t   p;
+    static const unsigned  nprobes[] = { 1, 2, 4, 8, 16, 32, 64 };
 
     n = argc > 1 ? (size_t) strtoul(argv[1], NULL, 10) : 100000;
     (void) snprintf(path, sizeof(path), "%s/vindex_bench.vec",
                     argc > 2 ? argv[2] : "/tmp");
+    lists = argc > 3 ? (unsigned) strtoul(argv[3], NULL, 10) : 256;
 
     if (n == 0) {
         return 1;
     }
 
-    centres = malloc(CENTRES * DIMS * sizeof(float));
-    if (centres == NULL) {
+    t0 = now_ms();
+    bios = texts(n + UPSERTS, 0);
+    briefs = texts(QUERIES, 1);
+    e = mt_embedder_new(DIMS, 7);
+    vecs = malloc((n + UPSERTS) * DIMS * sizeof(float));
+    qs = malloc(QUERIES * DIMS * sizeof(float));
+
+    if (e == NULL || vecs == NULL || qs == NULL) {
+        fprintf(stderr, "no memory\n");
         return 1;
     }
 
-    for (i = 0; i < CENTRES * DIMS; i++) {
-        centres[i] = gauss();
+    for (i = 0; i < n; i++) {
+        if (mt_embedder_add_doc(e, &bios[i * TEXT_MAX],
+                                strlen(&bios[i * TEXT_MAX]))
+            != 0)
+        {
+            fprintf(stderr, "add doc: no memory\n");
+            return 1;
+        }
     }
 
-    for (i = 0; i < CENTRES; i++) {
-        normalise(&centres[i * DIMS]);
+    mt_embedder_freeze(e);
+
+    for (i = 0; i < n + UPSERTS; i++) {
+        embed(e, &bios[i * TEXT_MAX], &vecs[i * DIMS]);
     }
 
+    for (i = 0; i < QUERIES; i++) {
+        embed(e, &briefs[i * TEXT_MAX], &qs[i * DIMS]);
+    }
+
+    printf("records %zu\n", n);
+    printf("example_bio \"%s\"\n", bios);
+    printf("example_brief \"%s\"\n", briefs);
+    printf("embed_ms %.1f\n", now_ms() - t0);
+
+    memset(&p, 0, sizeof(p));
     p.dims = DIMS;
     p.capacity = n + UPSERTS;
     p.model = "bench";
     p.model_epoch = 1;
 
-    t0 = now_ms();
-    b = mt_vindex_build_begin(path, &p, err, sizeof(err));
-    if (b == NULL) {
-        fprintf(stderr, "build: %s\n", err);
-        return 1;
-    }
-
-    tadd = 0.0;
-
-    for (i = 0; i < n; i++) {
-        near(v, centres, 0.06f);
-        meta_for(i, &m);
-        (void) snprintf(id, sizeof(id), "creator-%07zu", i);
-
-        t1 = now_ms();
-        if (mt_vindex_build_add(b, id, strlen(id), i, &m, v) != 0) {
-            fprintf(stderr, "build add %zu failed\n", i);
-            return 1;
-        }
-
-        tadd += now_ms() - t1;
-    }
-
-    t1 = now_ms();
-    if (mt_vindex_build_commit(b, err, sizeof(err)) != 0) {
-        fprintf(stderr, "commit: %s\n", err);
-        return 1;
-    }
-
-    printf("records %zu\n", n);
-    printf("build_ms %.1f\n", now_ms() - t0);
-    printf("build_add_total_ms %.1f\n", tadd);
-    printf("commit_fdatasync_ms %.1f\n", now_ms() - t1);
-    mt_vindex_close(b);
+    sync = build(path, &p, vecs, n);
+    p.lists = lists;
+    train = build(path, &p, vecs, n) - sync;
+    printf("train_ms %.1f\n", train);
 
     r = mt_vindex_open(path, NULL, 0, err, sizeof(err));
     if (r == NULL) {
@@ -272,10 +551,15 @@ main(int argc, char **argv)
     eu = filter("{\"region\":\"EU\"}");
     rare = filter("{\"region\":\"EU\",\"followerCount\":{\"$gte\":90000}}");
 
-    searches("search_warmup", r, centres, NULL);
-    searches("search", r, centres, NULL);
-    searches("search_filter_eu_33pct", r, centres, eu);
-    searches("search_filter_3pct", r, centres, rare);
+    compare("warmup", r, qs, NULL, MT_VINDEX_NPROBE);
+
+    for (i = 0; i < sizeof(nprobes) / sizeof(nprobes[0]); i++) {
+        np = nprobes[i];
+        compare("search", r, qs, NULL, np);
+    }
+
+    compare("search_filter_eu_33pct", r, qs, eu, MT_VINDEX_NPROBE);
+    compare("search_filter_3pct", r, qs, rare, MT_VINDEX_NPROBE);
 
     /* updates of existing creators: the first one builds the map */
     w = mt_vindex_open(path, NULL, 1, err, sizeof(err));
@@ -285,7 +569,7 @@ main(int argc, char **argv)
     }
 
     for (i = 0; i < UPSERTS; i++) {
-        near(v, centres, 0.06f);
+        memcpy(v, &vecs[(n + i) * DIMS], sizeof(v));
         meta_for(i, &m);
         (void) snprintf(id, sizeof(id), "creator-%07zu", (size_t) rnd() % n);
 
@@ -304,11 +588,15 @@ main(int argc, char **argv)
     printf("upsert_first_ms %.3f\n", tu[0]);
     report("upsert", tu + 1, UPSERTS - 1);
 
+    /* the upserted records are in the lists of their nearest centroid */
+    compare("after_upserts", r, qs, NULL, MT_VINDEX_NPROBE);
+
     if (stat(path, &st) != 0) {
         return 1;
     }
 
     printf("record_bytes %zu\n", mt_vindex_record_size(r));
+    printf("centroid_bytes %zu\n", (size_t) lists * DIMS * sizeof(float));
     printf("file_bytes_per_record %.0f\n",
            (double) st.st_size / (double) mt_vindex_capacity(r));
     printf("disk_bytes_per_creator %.0f\n",
@@ -319,7 +607,11 @@ main(int argc, char **argv)
     mt_vindex_close(r);
     mt_filter_free(eu);
     mt_filter_free(rare);
-    free(centres);
+    mt_embedder_free(e);
+    free(vecs);
+    free(qs);
+    free(bios);
+    free(briefs);
     (void) unlink(path);
 
     /* and the writers' lock file beside it */

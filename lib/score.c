@@ -313,22 +313,21 @@ mt_stem(mt_word_t *w)
 }
 
 
-/* 1 when s[0..len) is one of the space-separated words of list */
+/*
+ * 1 when s (NUL-terminated, len bytes) is one of the words of list, which
+ * starts and ends with a space
+ */
 static int
 mt_in(const char *list, const char *s, size_t len)
 {
-    const char  *p, *e;
+    const char  *p;
 
-    for (p = list; *p != '\0'; p = e) {
-        while (*p == ' ') {
-            p++;
-        }
+    if (len == 0) {
+        return 0;
+    }
 
-        for (e = p; *e != '\0' && *e != ' '; e++) {
-            /* void */
-        }
-
-        if ((size_t) (e - p) == len && len > 0 && memcmp(p, s, len) == 0) {
+    for (p = strstr(list, s); p != NULL; p = strstr(p + 1, s)) {
+        if (p > list && p[-1] == ' ' && p[len] == ' ') {
             return 1;
         }
     }
@@ -384,7 +383,7 @@ mt_phrase(const char *s, size_t len, mt_phrase_t *p)
  * The harmonic mean of the two coverages, each word taking its best
  * counterpart and counting by its weight, times the weight of the best
  * shared word: "personal finance" against "finance" is 0.67, "money
- * tips" against "personal finance & money" about 0.5, "Lifestyle"
+ * tips" against "personal finance & money" about 0.6, "Lifestyle"
  * against "Lifestyle" MT_BROAD.  *raw gets it without that last factor:
  * how much the phrases overlap, for the texts.
  */

@@ -83,6 +83,13 @@ mt_reasoning(const mt_json_t *assignment, const mt_json_t *creator,
 {
     mt_buf_t  buf;
 
+    static const mt_breakdown_t  none;
+
+    /* without a breakdown: as if there were no embedding */
+    if (b == NULL) {
+        b = &none;
+    }
+
     buf.len = 0;
 
     mt_reason_niches(&buf, assignment, creator, b);

@@ -11,6 +11,8 @@
  *   vectors    capacity x vstride int8 (dims rounded up to 64, zero
  *              padded)
  *   records    capacity x mt_vrec_t: id, text hash, filter metadata
+ *   centroids  lists x vstride floats (zero padded), the inverted file's
+ *              (vindex_ivf.c); written once, by the build, if trained
  *
  * each region page-aligned.  The hot part of a record (slot and vector)
  * is apart from the cold part (records, ~0.5 KiB of metadata), so an
@@ -48,7 +50,8 @@ _Static_assert(sizeof(mt_vslot_t) == 16, "slots are 16 bytes");
 
 static mt_vindex_t *mt_vhandle(const char *path, int writer, char *err,
     size_t errlen);
-static int mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h);
+static int mt_vlayout(unsigned dims, size_t capacity, unsigned lists,
+    mt_vhdr_t *h);
 static int mt_vmap(mt_vindex_t *vi, char *err, size_t errlen);
 static int mt_vcheck(const mt_vhdr_t *h, off_t size, char *err,
     size_t errlen);
@@ -163,6 +166,7 @@ mt_vhandle(const char *path, int writer, char *err, size_t errlen)
     vi->fd = -1;
     vi->lock_fd = -1;
     vi->writer = writer;
+    vi->nprobe = MT_VINDEX_NPROBE;
     vi->path = (char *) (vi + 1);
     vi->tmp = vi->path + len + sizeof(".lock");
     memcpy(vi->path, path, len + 1);
@@ -213,12 +217,12 @@ failed:
 /* fills in the layout part of a header; -1 when the sizes overflow */
 
 static int
-mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h)
+mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
 {
-    uint64_t  vstride, per, slots, vecs, recs;
+    uint64_t  vstride, per, slots, vecs, recs, cents;
 
     if (dims == 0 || dims > MT_VDIMS_MAX || capacity == 0
-        || capacity > UINT32_MAX)
+        || capacity > UINT32_MAX || lists > MT_VLISTS_MAX)
     {
         return -1;
     }
@@ -233,6 +237,7 @@ mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h)
     slots = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vslot_t));
     vecs = MT_VPAGE_ALIGN((uint64_t) capacity * vstride);
     recs = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vrec_t));
+    cents = MT_VPAGE_ALIGN((uint64_t) lists * vstride * sizeof(float));
 
     h->dims = dims;
     h->capacity = capacity;
@@ -243,7 +248,9 @@ mt_vlayout(unsigned dims, size_t capacity, mt_vhdr_t *h)
     h->off_slots = MT_VPAGE;
     h->off_vecs = h->off_slots + slots;
     h->off_recs = h->off_vecs + vecs;
-    h->file_size = h->off_recs + recs;
+    h->off_cents = h->off_recs + recs;
+    h->lists = lists;
+    h->file_size = h->off_cents + cents;
 
     /* size_t and off_t must hold it (a 32-bit build) */
     if ((uint64_t) (size_t) h->file_size != h->file_size
@@ -296,6 +303,10 @@ mt_vmap(mt_vindex_t *vi, char *err, size_t errlen)
     vi->slots = (mt_vslot_t *) (vi->base + h.off_slots);
     vi->vecs = (int8_t *) (vi->base + h.off_vecs);
     vi->recs = (mt_vrec_t *) (vi->base + h.off_recs);
+    vi->nlists = h.nlists;
+    vi->cents = h.nlists ? (const float *) (const void *) (vi->base
+                                                           + h.off_cents)
+                         : NULL;
     vi->dims = h.dims;
     vi->vstride = h.vstride;
     vi->capacity = (size_t) h.capacity;
@@ -334,10 +345,11 @@ mt_vcheck(const mt_vhdr_t *h, off_t size, char *err, size_t errlen)
     memset(&want, 0, sizeof(mt_vhdr_t));
 
     if (h->capacity > SIZE_MAX
-        || mt_vlayout(h->dims, (size_t) h->capacity, &want) != 0
+        || mt_vlayout(h->dims, (size_t) h->capacity, h->lists, &want) != 0
         || h->vstride != want.vstride || h->hdr_size != want.hdr_size
         || h->off_slots != want.off_slots || h->off_vecs != want.off_vecs
-        || h->off_recs != want.off_recs || h->file_size != want.file_size)
+        || h->off_recs != want.off_recs || h->off_cents != want.off_cents
+        || h->file_size != want.file_size || h->nlists > h->lists)
     {
         mt_verr(err, errlen, "corrupt vector index header");
         return -1;
@@ -534,10 +546,11 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 
     memset(&h, 0, sizeof(mt_vhdr_t));
 
-    if (p == NULL || mt_vlayout(p->dims, p->capacity, &h) != 0) {
+    if (p == NULL || mt_vlayout(p->dims, p->capacity, p->lists, &h) != 0) {
         mt_verr(err, errlen, "vector index parameters: dims must be in "
-                "1..%u, capacity in 1..%lu and fit in memory",
-                MT_VDIMS_MAX, (unsigned long) UINT32_MAX);
+                "1..%u, capacity in 1..%lu, lists in 0..%u and fit in "
+                "memory", MT_VDIMS_MAX, (unsigned long) UINT32_MAX,
+                MT_VLISTS_MAX);
         return NULL;
     }
 
@@ -604,10 +617,12 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 
 
 /*
- * The old file's generation is read before the rename: the new file
- * starts two above it, the old one ends one above it, so that no cache
- * key made from the old file (even by a reader that has not yet seen
- * the replaced flag) can name the new one.
+ * The inverted file is trained here, before the file is synced and
+ * renamed: readers only ever see a file with its centroids and lists
+ * complete.  The old file's generation is read before the rename: the
+ * new file starts two above it, the old one ends one above it, so that
+ * no cache key made from the old file (even by a reader that has not
+ * yet seen the replaced flag) can name the new one.
  */
 int
 mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
@@ -621,6 +636,12 @@ mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
     }
 
     gen = 0;
+    old = -1;
+
+    if (mt_vivf_train(b, err, errlen) != 0) {
+        goto failed;
+    }
+
     old = mt_vold_open(b->path, &gen);
 
     __atomic_store_n(&b->hdr->generation, gen + 2, __ATOMIC_RELEASE);

@@ -3,10 +3,11 @@
  * worker, so the page cache holds one copy whatever the worker count,
  * and it outlives restarts.  No nginx types.
  *
- * Layout: a header page, then `capacity` fixed-size records.  A record is
- * the creator's id, its text hash, its filter metadata (mt_meta_t) and
- * its vector as int8 with one float scale (cosine of unit vectors loses
- * well under 1% that way, at a quarter of the bytes).
+ * Layout: a header page, then `capacity` fixed-size records, then the
+ * centroids of the inverted file (below).  A record is the creator's
+ * id, its text hash, its filter metadata (mt_meta_t) and its vector as
+ * int8 with one float scale (cosine of unit vectors loses well under 1%
+ * that way, at a quarter of the bytes).
  *
  * Readers never lock.  A writer (one at a time across processes: an
  * flock on the file) fills a record past the end, then publishes it by
@@ -16,6 +17,15 @@
  * duplicate).  A rebuild writes "<path>.tmp" and renames it over the
  * path, then marks the old file as replaced: readers see
  * mt_vindex_replaced() and reopen.
+ *
+ * The search is exact, or approximate with an inverted file (IVF): a
+ * file built with lists > 0 holds that many centroids, trained by
+ * spherical k-means at the end of the build (mt_vindex_build_commit),
+ * and each record holds the number of its nearest centroid, its list;
+ * an upsert puts the new record in its nearest list.  A search then
+ * scores the query against the centroids and the records of the nprobe
+ * nearest lists only.  Centroids are not retrained by upserts: the
+ * periodic rebuild does it.
  */
 
 #ifndef MT_VINDEX_H
@@ -37,6 +47,12 @@ typedef struct {
     size_t                  capacity;   /* records; the file is sparse */
     const char             *model;      /* "local-tfidf-512", stored */
     uint64_t                model_epoch; /* the embedder state it used */
+    /*
+     * IVF lists, 0..4096, 0: exact only; about sqrt(records), e.g. 256
+     * for 100k.  A build of fewer than 4 records a list trains none:
+     * that file is searched exactly.  4 * dims * lists bytes a file.
+     */
+    unsigned                lists;
 } mt_vindex_params_t;
 
 /*
@@ -60,6 +76,8 @@ size_t mt_vindex_records(const mt_vindex_t *vi);    /* incl. dead ones */
 size_t mt_vindex_record_size(const mt_vindex_t *vi);  /* bytes */
 /* 1 once a rebuild renamed another file over this one's path */
 int mt_vindex_replaced(const mt_vindex_t *vi);
+/* the lists trained in the file: 0 when its searches are all exact */
+unsigned mt_vindex_lists(const mt_vindex_t *vi);
 
 
 /*
@@ -98,11 +116,24 @@ typedef struct {
     float                   score;      /* cosine, in [-1, 1] */
 } mt_vhit_t;
 
+#define MT_VINDEX_NPROBE  16        /* the default of a handle */
+
+/*
+ * The lists a search of this handle probes: 0 for an exact search,
+ * every record scored; at least the file's lists, the same.  Default
+ * MT_VINDEX_NPROBE.  Not to be changed while a search runs.
+ */
+void mt_vindex_set_nprobe(mt_vindex_t *vi, unsigned nprobe);
+
 /*
  * The k best live records by cosine with q (dims floats, unit length)
  * among those f matches (f NULL: all), best first, ties by id; returns
- * how many were written to out (at most k).  Exact: every live record is
- * scored.
+ * how many were written to out (at most k).  Exact when the handle's
+ * nprobe is 0 or the file has no lists: every live record is scored.
+ * Otherwise approximate: the records of the nprobe lists nearest to q;
+ * when those hold fewer than k matches of f (a selective filter) the
+ * search is done again exactly, so fewer than k hits always means
+ * fewer than k matches.
  */
 size_t mt_vindex_search(const mt_vindex_t *vi, const float *q,
     const mt_filter_t *f, size_t k, mt_vhit_t *out);

@@ -1,8 +1,9 @@
 /*
  * The vector index file and handle, shared by vindex.c (the file, its
- * handles, the writer lock, rebuilds) and vindex_search.c (the records:
- * writing, finding by id, the search).  Not for other users: vindex.h
- * is the interface.
+ * handles, the writer lock, rebuilds), vindex_search.c (the records:
+ * writing, finding by id, the search) and vindex_ivf.c (the inverted
+ * file, the dot products).  Not for other users: vindex.h is the
+ * interface.
  */
 
 #ifndef MT_VINDEX_INT_H
@@ -16,13 +17,14 @@
 
 
 #define MT_VMAGIC        "MTVINDX"  /* 8 bytes with its NUL */
-#define MT_VVERSION      1u
+#define MT_VVERSION      2u         /* 2: the inverted file */
 #define MT_VENDIAN       0x01020304u
 #define MT_VDIMS_MAX     4096u
 #define MT_VPAGE         4096u
 #define MT_VPAGE_ALIGN(n) \
     (((n) + MT_VPAGE - 1) & ~(uint64_t) (MT_VPAGE - 1))
 #define MT_VNONE         UINT32_MAX
+#define MT_VLISTS_MAX    4096u      /* a power of two: see mt_vscan() */
 
 
 /*
@@ -45,6 +47,9 @@ typedef struct {
     uint64_t                off_recs;
     uint64_t                file_size;
     uint64_t                model_epoch;
+    uint64_t                off_cents;
+    uint32_t                lists;      /* the room for centroids */
+    uint32_t                nlists;     /* trained: 0 (exact) or lists */
     char                    model[MT_VINDEX_MODEL_MAX + 1];
 
     uint64_t                generation;
@@ -56,7 +61,8 @@ typedef struct {
 
 /* the hot part of a record: what an unfiltered scan reads besides q */
 typedef struct {
-    uint32_t                live;       /* cleared atomically, once */
+    uint16_t                live;       /* cleared atomically, once */
+    uint16_t                list;       /* its centroid, set before live */
     float                   scale;      /* vector = q * scale */
     uint64_t                id_hash;    /* mt_vid_hash() */
 } mt_vslot_t;
@@ -76,6 +82,9 @@ struct mt_vindex_s {
     mt_vslot_t             *slots;
     int8_t                 *vecs;
     mt_vrec_t              *recs;
+    const float            *cents;      /* nlists x vstride, or NULL */
+    unsigned                nlists;
+    unsigned                nprobe;     /* 0: exact search */
     unsigned                dims;
     size_t                  vstride;
     size_t                  capacity;
@@ -136,6 +145,33 @@ mt_vid_len(const mt_vrec_t *r)
 {
     return r->id_len <= MT_VINDEX_ID_MAX ? r->id_len : MT_VINDEX_ID_MAX;
 }
+
+/*
+ * gcc 12 at -O2 (its very cheap cost model) leaves the dot products
+ * scalar ("not vectorized: relevant stmt not supported" with
+ * -fopt-info-vec-missed); -O3 for those functions makes it 16 bytes
+ * at a time with pmaddwd ("loop vectorized using 16 byte vectors").
+ */
+#if defined(__GNUC__) && !defined(__clang__)
+#define MT_VDOT_O3  __attribute__((optimize("O3")))
+#else
+#define MT_VDOT_O3
+#endif
+
+/* kernels (vindex_ivf.c); n of mt_vdot() a multiple of 64, a vstride */
+float mt_vquant16(const float *v, size_t n, size_t stride, int16_t *q);
+int32_t mt_vdot(const int16_t *q, const int8_t *v, size_t n);
+
+/*
+ * The inverted file (vindex_ivf.c).  Train: at the end of a build, the
+ * centroids written and every record given its list (nothing done, 0,
+ * with too few records).  Nearest: the list of a new vector (dims
+ * floats).  Probe: the vi->nprobe lists nearest to q set in bits
+ * (MT_VLISTS_MAX bits).
+ */
+int mt_vivf_train(mt_vindex_t *b, char *err, size_t errlen);
+unsigned mt_vivf_nearest(const mt_vindex_t *vi, const float *v);
+void mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits);
 
 /* the writer's map; the caller holds the lock */
 int mt_vmap_sync(mt_vindex_t *vi);

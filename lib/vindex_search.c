@@ -3,7 +3,10 @@
  * writing them (upsert, build add), finding them by id (the writer's
  * map, mt_vindex_get) and the search.
  *
- * The search scans every published record.  The query is quantised too,
+ * The exact search scans every published record; the approximate one
+ * (the inverted file, vindex_ivf.c) the records of the lists nearest to
+ * the query only: the slots are all read (16 bytes each), the vectors
+ * of the chosen lists alone.  The query is quantised too,
  * to int16 with a scale that keeps the int32 sum from overflowing: the
  * dot product is then integer multiply-adds (pmaddwd), about three times
  * faster than converting the int8 to float, and the query's rounding
@@ -21,18 +24,6 @@
 
 #define MT_VK_MAX        100        /* hits a search returns at most */
 #define MT_VALLOC_CHUNK  1024       /* records fallocated at a time */
-
-/*
- * gcc 12 at -O2 (its very cheap cost model) leaves the dot product
- * scalar ("not vectorized: relevant stmt not supported" with
- * -fopt-info-vec-missed); -O3 for that one function makes it 16 bytes
- * at a time with pmaddwd ("loop vectorized using 16 byte vectors").
- */
-#if defined(__GNUC__) && !defined(__clang__)
-#define MT_VDOT_O3  __attribute__((optimize("O3")))
-#else
-#define MT_VDOT_O3
-#endif
 
 
 typedef struct {
@@ -55,12 +46,12 @@ static int mt_vquant(const float *v, unsigned dims, int8_t *q,
     float *scale);
 static void mt_vput(mt_vindex_t *vi, size_t slot, const char *id,
     size_t id_len, uint64_t text_hash, const mt_meta_t *meta,
-    const int8_t *q, float scale);
+    const int8_t *q, float scale, unsigned list);
 static int mt_vsame_id(const mt_vindex_t *vi, uint32_t slot,
     const char *id, size_t id_len);
-static int32_t mt_vdot(const int16_t *q, const int8_t *v, size_t n);
 static void mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
-    const mt_filter_t *f, size_t from, size_t to, mt_vheap_t *hp);
+    const mt_filter_t *f, const uint64_t *lists, size_t from, size_t to,
+    mt_vheap_t *hp);
 static void mt_vheap_push(mt_vheap_t *hp, const mt_vcand_t *c);
 static int mt_vworse(const mt_vindex_t *vi, const mt_vcand_t *a,
     const mt_vcand_t *b);
@@ -142,7 +133,8 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
         return -1;
     }
 
-    mt_vput(vi, n, id, id_len, text_hash, meta, q, scale);
+    mt_vput(vi, n, id, id_len, text_hash, meta, q, scale,
+            vi->nlists ? mt_vivf_nearest(vi, vec) : 0);
     (void) mt_vmap_set(vi, (uint32_t) n);
 
     /*
@@ -256,7 +248,8 @@ mt_valloc(mt_vindex_t *vi, size_t slot)
 
 static void
 mt_vput(mt_vindex_t *vi, size_t slot, const char *id, size_t id_len,
-    uint64_t text_hash, const mt_meta_t *meta, const int8_t *q, float scale)
+    uint64_t text_hash, const mt_meta_t *meta, const int8_t *q, float scale,
+    unsigned list)
 {
     mt_vrec_t   *r;
     mt_vslot_t  *s;
@@ -273,6 +266,7 @@ mt_vput(mt_vindex_t *vi, size_t slot, const char *id, size_t id_len,
     s = &vi->slots[slot];
     s->scale = scale;
     s->id_hash = mt_vid_hash(id, id_len);
+    s->list = (uint16_t) list;
     s->live = 1;
 }
 
@@ -297,7 +291,8 @@ mt_vindex_build_add(mt_vindex_t *b, const char *id, size_t id_len,
         return -1;
     }
 
-    mt_vput(b, n, id, id_len, text_hash, meta, q, scale);
+    /* its list is set by the training, at commit */
+    mt_vput(b, n, id, id_len, text_hash, meta, q, scale, 0);
 
     __atomic_store_n(&b->hdr->count, (uint64_t) n + 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&b->hdr->live, 1, __ATOMIC_RELEASE);
@@ -548,59 +543,65 @@ mt_vindex_meta(const mt_vindex_t *vi, uint32_t slot)
 /*
  * k is capped at MT_VK_MAX.  The scan is repeated over the records
  * published while it ran, for the reason given at mt_vindex_get(); it
- * stops as soon as a pass finds nothing new.
+ * stops as soon as a pass finds nothing new.  An approximate search
+ * that found fewer than k (a selective filter, with few of its matches
+ * in the lists probed) is done again exactly: it never returns fewer
+ * hits than there are matches.
  */
 size_t
 mt_vindex_search(const mt_vindex_t *vi, const float *q,
     const mt_filter_t *f, size_t k, mt_vhit_t *out)
 {
-    int16_t     qi[MT_VDIMS_MAX];
-    float       max, a, qs, inv;
-    size_t      i, from, n;
-    int32_t     qmax;
-    mt_vheap_t  hp;
-    mt_vcand_t  cands[MT_VK_MAX];
+    int16_t          qi[MT_VDIMS_MAX];
+    float            qs;
+    size_t           i, from, n;
+    uint64_t         bits[MT_VLISTS_MAX / 64];
+    mt_vheap_t       hp;
+    mt_vcand_t       cands[MT_VK_MAX];
+    const uint64_t  *lists;
 
     if (k == 0) {
         return 0;
     }
 
-    max = 0.0f;
-
     for (i = 0; i < vi->dims; i++) {
         if (!isfinite(q[i])) {
             return 0;
         }
-
-        a = fabsf(q[i]);
-        if (a > max) {
-            max = a;
-        }
     }
 
-    /* the largest |q| for which vstride products of 127 fit in int32 */
-    qmax = INT32_MAX / (int32_t) (vi->vstride * 127);
-    if (qmax > INT16_MAX) {
-        qmax = INT16_MAX;
-    }
-
-    inv = max > 0.0f ? (float) qmax / max : 0.0f;
-    qs = max / (float) qmax;
-
-    for (i = 0; i < vi->dims; i++) {
-        qi[i] = (int16_t) lrintf(q[i] * inv);
-    }
-
-    /* the padding of the records is zero, so is this */
-    memset(&qi[vi->dims], 0, (vi->vstride - vi->dims) * sizeof(int16_t));
+    qs = mt_vquant16(q, vi->dims, vi->vstride, qi);
 
     hp.vi = vi;
     hp.h = cands;
     hp.n = 0;
     hp.k = k < MT_VK_MAX ? k : MT_VK_MAX;
 
+    lists = NULL;
+
+    if (vi->nprobe > 0 && vi->nprobe < vi->nlists) {
+        mt_vivf_probe(vi, q, bits);
+        lists = bits;
+    }
+
     for (from = 0; (n = mt_vcount(vi)) > from; from = n) {
-        mt_vscan(vi, qi, qs, f, from, n, &hp);
+        mt_vscan(vi, qi, qs, f, lists, from, n, &hp);
+    }
+
+    /*
+     * Exact after all: the other lists of the records scanned, then
+     * every list of those published since, each record scored once.
+     */
+    if (lists != NULL && hp.n < hp.k) {
+        for (i = 0; i < MT_VLISTS_MAX / 64; i++) {
+            bits[i] = ~bits[i];
+        }
+
+        mt_vscan(vi, qi, qs, f, bits, 0, from, &hp);
+
+        for ( /* void */ ; (n = mt_vcount(vi)) > from; from = n) {
+            mt_vscan(vi, qi, qs, f, NULL, from, n, &hp);
+        }
     }
 
     /* the worst comes off the top first: filled in from the end */
@@ -617,11 +618,18 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
 }
 
 
+/*
+ * lists: a bitmap of the lists to scan, NULL for all.  A list number is
+ * masked, not checked: a corrupt one may pick the wrong list, never read
+ * past the bitmap.
+ */
 static void
 mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
-    const mt_filter_t *f, size_t from, size_t to, mt_vheap_t *hp)
+    const mt_filter_t *f, const uint64_t *lists, size_t from, size_t to,
+    mt_vheap_t *hp)
 {
     size_t             i;
+    unsigned           l;
     mt_vcand_t         c;
     const mt_vslot_t  *sl;
 
@@ -630,6 +638,13 @@ mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
 
         if (__atomic_load_n(&sl->live, __ATOMIC_ACQUIRE) == 0) {
             continue;
+        }
+
+        if (lists != NULL) {
+            l = sl->list & (MT_VLISTS_MAX - 1);
+            if ((lists[l / 64] & ((uint64_t) 1 << (l % 64))) == 0) {
+                continue;
+            }
         }
 
         c.score = (float) mt_vdot(q, mt_vvec(vi, i), vi->vstride)
@@ -658,28 +673,11 @@ mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
 }
 
 
-/* n is a multiple of 64: no scalar tail runs */
-
-static int32_t MT_VDOT_O3
-mt_vdot(const int16_t *q, const int8_t *v, size_t n)
-{
-    size_t   i;
-    int32_t  s;
-
-    s = 0;
-
-    for (i = 0; i < n; i++) {
-        s += (int32_t) q[i] * (int32_t) v[i];
-    }
-
-    return s;
-}
-
-
 /*
  * Two records of one id: an update was half done when the scan passed
- * (both live for an instant).  The later one is the newer: it replaces
- * the one kept.
+ * (both live for an instant).  The later slot is the newer: it is the
+ * one kept (the scan of an approximate search that falls back to exact
+ * is not in slot order).
  */
 static void
 mt_vheap_push(mt_vheap_t *hp, const mt_vcand_t *c)
@@ -696,6 +694,10 @@ mt_vheap_push(mt_vheap_t *hp, const mt_vcand_t *c)
                            hp->vi->recs[c->slot].id,
                            mt_vid_len(&hp->vi->recs[c->slot])))
         {
+            if (c->slot < hp->h[i].slot) {
+                return;
+            }
+
             hp->h[i] = *c;
             mt_vsift_down(hp, i);
             mt_vsift_up(hp, i);

@@ -187,7 +187,7 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
         return;
     }
 
-    p = ngx_pnalloc(r->pool, 2 * 160);
+    p = ngx_pnalloc(r->pool, (size_t) 2 * 160);
     if (p == NULL) {
         return;
     }

@@ -18,7 +18,12 @@
 #include "score.h"
 
 
-#define NGX_HTTP_MATCHER_CANDIDATES    100     /* re-ranked per request */
+/*
+ * Re-ranked per request: the nearest creators by vector get the
+ * structured signals too.  Scoring costs tens of microseconds a creator,
+ * so the pool is what keeps a match within its latency budget.
+ */
+#define NGX_HTTP_MATCHER_CANDIDATES    50
 
 
 typedef struct {

@@ -16,7 +16,7 @@
 
 #define NGX_HTTP_MATCHER_MAX_TEXTS     2048
 #define NGX_HTTP_MATCHER_MAX_IDS       1000
-#define NGX_HTTP_MATCHER_MAX_TEXT      (64 * 1024)
+#define NGX_HTTP_MATCHER_MAX_TEXT      ((size_t) 64 * 1024)
 
 
 typedef struct {
@@ -54,6 +54,7 @@ ngx_http_matcher_embeddings(ngx_http_request_t *r,
     size_t            i, max;
     ngx_int_t         rc;
     mt_errs_t         errs;
+    mt_json_detail_t  detail;
     const mt_json_t  *body, *list, *texts, *ids;
 
     rc = ngx_http_matcher_parse_body(r, ctx, &body);
@@ -61,22 +62,26 @@ ngx_http_matcher_embeddings(ngx_http_request_t *r,
         return rc;
     }
 
-    mt_errs_init(&errs);
-
     texts = mt_json_get(body, "texts");
     ids = mt_json_get(body, "creatorIds");
     list = texts ? texts : ids;
     max = texts ? NGX_HTTP_MATCHER_MAX_TEXTS : NGX_HTTP_MATCHER_MAX_IDS;
 
-    if (texts && ids) {
-        mt_errs_add(&errs, NULL, "send texts or creatorIds, not both",
-                    "texts");
+    if (list == NULL || (texts && ids)) {
+        ngx_memzero(&detail, sizeof(detail));
+        detail.field = "texts";
+        detail.message = list ? "send texts or creatorIds, not both"
+                              : "texts or creatorIds is required";
 
-    } else if (list == NULL) {
-        mt_errs_add(&errs, NULL, "texts or creatorIds is required", "texts");
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed", detail.message,
+                                      &detail, 1);
+    }
 
-    } else if (list->type != MT_JSON_ARRAY || list->u.array.n == 0
-               || list->u.array.n > max)
+    mt_errs_init(&errs);
+
+    if (list->type != MT_JSON_ARRAY || list->u.array.n == 0
+        || list->u.array.n > max)
     {
         mt_errs_add(&errs, list, texts ? "must be 1 to 2048 strings"
                                        : "must be 1 to 1000 strings",
@@ -110,7 +115,7 @@ ngx_http_matcher_embeddings(ngx_http_request_t *r,
         return ngx_http_matcher_embed_texts(r, ctx, texts);
     }
 
-    return ngx_http_matcher_embed_ids(r, ids);
+    return ngx_http_matcher_embed_ids(r, list);
 }
 
 
@@ -511,8 +516,8 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         f = mt_filter_compile(filter, &errs);
     }
 
-    if (errs.n || errs.oom || (filter && filter->type != MT_JSON_NULL
-                               && f == NULL))
+    if (errs.n || errs.oom || query == NULL
+        || (filter && filter->type != MT_JSON_NULL && f == NULL))
     {
         mt_filter_free(f);
 

@@ -738,6 +738,11 @@ test_missing_fields(void **state)
     assert_non_null(strstr(t, "this creator"));
     free(t);
 
+    /* no breakdown at hand: the texts still come */
+    t = text_of(TEXT_REASONING, mt_json_root(a), mt_json_root(c), NULL, 0, 0,
+                0);
+    free(t);
+
     t = text_of(TEXT_SUMMARY, mt_json_root(a), NULL, NULL, 0, 3, 0);
     free(t);
 

@@ -1,8 +1,10 @@
 /*
- * Unit tests for lib/vindex.c and lib/vindex_search.c: the file and its
- * reopening, upserts, the exactness of the search against brute-force
- * cosine, filters, duplicates, rebuilds, corrupt files, the writer lock
- * and a reader running while a writer appends.
+ * Unit tests for lib/vindex.c, lib/vindex_search.c and lib/vindex_ivf.c:
+ * the file and its reopening, upserts, the exactness of the search
+ * against brute-force cosine, filters, duplicates, rebuilds, corrupt
+ * files, the writer lock, a reader running while a writer appends, and
+ * the inverted file: its recall against exact search on embedded texts,
+ * its lists after upserts and rebuilds.
  */
 
 #include <stdarg.h>
@@ -21,6 +23,7 @@
 
 #include "unit.h"
 
+#include "embed.h"
 #include "filter.h"
 #include "json.h"
 #include "model.h"
@@ -183,6 +186,7 @@ open_w(const char *path, unsigned dims, size_t capacity)
     p.capacity = capacity;
     p.model = "test-model";
     p.model_epoch = 7;
+    p.lists = 0;
 
     vi = mt_vindex_open(path, &p, 1, err, sizeof(err));
     if (vi == NULL) {
@@ -277,6 +281,7 @@ test_open_missing(void **state)
     p.capacity = 10;
     p.model = "m";
     p.model_epoch = 1;
+    p.lists = 0;
     err[0] = '\0';
     assert_null(mt_vindex_open(fx->path, &p, 1, err, sizeof(err)));
     assert_non_null(strstr(err, "dims"));
@@ -736,6 +741,7 @@ test_dedupe(void **state)
     p.capacity = 100;
     p.model = "test-model";
     p.model_epoch = 7;
+    p.lists = 0;
 
     /* a build takes doubles as they come: the transient of an update */
     b = mt_vindex_build_begin(fx->path, &p, err, sizeof(err));
@@ -852,6 +858,7 @@ test_rebuild(void **state)
     p.capacity = 50;
     p.model = "other-model";
     p.model_epoch = 9;
+    p.lists = 0;
 
     b = mt_vindex_build_begin(fx->path, &p, err, sizeof(err));
     assert_non_null(b);
@@ -928,6 +935,7 @@ test_build_abort(void **state)
     p.capacity = 10;
     p.model = NULL;
     p.model_epoch = 0;
+    p.lists = 0;
 
     b = mt_vindex_build_begin(fx->path, &p, err, sizeof(err));
     assert_non_null(b);
@@ -1004,9 +1012,9 @@ test_corrupt(void **state)
     w = open_r(fx->path);
     mt_vindex_close(w);
 
+    u = 3;
+    corrupt(fx->path, 8, &u, sizeof(u), "version 3");
     u = 2;
-    corrupt(fx->path, 8, &u, sizeof(u), "version 2");
-    u = 1;
     patch(fx->path, 8, &u, sizeof(u));
 
     /* what another build with another mt_meta_t would have written */
@@ -1138,6 +1146,7 @@ writer(void *arg)
     p.capacity = 10000;
     p.model = "test-model";
     p.model_epoch = 7;
+    p.lists = 0;
 
     w = mt_vindex_open(wt->path, &p, 1, err, sizeof(err));
     s = 77;
@@ -1243,6 +1252,475 @@ test_concurrent(void **state)
 }
 
 
+/*
+ * Creator bios and assignment briefs made up from word lists: 40 niches
+ * of 8 topical words each, 30 values, generic filler and cities, so that
+ * the vectors cluster (and overlap) like embeddings of real ones do.
+ */
+
+static uint64_t  gen_seed = 0x9e3779b97f4a7c15ULL;
+
+static const char  *niches[][9] = {
+    { "fitness", "workout", "gym", "strength", "hiit", "muscle", "cardio",
+      "trainer", "reps" },
+    { "running", "marathon", "trail", "pace", "sneakers", "ultra",
+      "stride", "racing", "miles" },
+    { "yoga", "mindfulness", "meditation", "breathwork", "flexibility",
+      "asana", "retreat", "calm", "flow" },
+    { "nutrition", "protein", "macros", "dietitian", "supplements",
+      "mealprep", "vitamins", "wholefood", "fiber" },
+    { "vegan", "plantbased", "tofu", "dairyfree", "lentils", "crueltyfree",
+      "veggie", "seitan", "oatmilk" },
+    { "baking", "sourdough", "pastry", "bread", "cakes", "oven", "flour",
+      "cookies", "dough" },
+    { "cooking", "recipes", "kitchen", "chef", "dinner", "spices", "pasta",
+      "grill", "flavors" },
+    { "coffee", "espresso", "barista", "latte", "roastery", "beans",
+      "brewing", "cafe", "pourover" },
+    { "wine", "sommelier", "vineyard", "tasting", "cellar", "vintage",
+      "grapes", "pairing", "winery" },
+    { "travel", "backpacking", "wanderlust", "flights", "hostels",
+      "itinerary", "passport", "destinations", "journeys" },
+    { "hiking", "mountains", "camping", "outdoors", "wilderness", "summit",
+      "backcountry", "tents", "trails" },
+    { "surfing", "waves", "surfboard", "ocean", "beach", "swell", "reef",
+      "wetsuit", "coast" },
+    { "skincare", "serum", "moisturizer", "acne", "sunscreen", "retinol",
+      "dermatology", "cleanser", "glow" },
+    { "makeup", "lipstick", "eyeshadow", "foundation", "contour",
+      "cosmetics", "brushes", "palette", "mascara" },
+    { "fashion", "outfits", "streetwear", "runway", "designer", "style",
+      "lookbook", "wardrobe", "trends" },
+    { "sustainable", "thrifting", "secondhand", "upcycling", "slowfashion",
+      "ecofriendly", "zerowaste", "recycling", "reuse" },
+    { "parenting", "toddlers", "motherhood", "babies", "family",
+      "homeschool", "kids", "newborn", "dad" },
+    { "pets", "dogs", "puppies", "cats", "kittens", "veterinary",
+      "grooming", "adoption", "training" },
+    { "gaming", "esports", "streamer", "console", "gameplay", "twitch",
+      "speedrun", "multiplayer", "rpg" },
+    { "tech", "gadgets", "smartphones", "laptops", "unboxing", "reviews",
+      "hardware", "chips", "wearables" },
+    { "coding", "programming", "developer", "javascript", "python",
+      "software", "opensource", "algorithms", "debugging" },
+    { "ai", "machinelearning", "chatbots", "neural", "automation",
+      "datasets", "robotics", "models", "prompts" },
+    { "finance", "investing", "stocks", "budgeting", "savings",
+      "retirement", "dividends", "portfolio", "money" },
+    { "crypto", "bitcoin", "blockchain", "ethereum", "defi", "tokens",
+      "wallets", "nft", "mining" },
+    { "entrepreneur", "startup", "founders", "business", "marketing",
+      "growth", "funding", "leadership", "productivity" },
+    { "photography", "camera", "lenses", "portraits", "editing",
+      "lightroom", "landscape", "shutter", "film" },
+    { "filmmaking", "cinematography", "directing", "shortfilm",
+      "screenplay", "drones", "footage", "editing", "studio" },
+    { "music", "guitar", "songwriting", "producer", "beats", "vocals",
+      "concerts", "album", "piano" },
+    { "dance", "choreography", "ballet", "hiphop", "salsa", "routines",
+      "dancers", "tiktok", "moves" },
+    { "art", "painting", "illustration", "watercolor", "sketching",
+      "canvas", "gallery", "drawing", "murals" },
+    { "diy", "crafts", "woodworking", "knitting", "sewing", "handmade",
+      "pottery", "tools", "projects" },
+    { "home", "interior", "decor", "furniture", "renovation", "minimalist",
+      "apartment", "design", "plants" },
+    { "gardening", "vegetables", "compost", "seeds", "houseplants",
+      "permaculture", "flowers", "harvest", "soil" },
+    { "books", "reading", "novels", "booktok", "authors", "fantasy",
+      "library", "reviews", "literature" },
+    { "comedy", "sketches", "standup", "memes", "pranks", "jokes",
+      "improv", "funny", "parody" },
+    { "education", "teaching", "students", "science", "math", "history",
+      "lessons", "tutoring", "exams" },
+    { "cars", "automotive", "supercars", "engines", "racing", "motorsport",
+      "detailing", "electric", "roadtrips" },
+    { "cycling", "bikes", "peloton", "gravel", "mountainbike", "commuting",
+      "tour", "helmets", "watts" },
+    { "mentalhealth", "therapy", "anxiety", "selfcare", "wellbeing",
+      "burnout", "journaling", "healing", "support" },
+    { "luxury", "watches", "jewelry", "hotels", "yachts", "highend",
+      "designer", "champagne", "exclusive" },
+};
+
+#define NNICHES  (sizeof(niches) / sizeof(niches[0]))
+
+static const char  *values[] = {
+    "authenticity", "sustainability", "inclusivity", "diversity",
+    "transparency", "creativity", "community", "education", "kindness",
+    "empowerment", "wellness", "adventure", "family", "humor", "honesty",
+    "innovation", "quality", "accessibility", "mindfulness", "ambition",
+    "positivity", "curiosity", "equality", "resilience", "craftsmanship",
+    "affordability", "ethics", "fun", "excellence", "simplicity",
+};
+
+#define NVALUES  (sizeof(values) / sizeof(values[0]))
+
+static const char  *fillers[] = {
+    "daily", "weekly", "videos", "tips", "stories", "content", "creator",
+    "sharing", "honest", "guides", "tutorials", "vlogs", "behind",
+    "scenes", "favorite", "beginner", "advanced", "journey", "lifestyle",
+    "collabs", "live", "podcast", "newsletter", "shorts", "series",
+};
+
+#define NFILLERS  (sizeof(fillers) / sizeof(fillers[0]))
+
+static const char  *cities[] = {
+    "Berlin", "London", "Paris", "Madrid", "Lisbon", "Austin", "Toronto",
+    "Sydney", "Tokyo", "Seoul", "Mumbai", "Lagos", "Nairobi", "Denver",
+    "Miami", "Chicago", "Dublin", "Vienna", "Oslo", "Milan",
+};
+
+#define NCITIES  (sizeof(cities) / sizeof(cities[0]))
+
+
+static size_t
+gen_cat(char *t, size_t n, size_t cap, const char *w)
+{
+    size_t  len;
+
+    len = strlen(w);
+    if (n + len + 2 >= cap) {
+        return n;
+    }
+
+    if (n > 0) {
+        t[n++] = ' ';
+    }
+
+    memcpy(t + n, w, len);
+    t[n + len] = '\0';
+
+    return n + len;
+}
+
+
+/* a niche word: the niche's own mostly, a neighbour's now and then */
+static const char *
+gen_word(size_t niche, size_t other)
+{
+    size_t  r;
+
+    r = rnd(&gen_seed) % 100;
+
+    if (r < 70) {
+        return niches[niche][rnd(&gen_seed) % 9];
+    }
+
+    if (r < 88) {
+        return niches[other][rnd(&gen_seed) % 9];
+    }
+
+    return fillers[rnd(&gen_seed) % NFILLERS];
+}
+
+
+/* a creator's bio, or (brief) an assignment's; returns its length */
+static size_t
+gen_text(char *t, size_t cap, int brief)
+{
+    size_t  n, i, words, niche, other;
+
+    niche = rnd(&gen_seed) % NNICHES;
+    other = rnd(&gen_seed) % NNICHES;
+    n = 0;
+    t[0] = '\0';
+
+    n = gen_cat(t, n, cap, brief ? "looking for a" : "");
+    n = gen_cat(t, n, cap, niches[niche][0]);
+    n = gen_cat(t, n, cap, brief ? "creator to promote" : "creator sharing");
+
+    words = brief ? 4 + rnd(&gen_seed) % 3 : 6 + rnd(&gen_seed) % 7;
+
+    for (i = 0; i < words; i++) {
+        n = gen_cat(t, n, cap, gen_word(niche, other));
+    }
+
+    n = gen_cat(t, n, cap, brief ? "brand values" : "values");
+
+    for (i = 0; i < 2 + rnd(&gen_seed) % 2; i++) {
+        n = gen_cat(t, n, cap, values[rnd(&gen_seed) % NVALUES]);
+    }
+
+    if (!brief || rnd(&gen_seed) % 2) {
+        n = gen_cat(t, n, cap, "based in");
+        n = gen_cat(t, n, cap, cities[rnd(&gen_seed) % NCITIES]);
+    }
+
+    return n;
+}
+
+
+/* The inverted file */
+
+#define IVF_DIMS     512
+#define IVF_N        5000
+#define IVF_QUERIES  200
+#define IVF_TEXT     512
+
+
+/* n embedded texts, bios (their IDF learnt) or briefs */
+static float *
+ivf_vecs(mt_embedder_t *e, size_t n, int brief)
+{
+    char    *t;
+    float   *v;
+    size_t   i;
+
+    t = malloc(n * IVF_TEXT);
+    v = malloc(n * IVF_DIMS * sizeof(float));
+    assert_non_null(t);
+    assert_non_null(v);
+
+    for (i = 0; i < n; i++) {
+        (void) gen_text(&t[i * IVF_TEXT], IVF_TEXT, brief);
+
+        if (!brief) {
+            assert_int_equal(mt_embedder_add_doc(e, &t[i * IVF_TEXT],
+                                                 strlen(&t[i * IVF_TEXT])),
+                             0);
+        }
+    }
+
+    if (!brief) {
+        mt_embedder_freeze(e);
+    }
+
+    for (i = 0; i < n; i++) {
+        assert_int_equal(mt_embed(e, &t[i * IVF_TEXT],
+                                  strlen(&t[i * IVF_TEXT]),
+                                  &v[i * IVF_DIMS]), 0);
+    }
+
+    free(t);
+
+    return v;
+}
+
+
+/* a rebuild of path with n records of vecs, dims each, in lists */
+static void
+ivf_build(const char *path, const float *vecs, size_t n, unsigned dims,
+    unsigned lists)
+{
+    char                 err[256], id[32];
+    size_t               i, len;
+    mt_meta_t            m;
+    mt_vindex_t         *b;
+    mt_vindex_params_t   p;
+
+    memset(&p, 0, sizeof(p));
+    p.dims = dims;
+    p.capacity = n + 100;
+    p.model = "test-model";
+    p.model_epoch = 7;
+    p.lists = lists;
+
+    b = mt_vindex_build_begin(path, &p, err, sizeof(err));
+    assert_non_null(b);
+
+    for (i = 0; i < n; i++) {
+        id_for(i, id, &len);
+        meta_for(i, &m);
+        assert_int_equal(mt_vindex_build_add(b, id, len, i, &m,
+                                             &vecs[i * dims]), 0);
+    }
+
+    assert_int_equal(mt_vindex_build_commit(b, err, sizeof(err)), 0);
+    mt_vindex_close(b);
+}
+
+
+/* the share of the exact top 10 the approximate search found */
+static double
+ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
+    unsigned nprobe, const mt_filter_t *f)
+{
+    size_t     i, j, l, ne, na, want, found;
+    mt_vhit_t  ex[10], ap[10];
+
+    want = 0;
+    found = 0;
+
+    for (i = 0; i < nq; i++) {
+        mt_vindex_set_nprobe(r, 0);
+        ne = mt_vindex_search(r, &qs[i * dims], f, 10, ex);
+        mt_vindex_set_nprobe(r, nprobe);
+        na = mt_vindex_search(r, &qs[i * dims], f, 10, ap);
+
+        /* never fewer hits than matches: the fallback to exact */
+        assert_int_equal(na, ne);
+        want += ne;
+
+        for (j = 0; j < na; j++) {
+            assert_true(j == 0 || ap[j].score <= ap[j - 1].score);
+
+            for (l = 0; l < ne; l++) {
+                if (ap[j].slot == ex[l].slot) {
+                    /* the same record, the same score */
+                    assert_true(ap[j].score == ex[l].score);
+                    found++;
+                    break;
+                }
+            }
+        }
+    }
+
+    mt_vindex_set_nprobe(r, MT_VINDEX_NPROBE);
+
+    return want ? (double) found / (double) want : 1.0;
+}
+
+
+/*
+ * recall@10 against exact search on embedded made-up bios and briefs
+ * (uniform random vectors have no clusters: their recall says nothing).
+ */
+static void
+test_ivf_recall(void **state)
+{
+    vfx_t          *fx = *state;
+    float          *vecs, *qs;
+    double          rec;
+    unsigned        np;
+    mt_filter_t    *eu;
+    mt_vindex_t    *r;
+    mt_embedder_t  *e;
+    mt_json_doc_t  *doc;
+
+    e = mt_embedder_new(IVF_DIMS, 7);
+    assert_non_null(e);
+    vecs = ivf_vecs(e, IVF_N, 0);
+    qs = ivf_vecs(e, IVF_QUERIES, 1);
+
+    ivf_build(fx->path, vecs, IVF_N, IVF_DIMS, 64);
+
+    r = open_r(fx->path);
+    assert_int_equal(mt_vindex_lists(r), 64);
+
+    for (np = 1; np <= 64; np *= 2) {
+        rec = ivf_recall(r, qs, IVF_QUERIES, IVF_DIMS, np, NULL);
+        print_message("ivf 5k, 64 lists: nprobe %u recall@10 %.4f\n", np,
+                      rec);
+
+        if (np == 64) {
+            /* every list: exact */
+            assert_true(rec == 1.0);
+        }
+    }
+
+    rec = ivf_recall(r, qs, IVF_QUERIES, IVF_DIMS, MT_VINDEX_NPROBE, NULL);
+    assert_true(rec >= 0.95);
+
+    eu = compile("{\"region\":\"EU\"}", &doc);
+    rec = ivf_recall(r, qs, IVF_QUERIES, IVF_DIMS, MT_VINDEX_NPROBE, eu);
+    print_message("ivf 5k, 64 lists, region EU: recall@10 %.4f\n", rec);
+    assert_true(rec >= 0.95);
+    mt_filter_free(eu);
+    mt_json_free(doc);
+
+    mt_vindex_close(r);
+    mt_embedder_free(e);
+    free(vecs);
+    free(qs);
+}
+
+
+/*
+ * Few records: no lists.  Upserts go to their nearest list, a selective
+ * filter falls back to exact, a rebuild brings new centroids while a
+ * reader of the old file keeps its own.
+ */
+static void
+test_ivf_lists(void **state)
+{
+    vfx_t          *fx = *state;
+    char            err[256];
+    float          *vecs, *centres, q[DIMS];
+    size_t          i, n, len;
+    uint64_t        s;
+    mt_meta_t       m;
+    mt_vhit_t       hits[10];
+    mt_filter_t    *rare;
+    mt_vindex_t    *r, *w, *old;
+    mt_json_doc_t  *doc;
+    const char     *id;
+
+    n = 2000;
+    s = 3;
+    centres = malloc(16 * DIMS * sizeof(float));
+    vecs = malloc(n * DIMS * sizeof(float));
+    assert_non_null(centres);
+    assert_non_null(vecs);
+
+    for (i = 0; i < 16; i++) {
+        unit_vec(&centres[i * DIMS], DIMS, &s);
+    }
+
+    for (i = 0; i < n; i++) {
+        near_vec(&vecs[i * DIMS], &centres[(i % 16) * DIMS], 0.3f, DIMS,
+                 &s);
+    }
+
+    /* 100 records, 4 a list needs 256: searched exactly */
+    ivf_build(fx->path, vecs, 100, DIMS, 64);
+    r = open_r(fx->path);
+    assert_int_equal(mt_vindex_lists(r), 0);
+    assert_int_equal(mt_vindex_search(r, vecs, NULL, 10, hits), 10);
+    id = mt_vindex_id(r, hits[0].slot, &len);
+    assert_true(len == 13 && memcmp(id, "creator-00000", 13) == 0);
+    mt_vindex_close(r);
+
+    ivf_build(fx->path, vecs, n, DIMS, 16);
+    old = open_r(fx->path);
+    assert_int_equal(mt_vindex_lists(old), 16);
+
+    /* a new record, far from its neighbours: one list is enough */
+    w = open_w(fx->path, DIMS, 1);
+    assert_int_equal(mt_vindex_lists(w), 16);
+    unit_vec(q, DIMS, &s);
+    assert_int_equal(mt_vindex_lock(w), 0);
+    memset(&m, 0, sizeof(mt_meta_t));
+    assert_int_equal(mt_vindex_upsert(w, S("new"), 1, &m, q, err,
+                                      sizeof(err)), 0);
+    mt_vindex_unlock(w);
+    mt_vindex_close(w);
+
+    mt_vindex_set_nprobe(old, 1);
+    assert_true(mt_vindex_search(old, q, NULL, 1, hits) == 1);
+    id = mt_vindex_id(old, hits[0].slot, &len);
+    assert_true(len == 3 && memcmp(id, "new", 3) == 0);
+    assert_true(hits[0].score > 0.99f);
+
+    /* 3 matches (followers 10 * i), far fewer than 10 in one list */
+    rare = compile("{\"followerCount\":{\"$gte\":19970}}", &doc);
+    assert_int_equal(mt_vindex_search(old, q, rare, 10, hits), 3);
+    assert_true(ivf_recall(old, vecs, 50, DIMS, 1, rare) == 1.0);
+    assert_true(ivf_recall(old, vecs, 50, DIMS, 2, NULL) >= 0.95);
+
+    /* a rebuild with other lists; the old file's reader is unaffected */
+    ivf_build(fx->path, vecs, n / 2, DIMS, 8);
+    r = open_r(fx->path);
+    assert_int_equal(mt_vindex_lists(r), 8);
+    assert_true(mt_vindex_replaced(old));
+    assert_int_equal(mt_vindex_lists(old), 16);
+    assert_true(mt_vindex_search(old, q, NULL, 1, hits) == 1);
+    id = mt_vindex_id(old, hits[0].slot, &len);
+    assert_true(len == 3 && memcmp(id, "new", 3) == 0);
+
+    /* the new file has no "new"; exact and every-list agree */
+    assert_true(ivf_recall(r, vecs, 50, DIMS, 8, NULL) == 1.0);
+    assert_true(ivf_recall(r, vecs, 50, DIMS, 2, rare) == 1.0);
+
+    mt_vindex_close(r);
+    mt_vindex_close(old);
+    mt_filter_free(rare);
+    mt_json_free(doc);
+    free(vecs);
+    free(centres);
+}
+
+
 int
 main(void)
 {
@@ -1261,6 +1739,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_short, setup, teardown),
         cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ivf_recall, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ivf_lists, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
