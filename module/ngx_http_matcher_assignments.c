@@ -212,7 +212,7 @@ ngx_http_matcher_assignment_get(ngx_http_request_t *r,
     mt_store_rc_t   src;
 
     rc = ngx_http_matcher_assignment_id(r, &ctx->params[0], id);
-    if (rc != NGX_OK) {
+    if (id[0] == '\0') {
         return rc;
     }
 
@@ -387,7 +387,7 @@ ngx_http_matcher_assignment_patch(ngx_http_request_t *r,
     ngx_http_matcher_patch_t  *patch;
 
     rc = ngx_http_matcher_assignment_id(r, &ctx->params[0], id);
-    if (rc != NGX_OK) {
+    if (id[0] == '\0') {
         return rc;
     }
 
@@ -585,6 +585,8 @@ ngx_http_matcher_assignment_id(ngx_http_request_t *r, ngx_str_t *param,
     if (mt_oid_normalize((const char *) param->data, param->len, id) == 0) {
         return NGX_OK;
     }
+
+    id[0] = '\0';
 
     ngx_memzero(&detail, sizeof(detail));
     detail.field = "id";

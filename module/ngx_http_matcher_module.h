@@ -246,7 +246,10 @@ typedef struct {
 /* on a pool thread; data points to a ngx_http_matcher_patch_t */
 void ngx_http_matcher_patch_run(void *data, ngx_log_t *log);
 void ngx_http_matcher_patch_free(void *data);
-/* 24 hex characters, normalised into id; else a 400 reply */
+/*
+ * 24 hex characters, normalised into id; else a 400 reply is sent and id
+ * is "" (the code returned is the send's, which may be NGX_OK)
+ */
 ngx_int_t ngx_http_matcher_assignment_id(ngx_http_request_t *r,
     ngx_str_t *param, char *id);
 

@@ -319,5 +319,31 @@ for (1 .. 50) {
 }
 is($after->{headers}{'x-cache'}, 'MISS', 'after the ingest: MISS');
 
+# The cache zone and the jobs survive a reload; the index survives a
+# restart (and needs no rebuild: the log says "updated", not "rebuilt")
+
+SKIP: {
+    skip 'no reload without a master process (valgrind mode)', 3
+        if $ENV{TEST_NGINX_USE_VALGRIND};
+    reload_server();
+    $r = post('/api/matches', { assignment => $assignment });
+    is($r->{headers}{'x-cache'}, 'HIT', 'after a reload: still a HIT');
+    is_deeply($r->{json}{data}, $after->{json}{data}, '... the same answer');
+    $j = request(GET => "/api/creators/embeddings/refresh/$job")
+         ->{json}{job};
+    is($j->{status}, 'completed', 'a job is still known after a reload');
+}
+
+stop_server();
+start_server();
+$r = post('/api/creators/search', { query => 'indie games', topK => 1 });
+is($r->{status}, 200, 'after a restart: the index is there at once');
+is($r->{json}{results}[0]{id}, 'pixelsandpatches', '... with its vectors');
+$r = post('/api/matches', { assignment => $assignment });
+is($r->{headers}{'x-cache'}, 'MISS', 'a restart empties the cache');
+is_deeply([ map { $_->{creatorId} } @{ $r->{json}{data}{matches} } ],
+          [ map { $_->{creatorId} } @{ $after->{json}{data}{matches} } ],
+          '... and gives the same ranking');
+
 stop_server();
 done_testing();
