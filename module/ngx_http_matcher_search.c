@@ -654,6 +654,15 @@ ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc, size_t len)
 static ngx_int_t
 ngx_http_matcher_no_index(ngx_http_request_t *r)
 {
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    /* the index lives beside the store: without one there is none */
+    if (mmcf->index_path.len == 0) {
+        return ngx_http_matcher_no_store(r);
+    }
+
     ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
                   "matcher: the vector index is not built yet");
 

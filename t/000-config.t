@@ -151,3 +151,70 @@ GET /health
 --- response_body_like: "service":"my-matcher"
 --- no_error_log
 [error]
+
+
+
+=== TEST 13: an embedder the module does not know
+--- http_config
+    matcher_embedder word2vec;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid embedder "word2vec": expected "local"
+
+
+
+=== TEST 14: embedder dimensions out of range
+--- http_config
+    matcher_embedder local dims=32;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "dims=32": dims must be 64 to 4096
+
+
+
+=== TEST 15: an unknown embedder parameter
+--- http_config
+    matcher_embedder local size=5;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid parameter "size=5"
+
+
+
+=== TEST 16: the embedder twice
+--- http_config
+    matcher_embedder local;
+    matcher_embedder local dims=256;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+"matcher_embedder" directive is duplicate
+
+
+
+=== TEST 17: a vector index capacity out of range
+--- http_config
+    matcher_vectors local capacity=10;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "capacity=10": capacity must be 1000 to 100000000 creators
+
+
+
+=== TEST 18: a vector index the module does not know
+--- http_config
+    matcher_vectors faiss;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid vector index "faiss": expected "local"

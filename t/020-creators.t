@@ -243,3 +243,21 @@ Content-Type: application/json
 "POST /api/creators/ingest\n{\"creators\": [" . ('{},' x 50) . '{}]}'
 --- error_code: 200
 --- response_body_like: "count":0,.*"failed":\[\{"index":0
+
+
+
+=== TEST 19: search, embeddings and matching without a store: 503
+--- http_config
+--- config
+    location /api/creators { matcher_creators; }
+    location /api/matches { matcher_matches; }
+--- pipelined_requests eval
+["POST /api/creators/search\n{\"query\":\"money\"}",
+ "POST /api/creators/embeddings\n{\"texts\":[\"money\"]}",
+ "POST /api/matches\n{\"assignment\":{\"topic\":\"t\",\"keyTakeaway\":\"k\",\"additionalContext\":\"c\"}}"]
+--- more_headers
+Content-Type: application/json
+--- error_code eval
+[503, 503, 503]
+--- response_body_like eval
+[qr/"code":"unavailable"/, qr/"code":"unavailable"/, qr/"code":"unavailable"/]
