@@ -16,7 +16,10 @@
 #include "vindex.h"
 
 
-#define MT_INDEX_MODEL  "local-tfidf-v1"
+#define MT_INDEX_MODEL       "local-tfidf-v1"
+
+/* params.lists: as many IVF lists as suit the corpus a rebuild finds */
+#define MT_INDEX_LISTS_AUTO  0xffffffffu
 
 /*
  * Progress, written with atomic stores so that another thread (or

@@ -127,6 +127,44 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 2; i < cf->args->nelts; i++) {
 
+        if (ngx_strcmp(value[i].data, "lists=auto") == 0) {
+            mmcf->index_lists = MT_INDEX_LISTS_AUTO;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "lists=off") == 0) {
+            mmcf->index_lists = 0;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "lists=", 6) == 0) {
+            n = ngx_atoi(value[i].data + 6, value[i].len - 6);
+
+            if (n < 1 || n > 4096) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": lists must be auto, "
+                                   "off or 1 to 4096", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_lists = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "nprobe=", 7) == 0) {
+            n = ngx_atoi(value[i].data + 7, value[i].len - 7);
+
+            if (n < 0 || n > 4096) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": nprobe must be 0 "
+                                   "(exact) to 4096", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_nprobe = (ngx_uint_t) n;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "capacity=", 9) == 0) {
             n = ngx_atoi(value[i].data + 9, value[i].len - 9);
 
@@ -159,6 +197,8 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_conf_init_uint_value(mmcf->embed_dims, NGX_HTTP_MATCHER_EMBED_DIMS);
     ngx_conf_init_size_value(mmcf->index_capacity,
                              NGX_HTTP_MATCHER_INDEX_CAPACITY);
+    ngx_conf_init_uint_value(mmcf->index_lists, MT_INDEX_LISTS_AUTO);
+    ngx_conf_init_uint_value(mmcf->index_nprobe, MT_VINDEX_NPROBE);
 
     if (mmcf->store_path.len == 0) {
         return NGX_OK;
@@ -195,6 +235,7 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     t->ix.index_path = (const char *) mmcf->index_path.data;
     t->ix.params.dims = (unsigned) mmcf->embed_dims;
     t->ix.params.capacity = mmcf->index_capacity;
+    t->ix.params.lists = (unsigned) mmcf->index_lists;
     t->ix.params.model = MT_INDEX_MODEL;
     t->ix.now_ms = ngx_http_matcher_now_ms();
     t->ix.batch = 500;
@@ -405,6 +446,9 @@ ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
                            "matcher: no vector index: %s", err);
             return NULL;
         }
+
+        mt_vindex_set_nprobe(ngx_http_matcher_reader,
+                             (unsigned) mmcf->index_nprobe);
     }
 
     if (ngx_http_matcher_embedder == NULL

@@ -288,6 +288,8 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
     mmcf->cache_ttl = NGX_CONF_UNSET;
     mmcf->embed_dims = NGX_CONF_UNSET_UINT;
     mmcf->index_capacity = NGX_CONF_UNSET_SIZE;
+    mmcf->index_lists = NGX_CONF_UNSET_UINT;
+    mmcf->index_nprobe = NGX_CONF_UNSET_UINT;
 
     return mmcf;
 }

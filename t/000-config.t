@@ -218,3 +218,25 @@ invalid "capacity=10": capacity must be 1000 to 100000000 creators
 --- must_die
 --- error_log
 invalid vector index "faiss": expected "local"
+
+
+
+=== TEST 19: IVF lists out of range
+--- http_config
+    matcher_vectors local lists=5000;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "lists=5000": lists must be auto, off or 1 to 4096
+
+
+
+=== TEST 20: nprobe not a number
+--- http_config
+    matcher_vectors local nprobe=many;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "nprobe=many": nprobe must be 0 (exact) to 4096
