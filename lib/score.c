@@ -9,10 +9,12 @@
  */
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "score.h"
 #include "score_int.h"
+#include "util.h"
 
 
 #define MT_SYN           0.7    /* two words of one synonym group */
@@ -47,7 +49,16 @@ static double mt_clamp(double v);
 static int mt_is_word(unsigned char c);
 static void mt_stem(mt_word_t *w);
 static int mt_in(const char *list, const char *s, size_t len);
-static uint32_t mt_groups_of(const mt_word_t *w);
+/* a word of the lists below: see mt_lex_find() */
+typedef struct {
+    uint64_t                hash;       /* 0: empty */
+    uint32_t                groups;     /* synonym groups, 1 << i */
+    uint8_t                 stop;
+    uint8_t                 broad;
+    int16_t                 variant;    /* in mt_variants, -1: none */
+} mt_lex_t;
+
+static const mt_lex_t *mt_lex_find(const char *s, size_t len);
 static double mt_phrase_sim(const mt_phrase_t *a, const mt_phrase_t *b,
     double *raw);
 static double mt_match(const mt_json_t *a, const char *want_key,
@@ -203,8 +214,9 @@ mt_is_word(unsigned char c)
 int
 mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 {
-    size_t         i, start, k;
-    unsigned char  c;
+    size_t           i, start, k;
+    unsigned char    c;
+    const mt_lex_t  *lex;
 
     i = *pos;
 
@@ -229,13 +241,21 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 
         w->s[w->len] = '\0';
 
-        if (w->len < 2 || mt_in(mt_stopwords, w->s, w->len)) {
+        if (w->len < 2) {
+            continue;
+        }
+
+        lex = mt_lex_find(w->s, w->len);
+
+        if (lex != NULL && lex->stop) {
             continue;
         }
 
         mt_stem(w);
-        w->groups = mt_groups_of(w);
-        w->weight = mt_in(mt_broad, w->s, w->len) ? MT_BROAD : 1.0;
+
+        lex = mt_lex_find(w->s, w->len);
+        w->groups = lex ? lex->groups : 0;
+        w->weight = (lex && lex->broad) ? MT_BROAD : 1.0;
 
         *pos = i;
         return 1;
@@ -259,9 +279,9 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 static void
 mt_stem(mt_word_t *w)
 {
-    size_t       i;
-    char         c;
-    const char  *to;
+    char             c;
+    const char      *to;
+    const mt_lex_t  *lex;
 
     if (w->len > 4 && mt_ends(w, "ies")) {
         w->len -= 2;
@@ -298,17 +318,16 @@ mt_stem(mt_word_t *w)
 
     w->s[w->len] = '\0';
 
-    for (i = 0; i < sizeof(mt_variants) / sizeof(mt_variants[0]); i++) {
-        if (strcmp(w->s, mt_variants[i][0]) == 0) {
-            to = mt_variants[i][1];
+    lex = mt_lex_find(w->s, w->len);
 
-            for (w->len = 0; to[w->len] != '\0'; w->len++) {
-                w->s[w->len] = to[w->len];
-            }
+    if (lex != NULL && lex->variant >= 0) {
+        to = mt_variants[lex->variant][1];
 
-            w->s[w->len] = '\0';
-            break;
+        for (w->len = 0; to[w->len] != '\0'; w->len++) {
+            w->s[w->len] = to[w->len];
         }
+
+        w->s[w->len] = '\0';
     }
 }
 
@@ -336,21 +355,102 @@ mt_in(const char *list, const char *s, size_t len)
 }
 
 
-static uint32_t
-mt_groups_of(const mt_word_t *w)
+/*
+ * The word lists above as one hash table, built once: a word's stopword
+ * and umbrella flags, synonym groups and variant in one probe, instead of
+ * a scan of every list for every word of every pair (which was most of a
+ * score's time).  Words are told apart by a 64-bit hash alone.
+ */
+
+#define MT_LEX_SLOTS  1024          /* a power of two, over 4x the words */
+
+
+static mt_lex_t        mt_lex[MT_LEX_SLOTS];
+static pthread_once_t  mt_lex_once = PTHREAD_ONCE_INIT;
+
+
+static mt_lex_t *
+mt_lex_slot(const char *s, size_t len, int add)
 {
-    size_t      i;
-    uint32_t    groups;
+    size_t    i;
+    uint64_t  h;
 
-    groups = 0;
+    h = mt_hash_mix(mt_hash64(s, len, MT_HASH_SEED)) | 1;
 
-    for (i = 0; i < sizeof(mt_synonyms) / sizeof(mt_synonyms[0]); i++) {
-        if (mt_in(mt_synonyms[i], w->s, w->len)) {
-            groups |= (uint32_t) 1 << i;
+    for (i = h & (MT_LEX_SLOTS - 1);
+         mt_lex[i].hash != 0;
+         i = (i + 1) & (MT_LEX_SLOTS - 1))
+    {
+        if (mt_lex[i].hash == h) {
+            return &mt_lex[i];
         }
     }
 
-    return groups;
+    if (!add) {
+        return NULL;
+    }
+
+    mt_lex[i].hash = h;
+    mt_lex[i].variant = -1;
+
+    return &mt_lex[i];
+}
+
+
+/* every space-separated word of list, flagged as what (1 stop, 2 broad) */
+static void
+mt_lex_add(const char *list, int what, uint32_t groups)
+{
+    const char  *p, *e;
+    mt_lex_t    *l;
+
+    for (p = list; *p != '\0'; p = e) {
+        while (*p == ' ') {
+            p++;
+        }
+
+        for (e = p; *e != '\0' && *e != ' '; e++) {
+            /* void */
+        }
+
+        if (e == p) {
+            continue;
+        }
+
+        l = mt_lex_slot(p, (size_t) (e - p), 1);
+        l->stop |= (what == 1);
+        l->broad |= (what == 2);
+        l->groups |= groups;
+    }
+}
+
+
+static void
+mt_lex_init(void)
+{
+    size_t     i;
+    mt_lex_t  *l;
+
+    mt_lex_add(mt_stopwords, 1, 0);
+    mt_lex_add(mt_broad, 2, 0);
+
+    for (i = 0; i < sizeof(mt_synonyms) / sizeof(mt_synonyms[0]); i++) {
+        mt_lex_add(mt_synonyms[i], 0, (uint32_t) 1 << i);
+    }
+
+    for (i = 0; i < sizeof(mt_variants) / sizeof(mt_variants[0]); i++) {
+        l = mt_lex_slot(mt_variants[i][0], strlen(mt_variants[i][0]), 1);
+        l->variant = (int16_t) i;
+    }
+}
+
+
+static const mt_lex_t *
+mt_lex_find(const char *s, size_t len)
+{
+    (void) pthread_once(&mt_lex_once, mt_lex_init);
+
+    return mt_lex_slot(s, len, 0);
 }
 
 
