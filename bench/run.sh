@@ -154,6 +154,13 @@ mkdir -p "$PREFIX/conf" "$PREFIX/logs" "$PREFIX/tmp" "$PREFIX/store" \
 # nginx loads a private copy: `make build` rewrites build/*.so in place
 # (cp), and workers forked after that from a master that mapped it crash
 cp "$MODULE_SO" "$PREFIX/modules/"
+# which module was measured: the copy's checksum and build time, and
+# whether a source is newer than it (BUILD=0 takes the .so as it is)
+MODULE_NOTE="${MODULE_SO#"$ROOT"/}, built $(date -u -r "$MODULE_SO" +'%Y-%m-%d %H:%M:%S UTC'), sha256 $(sha256sum "$PREFIX/modules/${MODULE_SO##*/}" | cut -c1-12)"
+if [[ -n $(find lib module config -newer "$MODULE_SO" -type f 2> /dev/null | head -1) ]]; then
+    MODULE_NOTE="$MODULE_NOTE; **sources newer than the module**"
+    COMMIT="$COMMIT (module older than its sources)"
+fi
 
 USER_LINE=""
 if [[ $(id -u) -eq 0 ]]; then
@@ -449,6 +456,7 @@ report() {
     echo "- machine: $(nproc) CPUs ($(uname -m)), $(uname -sr); nginx $("$NGINX" -v 2>&1 | sed 's|.*/||'), $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2)"
     echo "- load average before the run: $LOAD_BEFORE; after: $LOAD_AFTER"
     echo "- command: \`$COMMAND\`"
+    echo "- module: $MODULE_NOTE"
     if [[ $SCENARIO == match ]]; then
         echo "- wrk: \`wrk <wrk column> -d<duration> --latency -s bench/wrk/<scenario>.lua http://127.0.0.1:<port><path>\`, -d$DURATION at ${THREADS}x$CONNECTIONS, -d$MATCH_DURATION at ${MATCH_THREADS}x$MATCH_CONNECTIONS; scenarios in table order, one nginx (2 workers) and wrk on the same box ($(nproc) cores: wrk's CPU is taken from nginx's)"
     else
@@ -568,7 +576,7 @@ if [[ $SCENARIO == match ]] && ! grep -q '^## Matching' "$RESULTS"; then
 
 ## Matching (`SCENARIO=match`)
 
-One command, one run (about 5 minutes on 2 cores, plus half a minute the
+One command, one run (about 3 minutes on 2 cores, plus half a minute the
 first time to generate the creators):
 
     SCENARIO=match N=100000 bench/run.sh
@@ -589,7 +597,8 @@ between the history and the second `return 200`:
 - `POST /api/matches (uncached)`: a different assignment every request
   (topic, two related niches, two values, tone, audience: distinct for 2
   million requests, `bench/wrk/briefs.lua`), at 1 thread x 2 connections,
-  so p50/p99 are the latency of one ranking, not queueing;
+  so p50/p99 are the latency of one ranking, not queueing (the two
+  connections may land on the same worker: then one waits for the other);
 - `POST /api/creators/search`, then the same with a filter
   (`{"region":"US","followerCount":{"$gte":10000}}`, about 1 creator in
   8): a different query every request, at 1 x 2;
@@ -604,7 +613,9 @@ How to read it, besides the notes above:
 - memory: `vectors.mtv` is a sparse file sized for `capacity`; its
   allocated blocks (`du`, not `du --apparent-size`) are what 100k
   creators cost.  Each worker maps it shared, so a worker's Pss holds
-  its share; `data.mdb` is LMDB's map (file pages the worker touched);
+  its share; `vectors.mtv (deleted)` is an index generation that a
+  worker still maps because it has served no request since the file was
+  replaced; `data.mdb` is LMDB's map (file pages the worker touched);
   `shm zones` are the cache zone and nginx's own shared memory;
 - goals (issue item 7): uncached `POST /matches` p99 <= 10 ms; cached
   `POST /matches` >= 0.5x the `return 200` rps; search latency, the full

@@ -306,7 +306,7 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
     if (mt_vindex_model_epoch(vi) != ix->epoch
         || mt_vindex_dims(vi) != ix->params.dims)
     {
-        mt_ix_fail(ix, "embedder changed");
+        mt_ix_fail(ix, MT_INDEX_EMBEDDER_CHANGED);
         mt_vindex_unlock(vi);
         mt_vindex_close(vi);
         free(vec);

@@ -18,6 +18,9 @@
 
 #define MT_INDEX_MODEL       "local-tfidf-v1"
 
+/* mt_index_sync()'s error when a rebuild brought another embedder state */
+#define MT_INDEX_EMBEDDER_CHANGED  "embedder changed"
+
 /* params.lists: as many IVF lists as suit the corpus a rebuild finds */
 #define MT_INDEX_LISTS_AUTO  0xffffffffu
 
@@ -61,8 +64,8 @@ int mt_index_ids(mt_indexer_t *ix, const char *const *ids,
  * text (force: every creator), with the embedder it was given.  Each
  * batch opens the index afresh and takes its writer lock, so a rebuild
  * by another process in between is seen; when that rebuild brought a new
- * embedder state the sync stops (-1, "embedder changed"): the vectors of
- * two states do not compare.
+ * embedder state the sync stops (-1, MT_INDEX_EMBEDDER_CHANGED): the
+ * vectors of two states do not compare.
  */
 int mt_index_sync(mt_indexer_t *ix, int force);
 

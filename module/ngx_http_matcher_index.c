@@ -372,7 +372,16 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
     ngx_http_matcher_sync_busy = 0;
 
-    if (sync->task.rc != NGX_OK) {
+    if (sync->task.rc != NGX_OK
+        && ngx_strcmp(sync->task.ix.error, MT_INDEX_EMBEDDER_CHANGED) == 0)
+    {
+        /* a rebuild (a refresh job) came in between: go again with it */
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "matcher: vector index rebuilt meanwhile, syncing "
+                      "again");
+        ngx_http_matcher_sync_again = 1;
+
+    } else if (sync->task.rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "matcher: vector index update failed: %s",
                       sync->task.ix.error);

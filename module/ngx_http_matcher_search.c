@@ -18,6 +18,20 @@
 #define NGX_HTTP_MATCHER_MAX_IDS       1000
 #define NGX_HTTP_MATCHER_MAX_TEXT      ((size_t) 64 * 1024)
 
+/* texts embedded on the loop at most; more go to the thread pool */
+#define NGX_HTTP_MATCHER_LOOP_TEXTS    8
+#define NGX_HTTP_MATCHER_LOOP_BYTES    ((size_t) 16 * 1024)
+
+
+/* a big batch of texts, embedded and written on a pool thread */
+typedef struct {
+    const char                     *embedder_path;
+    char                           *texts;    /* heap, NUL-separated */
+    size_t                         *lens;
+    size_t                          n;
+    mt_jw_t                         out;
+    char                            error[256];
+} ngx_http_matcher_embed_batch_t;
 
 typedef struct {
     ngx_http_matcher_index_task_t   task;
@@ -36,10 +50,23 @@ static void ngx_http_matcher_embed_ids_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_embed_ids_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_embed_ids_free(void *data);
+static ngx_int_t ngx_http_matcher_embed_batch(ngx_http_request_t *r,
+    const mt_json_t *texts, size_t total);
+static void ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_http_matcher_embed_batch_done(ngx_http_request_t *r,
+    void *data);
+static void ngx_http_matcher_embed_batch_free(void *data);
+static void ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n,
+    unsigned dims);
 static void ngx_http_matcher_write_vector(mt_jw_t *w, const float *v,
     unsigned dims);
 static ngx_int_t ngx_http_matcher_no_index(ngx_http_request_t *r);
 
+
+static const ngx_http_matcher_job_type_t  ngx_http_matcher_embed_batch_job = {
+    ngx_http_matcher_embed_batch_run, ngx_http_matcher_embed_batch_done,
+    ngx_http_matcher_embed_batch_free
+};
 
 static const ngx_http_matcher_job_type_t  ngx_http_matcher_embed_ids_job = {
     ngx_http_matcher_embed_ids_run, ngx_http_matcher_embed_ids_done,
@@ -124,7 +151,7 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const mt_json_t *texts)
 {
     float                *vec;
-    size_t                i;
+    size_t                i, total;
     unsigned              dims;
     mt_jw_t               w;
     ngx_int_t             rc;
@@ -135,6 +162,24 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
     if (vi == NULL) {
         return ngx_http_matcher_no_index(r);
+    }
+
+    /*
+     * Embedding and printing 512 floats a text take tens of microseconds
+     * each: a big batch goes to the thread pool, uncached, so that the
+     * loop is never held for milliseconds.
+     */
+
+    total = 0;
+
+    for (i = 0; i < texts->u.array.n; i++) {
+        total += texts->u.array.items[i]->u.string.len;
+    }
+
+    if (texts->u.array.n > NGX_HTTP_MATCHER_LOOP_TEXTS
+        || total > NGX_HTTP_MATCHER_LOOP_BYTES)
+    {
+        return ngx_http_matcher_embed_batch(r, texts, total);
     }
 
     dims = mt_embedder_dims(emb);
@@ -162,16 +207,149 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
         ngx_http_matcher_write_vector(&w, vec, dims);
     }
 
-    mt_jw_arr_close(&w);
-    mt_jw_key(&w, "count");
-    mt_jw_int(&w, (int64_t) texts->u.array.n);
-    mt_jw_key(&w, "model");
-    mt_jw_cstr(&w, MT_INDEX_MODEL);
-    mt_jw_key(&w, "dimensions");
-    mt_jw_int(&w, dims);
-    mt_jw_obj_close(&w);
+    ngx_http_matcher_write_embeddings(&w, texts->u.array.n, dims);
 
     return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
+}
+
+
+/* the end of a texts reply: after the vectors, the counts */
+
+static void
+ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n, unsigned dims)
+{
+    mt_jw_arr_close(w);
+    mt_jw_key(w, "count");
+    mt_jw_int(w, (int64_t) n);
+    mt_jw_key(w, "model");
+    mt_jw_cstr(w, MT_INDEX_MODEL);
+    mt_jw_key(w, "dimensions");
+    mt_jw_int(w, dims);
+    mt_jw_obj_close(w);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_embed_batch(ngx_http_request_t *r, const mt_json_t *texts,
+    size_t total)
+{
+    u_char                          *p;
+    size_t                           i, n;
+    ngx_http_matcher_job_t          *job;
+    ngx_http_matcher_embed_batch_t  *b;
+    ngx_http_matcher_main_conf_t    *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+    n = texts->u.array.n;
+
+    job = ngx_http_matcher_job_alloc(r,
+                                     sizeof(ngx_http_matcher_embed_batch_t));
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    b = job->data;
+    b->embedder_path = (const char *) mmcf->embedder_path.data;
+    b->n = n;
+    mt_jw_init(&b->out);
+
+    /* copies: the request and its parsed body may go before the thread */
+
+    b->texts = ngx_alloc(total + n, r->connection->log);
+    b->lens = ngx_alloc(n * sizeof(size_t), r->connection->log);
+
+    if (b->texts == NULL || b->lens == NULL) {
+        ngx_http_matcher_job_free(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    p = (u_char *) b->texts;
+
+    for (i = 0; i < n; i++) {
+        b->lens[i] = texts->u.array.items[i]->u.string.len;
+        p = ngx_cpymem(p, texts->u.array.items[i]->u.string.s, b->lens[i]);
+        *p++ = '\0';
+    }
+
+    return ngx_http_matcher_job_start(r, job,
+                                      &ngx_http_matcher_embed_batch_job);
+}
+
+
+static void
+ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log)
+{
+    ngx_http_matcher_embed_batch_t  *b = data;
+
+    char           *t;
+    float          *vec;
+    size_t          i;
+    uint64_t        epoch;
+    unsigned        dims;
+    mt_embedder_t  *emb;
+
+    /* the thread's own mapping: the loop may swap its embedder meanwhile */
+    emb = mt_embedder_map(b->embedder_path, &epoch, b->error,
+                          sizeof(b->error));
+    if (emb == NULL) {
+        return;
+    }
+
+    dims = mt_embedder_dims(emb);
+    vec = malloc(dims * sizeof(float));
+
+    if (vec == NULL) {
+        mt_embedder_free(emb);
+        ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
+                    sizeof(b->error));
+        return;
+    }
+
+    mt_jw_obj_open(&b->out);
+    mt_jw_key(&b->out, "embeddings");
+    mt_jw_arr_open(&b->out);
+
+    for (i = 0, t = b->texts; i < b->n; t += b->lens[i++] + 1) {
+        if (mt_embed(emb, t, b->lens[i], vec) != 0) {
+            ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
+                        sizeof(b->error));
+            break;
+        }
+
+        ngx_http_matcher_write_vector(&b->out, vec, dims);
+    }
+
+    ngx_http_matcher_write_embeddings(&b->out, b->n, dims);
+
+    free(vec);
+    mt_embedder_free(emb);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_embed_batch_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_matcher_embed_batch_t  *b = data;
+
+    if (b->error[0] || mt_jw_failed(&b->out) || b->out.data == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: embedding texts failed: %s",
+                      b->error[0] ? b->error : "out of memory");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_matcher_send(r, NGX_HTTP_OK, &b->out);
+}
+
+
+static void
+ngx_http_matcher_embed_batch_free(void *data)
+{
+    ngx_http_matcher_embed_batch_t  *b = data;
+
+    mt_jw_free(&b->out);
+    ngx_free(b->texts);
+    ngx_free(b->lens);
 }
 
 
@@ -460,7 +638,7 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
 ngx_int_t
 ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
-    size_t             i, n, k;
+    size_t             i, n, k, id_len;
     mt_jw_t            w;
     ngx_int_t          rc;
     mt_errs_t          errs;
@@ -560,10 +738,10 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     mt_jw_arr_open(&w);
 
     for (i = 0; i < n; i++) {
-        id = mt_vindex_id(vi, hits[i].slot, &k);
+        id = mt_vindex_id(vi, hits[i].slot, &id_len);
 
         /* an LMDB read: a microsecond from the mapped file */
-        src = s->ops->creator_get(s, id, k, &doc, NULL);
+        src = s->ops->creator_get(s, id, id_len, &doc, NULL);
 
         if (src == MT_STORE_NOT_FOUND) {
             continue;
@@ -577,7 +755,7 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
         mt_jw_obj_open(&w);
         mt_jw_key(&w, "id");
-        mt_jw_str(&w, id, k);
+        mt_jw_str(&w, id, id_len);
         mt_jw_key(&w, "score");
         mt_jw_double(&w, (double) hits[i].score);
         mt_jw_key(&w, "metadata");

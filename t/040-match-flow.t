@@ -118,6 +118,16 @@ ok(abs(sqrt($norm) - 1) < 1e-4, 'unit length');
 is_deeply($r->{json}{embeddings}[0], $r->{json}{embeddings}[2],
           'the same text, the same vector');
 
+# a big batch is embedded on the thread pool: the same vectors
+my @many = map { "text number $_ about budgets" } 1 .. 40;
+my $batch = post('/api/creators/embeddings',
+                 { texts => [ @many, 'shrinkflation at the grocery store' ] });
+is($batch->{status}, 200, 'a batch of 41 texts');
+is($batch->{json}{count}, 41, '... count');
+is(scalar @{ $batch->{json}{embeddings} }, 41, '... 41 vectors');
+is_deeply($batch->{json}{embeddings}[40], $r->{json}{embeddings}[0],
+          '... the same vector as on the loop');
+
 $r = post('/api/creators/embeddings',
           { creatorIds => ['mindsovermoney', 'nobody-here'] });
 is($r->{status}, 200, 'embeddings of creators');
