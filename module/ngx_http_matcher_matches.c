@@ -73,6 +73,10 @@ static ngx_int_t ngx_http_matcher_save_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_save_free(void *data);
 static ngx_uint_t ngx_http_matcher_server_field(const char *key);
+static uint64_t ngx_http_matcher_brief_hash(const mt_json_t *a);
+static const mt_json_t *ngx_http_matcher_brief(ngx_http_request_t *r,
+    const mt_json_t *a);
+static void ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c);
 
 
 ngx_http_matcher_route_t  ngx_http_matcher_match_routes[] = {
@@ -174,7 +178,8 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     key.data = buf;
     key.len = ngx_snprintf(buf, sizeof(buf), "%016uxL/%uz/%ui/%uL",
-                           mt_json_hash(a), topk, framing, gen)
+                           ngx_http_matcher_brief_hash(a), topk, framing,
+                           gen)
               - buf;
 
     if (id[0] == '\0'
@@ -185,6 +190,14 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         ngx_http_matcher_envelope_open(&w);
         mt_jw_raw(&w, (char *) value.data, value.len);
         return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+    }
+
+    /* a brief from the body: shown without the fields a stored one adds */
+    if (id[0] == '\0' || mt_json_get(body, "assignment") != NULL) {
+        a = ngx_http_matcher_brief(r, a);
+        if (a == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     mt_jw_init(&data);
@@ -266,7 +279,6 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
     mt_json_detail_t       detail;
     const mt_json_t       *a, *aid;
     ngx_pool_cleanup_t    *cln;
-    const mt_json_pair_t  *pair;
     mt_assignment_meta_t   meta;
 
     *doc = NULL;
@@ -365,41 +377,6 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    /*
-     * The brief as validated, without the fields a stored assignment adds
-     * (id, status, times, version): they would change the cache key on
-     * every request and mean nothing for a brief that is not stored.
-     */
-
-    v = mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
-    mt_jw_free(&w);
-
-    if (v == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    mt_jw_init(&w);
-    mt_jw_obj_open(&w);
-
-    for (i = 0; i < mt_json_root(v)->u.object.n; i++) {
-        pair = &mt_json_root(v)->u.object.pairs[i];
-
-        if (ngx_http_matcher_server_field(pair->key)) {
-            continue;
-        }
-
-        mt_jw_keyn(&w, pair->key, pair->key_len);
-        mt_jw_value(&w, pair->value);
-    }
-
-    mt_jw_obj_close(&w);
-    mt_json_free(v);
-
-    if (mt_jw_failed(&w)) {
-        mt_jw_free(&w);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
     v = mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
     mt_jw_free(&w);
 
@@ -412,6 +389,79 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
     *doc = v;
 
     return NGX_OK;
+}
+
+
+/*
+ * The cache key of a brief: mt_json_hash() of the brief without the
+ * fields a stored assignment adds (id, status, times, version), which
+ * would make every request a new key.  Computed from the pairs, as
+ * mt_json_hash() combines them, so that no copy is made on a hit.
+ */
+
+static uint64_t
+ngx_http_matcher_brief_hash(const mt_json_t *a)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = (uint64_t) MT_JSON_OBJECT + 1;
+
+    for (i = 0; i < a->u.object.n; i++) {
+        if (!mt_json_shadowed(a, i)
+            && !ngx_http_matcher_server_field(a->u.object.pairs[i].key))
+        {
+            h += mt_json_hash_pair(&a->u.object.pairs[i]);
+        }
+    }
+
+    return mt_hash_mix(h);
+}
+
+
+/* the brief as a reply shows it: a copy without those fields */
+
+static const mt_json_t *
+ngx_http_matcher_brief(ngx_http_request_t *r, const mt_json_t *a)
+{
+    size_t                 i;
+    mt_jw_t                w;
+    mt_json_err_t          err;
+    mt_json_doc_t         *d;
+    ngx_pool_cleanup_t    *cln;
+    const mt_json_pair_t  *pair;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+
+    for (i = 0; i < a->u.object.n; i++) {
+        pair = &a->u.object.pairs[i];
+
+        if (!ngx_http_matcher_server_field(pair->key)) {
+            mt_jw_keyn(&w, pair->key, pair->key_len);
+            mt_jw_value(&w, pair->value);
+        }
+    }
+
+    mt_jw_obj_close(&w);
+
+    d = mt_jw_failed(&w) ? NULL
+                         : mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
+    mt_jw_free(&w);
+
+    if (d == NULL) {
+        return NULL;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = d;
+
+    return mt_json_root(d);
 }
 
 
@@ -678,7 +728,7 @@ ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
     mt_jw_key(w, "creatorId");
     mt_jw_str(w, c->id, c->id_len);
     mt_jw_key(w, "creator");
-    mt_jw_value(w, c->creator);
+    ngx_http_matcher_write_creator(w, c->creator);
     mt_jw_key(w, "matchScore");
     mt_jw_double(w, c->b.score);
     mt_jw_key(w, "reasoning");
@@ -704,6 +754,66 @@ ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
     mt_jw_key(w, "toneAlignment");
     mt_jw_double(w, c->b.tone);
     mt_jw_obj_close(w);
+    mt_jw_obj_close(w);
+}
+
+
+/*
+ * A summary of the creator, as the contract allows: who it is and what
+ * the match was made on; GET /creators/{id} has the whole document.  A
+ * third of the bytes of a reply, which a cached reply mostly is.
+ */
+
+static void
+ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c)
+{
+    ngx_uint_t        i;
+    const mt_json_t  *v, *analysis, *style;
+
+    static const char  *top[] = { "uniqueId", "nickname", "avatarUrl",
+                                  "profileUrl", "region", "followerCount",
+                                  "verified", "bio", NULL };
+    static const char  *lists[] = { "primaryNiches", "secondaryNiches",
+                                    "apparentValues", NULL };
+
+    mt_jw_obj_open(w);
+
+    for (i = 0; top[i]; i++) {
+        v = mt_json_get(c, top[i]);
+        if (v != NULL) {
+            mt_jw_key(w, top[i]);
+            mt_jw_value(w, v);
+        }
+    }
+
+    analysis = mt_json_get(c, "analysis");
+
+    if (analysis != NULL && analysis->type == MT_JSON_OBJECT) {
+        mt_jw_key(w, "analysis");
+        mt_jw_obj_open(w);
+
+        for (i = 0; lists[i]; i++) {
+            v = mt_json_get(analysis, lists[i]);
+            if (v != NULL) {
+                mt_jw_key(w, lists[i]);
+                mt_jw_value(w, v);
+            }
+        }
+
+        style = mt_json_get(analysis, "engagementStyle");
+        v = style ? mt_json_get(style, "tone") : NULL;
+
+        if (v != NULL) {
+            mt_jw_key(w, "engagementStyle");
+            mt_jw_obj_open(w);
+            mt_jw_key(w, "tone");
+            mt_jw_value(w, v);
+            mt_jw_obj_close(w);
+        }
+
+        mt_jw_obj_close(w);
+    }
+
     mt_jw_obj_close(w);
 }
 
