@@ -59,6 +59,7 @@ static int mt_ix_build(void *data, const char *id, size_t id_len,
 static void mt_ix_count(uint64_t *field, uint64_t n);
 static void mt_ix_fail(mt_indexer_t *ix, const char *what);
 static unsigned mt_index_auto_lists(size_t n);
+static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
 
 
 uint64_t
@@ -74,7 +75,7 @@ mt_index_ids(mt_indexer_t *ix, const char *const *ids, const size_t *lens,
     size_t n, int *status)
 {
     int            rc;
-    size_t         i, b;
+    size_t         i, b, m;
     mt_ix_item_t  *items;
 
     items = calloc(n ? n : 1, sizeof(mt_ix_item_t));
@@ -90,9 +91,9 @@ mt_index_ids(mt_indexer_t *ix, const char *const *ids, const size_t *lens,
 
     rc = 0;
 
-    for (b = 0; b < n && rc == 0; b += ix->batch) {
-        rc = mt_ix_batch(ix, items + b, (n - b < ix->batch) ? n - b : ix->batch,
-                         status + b);
+    for (b = 0; b < n && rc == 0; b += m) {
+        m = mt_ix_step(ix, n - b);
+        rc = mt_ix_batch(ix, items + b, m, status + b);
     }
 
     free(items);
@@ -136,7 +137,7 @@ mt_index_sync(mt_indexer_t *ix, int force)
     rc = 0;
 
     for (b = 0; b < list.n && rc == 0; b += n) {
-        n = (list.n - b < ix->batch) ? list.n - b : ix->batch;
+        n = mt_ix_step(ix, list.n - b);
         rc = mt_ix_batch(ix, list.items + b, n, status + b);
     }
 
@@ -226,9 +227,6 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
     /* then the documents: ready, for the text each was embedded from */
 
-    ix->emb = sc.learn;
-    ix->epoch = epoch;
-
     status = calloc(list.n ? list.n : 1, sizeof(int));
     if (status == NULL) {
         mt_ix_fail(ix, "no memory");
@@ -237,7 +235,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
     }
 
     for (b = 0; b < list.n && rc == 0; b += n) {
-        n = (list.n - b < ix->batch) ? list.n - b : ix->batch;
+        n = mt_ix_step(ix, list.n - b);
         rc = mt_ix_mark(ix, list.items + b, n, status + b);
     }
 
@@ -245,7 +243,6 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
 done:
 
-    ix->emb = NULL;
     mt_embedder_free(sc.learn);
     free(sc.vec);
     mt_ix_list_free(&list);
@@ -259,14 +256,15 @@ done:
 static int
 mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
 {
-    int            rc, ready;
-    char          *text;
-    float         *vec;
-    size_t         i, tlen;
-    mt_meta_t      meta;
-    mt_text_t      doc;
-    mt_vindex_t   *vi;
-    mt_store_rc_t  src;
+    int                  rc, ready;
+    char                *text;
+    float               *vec;
+    size_t               i, tlen;
+    mt_meta_t            meta;
+    mt_text_t            doc;
+    mt_vindex_t         *vi;
+    mt_store_rc_t        src;
+    mt_vindex_params_t   p;
 
     vec = malloc(ix->params.dims * sizeof(float));
     if (vec == NULL) {
@@ -274,8 +272,15 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
         return -1;
     }
 
-    vi = mt_vindex_open(ix->index_path, &ix->params, 1, ix->error,
-                        sizeof(ix->error));
+    /* should the file be missing, it is made for this embedder, exact */
+    p = ix->params;
+    p.model_epoch = ix->epoch;
+
+    if (p.lists == MT_INDEX_LISTS_AUTO) {
+        p.lists = 0;
+    }
+
+    vi = mt_vindex_open(ix->index_path, &p, 1, ix->error, sizeof(ix->error));
     if (vi == NULL) {
         free(vec);
         return -1;
@@ -294,7 +299,7 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
         mt_vindex_unlock(vi);
         mt_vindex_close(vi);
 
-        vi = mt_vindex_open(ix->index_path, &ix->params, 1, ix->error,
+        vi = mt_vindex_open(ix->index_path, &p, 1, ix->error,
                             sizeof(ix->error));
         if (vi == NULL || mt_vindex_lock(vi) != 0) {
             mt_vindex_close(vi);
@@ -664,4 +669,17 @@ mt_index_auto_lists(size_t n)
     }
 
     return lists;
+}
+
+
+/* the next batch: ix->batch creators (at least one), or what is left */
+
+static size_t
+mt_ix_step(const mt_indexer_t *ix, size_t left)
+{
+    size_t  batch;
+
+    batch = ix->batch ? ix->batch : 1;
+
+    return (left < batch) ? left : batch;
 }

@@ -101,11 +101,11 @@ static ngx_int_t
 ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
     char                      id[MT_OID_LEN + 1];
-    u_char                    buf[96];
+    u_char                    buf[96], rbuf[96];
     size_t                    topk;
     mt_jw_t                   w, data;
     uint64_t                  gen;
-    ngx_str_t                 key, value;
+    ngx_str_t                 key, value, raw;
     ngx_int_t                 rc;
     mt_errs_t                 errs;
     ngx_uint_t                framing;
@@ -116,13 +116,40 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     ngx_http_matcher_job_t   *job;
     ngx_http_matcher_save_t  *save;
 
+    if (ngx_http_matcher_store() == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    /*
+     * A body seen before, byte for byte, against the same index: its
+     * entry names the reply's entry, found with no parse at all.  Only
+     * requests that were valid and saved nothing leave such an entry.
+     */
+
+    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
+    gen = vi ? mt_vindex_generation(vi) : 0;
+
+    raw.data = rbuf;
+    raw.len = ngx_snprintf(rbuf, sizeof(rbuf), "raw/%016uxL/%uz/%uL",
+                           mt_hash64(ctx->body, ctx->body_len, MT_HASH_SEED),
+                           ctx->body_len, gen)
+              - rbuf;
+
+    if (ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
+                                   &raw, &key)
+            == NGX_OK
+        && ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
+                                      &key, &value)
+           == NGX_OK)
+    {
+        ngx_http_matcher_envelope_open(&w);
+        mt_jw_raw(&w, (char *) value.data, value.len);
+        return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+    }
+
     rc = ngx_http_matcher_parse_body(r, ctx, &body);
     if (body == NULL) {
         return rc;
-    }
-
-    if (ngx_http_matcher_store() == NULL) {
-        return ngx_http_matcher_no_store(r);
     }
 
     mt_errs_init(&errs);
@@ -173,9 +200,6 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
      * an assignment is computed and saved every time.
      */
 
-    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
-    gen = vi ? mt_vindex_generation(vi) : 0;
-
     key.data = buf;
     key.len = ngx_snprintf(buf, sizeof(buf), "%016uxL/%uz/%ui/%uL",
                            ngx_http_matcher_brief_hash(a), topk, framing,
@@ -218,6 +242,8 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         value.len = data.len;
         ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &key,
                                    &value);
+        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &raw,
+                                   &key);
 
         ngx_http_matcher_envelope_open(&w);
         mt_jw_raw(&w, data.data, data.len);

@@ -1648,7 +1648,7 @@ test_ivf_lists(void **state)
 
     n = 2000;
     s = 3;
-    centres = malloc(16 * DIMS * sizeof(float));
+    centres = malloc((size_t) 16 * DIMS * sizeof(float));
     vecs = malloc(n * DIMS * sizeof(float));
     assert_non_null(centres);
     assert_non_null(vecs);
