@@ -20,6 +20,7 @@
 
 #define NGX_HTTP_MATCHER_EMBED_SEED     0x5eed5eed5eed5eedULL
 #define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
+#define NGX_HTTP_MATCHER_UNMAP_MSEC     5000
 
 
 typedef struct {
@@ -28,6 +29,8 @@ typedef struct {
 } ngx_http_matcher_sync_t;
 
 
+static void ngx_http_matcher_unmap_handler(ngx_event_t *ev);
+static void ngx_http_matcher_drop_replaced(void);
 static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
     void *data);
@@ -43,6 +46,9 @@ static mt_vindex_t     *ngx_http_matcher_reader;
 static mt_embedder_t   *ngx_http_matcher_embedder;
 static uint64_t         ngx_http_matcher_epoch;
 static ngx_msec_t       ngx_http_matcher_reopen_at;
+
+/* drops a replaced mapping in a worker that serves no search meanwhile */
+static ngx_event_t      ngx_http_matcher_unmap_event;
 
 /* one background sync at a time in a worker; "again" coalesces kicks */
 static ngx_uint_t       ngx_http_matcher_sync_busy;
@@ -426,12 +432,7 @@ ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
         return NULL;
     }
 
-    if (ngx_http_matcher_reader && mt_vindex_replaced(ngx_http_matcher_reader))
-    {
-        mt_vindex_close(ngx_http_matcher_reader);
-        ngx_http_matcher_reader = NULL;
-        ngx_http_matcher_reopen_at = 0;
-    }
+    ngx_http_matcher_drop_replaced();
 
     if (ngx_http_matcher_reader == NULL) {
         if (ngx_http_matcher_reopen_at
@@ -500,6 +501,14 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 
     mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
 
+    if (mmcf != NULL && mmcf->index_path.len) {
+        ngx_http_matcher_unmap_event.handler = ngx_http_matcher_unmap_handler;
+        ngx_http_matcher_unmap_event.log = cycle->log;
+        ngx_http_matcher_unmap_event.cancelable = 1;
+        ngx_add_timer(&ngx_http_matcher_unmap_event,
+                      NGX_HTTP_MATCHER_UNMAP_MSEC);
+    }
+
     /*
      * Worker 0 brings the index up to date at start-up; with a creators
      * file, the end of its load does (ngx_http_matcher_store.c).
@@ -512,6 +521,35 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
     }
 
     return NGX_OK;
+}
+
+
+static void
+ngx_http_matcher_drop_replaced(void)
+{
+    if (ngx_http_matcher_reader && mt_vindex_replaced(ngx_http_matcher_reader))
+    {
+        mt_vindex_close(ngx_http_matcher_reader);
+        ngx_http_matcher_reader = NULL;
+        ngx_http_matcher_reopen_at = 0;
+    }
+}
+
+
+/*
+ * A rebuild renames a new file over the index; the old one's pages stay
+ * in memory while a worker maps it.  Searches reopen at once; this timer
+ * lets go of it in a worker that has none to serve.
+ */
+
+static void
+ngx_http_matcher_unmap_handler(ngx_event_t *ev)
+{
+    ngx_http_matcher_drop_replaced();
+
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_add_timer(ev, NGX_HTTP_MATCHER_UNMAP_MSEC);
+    }
 }
 
 
