@@ -47,8 +47,13 @@ static mt_embedder_t   *ngx_http_matcher_embedder;
 static uint64_t         ngx_http_matcher_epoch;
 static ngx_msec_t       ngx_http_matcher_reopen_at;
 
-/* drops a replaced mapping in a worker that serves no search meanwhile */
+/*
+ * Drops a replaced mapping in a worker that serves no search meanwhile.
+ * A timer's data must look like a connection: debug logging prints its
+ * fd (as ngx_cache_manager_process_handler's events do).
+ */
 static ngx_event_t      ngx_http_matcher_unmap_event;
+static ngx_connection_t ngx_http_matcher_unmap_dumb;
 
 /* one background sync at a time in a worker; "again" coalesces kicks */
 static ngx_uint_t       ngx_http_matcher_sync_busy;
@@ -502,6 +507,8 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
     mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
 
     if (mmcf != NULL && mmcf->index_path.len) {
+        ngx_http_matcher_unmap_dumb.fd = (ngx_socket_t) -1;
+        ngx_http_matcher_unmap_event.data = &ngx_http_matcher_unmap_dumb;
         ngx_http_matcher_unmap_event.handler = ngx_http_matcher_unmap_handler;
         ngx_http_matcher_unmap_event.log = cycle->log;
         ngx_http_matcher_unmap_event.cancelable = 1;

@@ -42,6 +42,7 @@ static void ngx_http_matcher_load_free(void *data);
 
 static mt_store_t      *ngx_http_matcher_store_handle;
 static ngx_event_t      ngx_http_matcher_purge_event;
+static ngx_connection_t ngx_http_matcher_purge_dumb;
 static ngx_uint_t       ngx_http_matcher_purge_running;
 
 static const ngx_http_matcher_job_type_t  ngx_http_matcher_purge_job = {
@@ -203,7 +204,9 @@ ngx_http_matcher_store_init_process(ngx_cycle_t *cycle)
     if (mmcf->assignment_ttl > 0) {
         ngx_http_matcher_purge_event.handler = ngx_http_matcher_purge_handler;
         ngx_http_matcher_purge_event.log = cycle->log;
-        ngx_http_matcher_purge_event.data = mmcf;
+        /* debug logging reads a timer's data as a connection */
+        ngx_http_matcher_purge_dumb.fd = (ngx_socket_t) -1;
+        ngx_http_matcher_purge_event.data = &ngx_http_matcher_purge_dumb;
         ngx_http_matcher_purge_event.cancelable = 1;
 
         ngx_add_timer(&ngx_http_matcher_purge_event, 1000);
@@ -320,7 +323,8 @@ ngx_http_matcher_purge_handler(ngx_event_t *ev)
     ngx_http_matcher_purge_t      *purge;
     ngx_http_matcher_main_conf_t  *mmcf;
 
-    mmcf = ev->data;
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
 
     if (ngx_exiting || ngx_terminate || ngx_quit) {
         return;

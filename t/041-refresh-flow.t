@@ -130,6 +130,16 @@ isnt($other->{id}, $job, 'the hung-up client started a job');
 $j = wait_job($other->{id});
 is($j->{status}, 'completed', 'which completed without its client');
 
+# no worker keeps the replaced index files mapped, busy or idle
+SKIP: {
+    my @pids = Test::Nginx::Socket::worker_pids();
+    skip 'no worker processes (valgrind mode)', 1 unless @pids;
+    sleep 6;
+    my @stale = grep { /vectors\.mtv.*\(deleted\)/ }
+                map { open my $fh, '<', "/proc/$_/maps" or (); <$fh> } @pids;
+    is(scalar @stale, 0, 'no worker maps a replaced index after 6 s');
+}
+
 $r = request(GET => "/api/creators/refresh-00042");
 is($r->{json}{creator}{embedding}{status}, 'ready', 'documents say ready');
 
