@@ -929,7 +929,7 @@ ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     mt_json_doc_t      *adoc, *cdoc;
     mt_store_rc_t       src;
     mt_json_detail_t    detail;
-    const mt_json_t    *body, *creator, *cid;
+    const mt_json_t    *body, *creator, *cid, *a;
     ngx_pool_cleanup_t *cln;
 
     rc = ngx_http_matcher_parse_body(r, ctx, &body);
@@ -945,6 +945,15 @@ ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
     if (adoc == NULL) {
         return rc;
+    }
+
+    a = mt_json_root(adoc);
+
+    if (mt_json_get(body, "assignment") != NULL) {
+        a = ngx_http_matcher_brief(r, a);
+        if (a == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
     }
 
     creator = mt_json_get(body, "creator");
@@ -998,11 +1007,11 @@ ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     ngx_http_matcher_envelope_open(&w);
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "assignment");
-    mt_jw_value(&w, mt_json_root(adoc));
+    mt_jw_value(&w, a);
     mt_jw_key(&w, "creator");
     mt_jw_value(&w, creator);
     mt_jw_key(&w, "framing");
-    mt_framing(mt_json_root(adoc), creator, &w);
+    mt_framing(a, creator, &w);
     mt_jw_key(&w, "timestamp");
     ngx_http_matcher_write_time(&w, ngx_http_matcher_now_ms());
     mt_jw_obj_close(&w);
