@@ -2,8 +2,9 @@
  * The vector index alone: build N creators of 512 dims with an inverted
  * file of L lists, then time searches (k 10), exact and approximate,
  * with and without filters, the recall@10 of the approximate ones
- * against the exact ones by nprobe, upserts, and the bytes a creator
- * takes.  Not part of the tests.  From the repository root:
+ * (the inverted file by nprobe, the sketch) against the exact ones,
+ * upserts, and the bytes a creator takes.  Not part of the tests.  From
+ * the repository root:
  *
  *   gcc -std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Ilib bench/vindex_bench.c \
  *       lib/vindex*.c lib/embed.c lib/filter.c lib/json.c lib/json_write.c \
@@ -214,6 +215,37 @@ gen_word(size_t niche, size_t other)
 }
 
 
+/*
+ * An assignment brief as the module embeds one: a topic sentence (a
+ * niche's words and filler), then two niches and two values, not the
+ * topic's as a rule: they pull the query between clusters.
+ */
+static size_t
+gen_brief(char *t, size_t cap)
+{
+    size_t  n, i, words, topic;
+
+    topic = rnd() % NNICHES;
+    words = 6 + rnd() % 4;
+    n = 0;
+    t[0] = '\0';
+
+    for (i = 0; i < words; i++) {
+        n = gen_cat(t, n, cap, rnd() % 2 ? niches[topic][1 + rnd() % 8]
+                                       : fillers[rnd() % NFILLERS]);
+    }
+
+    n = gen_cat(t, n, cap, "niches");
+    n = gen_cat(t, n, cap, niches[rnd() % NNICHES][0]);
+    n = gen_cat(t, n, cap, niches[rnd() % NNICHES][0]);
+    n = gen_cat(t, n, cap, "values");
+    n = gen_cat(t, n, cap, values[rnd() % NVALUES]);
+    n = gen_cat(t, n, cap, values[rnd() % NVALUES]);
+
+    return n;
+}
+
+
 /* a creator's bio, or (brief) an assignment's; returns its length */
 static size_t
 gen_text(char *t, size_t cap, int brief)
@@ -318,7 +350,10 @@ filter(const char *json)
 }
 
 
-/* n texts (brief or bio), embedded once the IDF has seen the bios */
+/*
+ * n texts (1: short briefs, 2: briefs as the module gets them, 0: bios),
+ * embedded once the IDF has seen the bios
+ */
 static char *
 texts(size_t n, int brief)
 {
@@ -332,7 +367,12 @@ texts(size_t n, int brief)
     }
 
     for (i = 0; i < n; i++) {
-        (void) gen_text(&t[i * TEXT_MAX], TEXT_MAX, brief);
+        if (brief == 2) {
+            (void) gen_brief(&t[i * TEXT_MAX], TEXT_MAX);
+
+        } else {
+            (void) gen_text(&t[i * TEXT_MAX], TEXT_MAX, brief);
+        }
     }
 
     return t;
@@ -451,6 +491,7 @@ recall(const mt_vhit_t *exact, const mt_vhit_t *got)
 }
 
 
+/* nprobe 0: the sketch search, else IVF with nprobe; against exact */
 static void
 compare(const char *name, mt_vindex_t *r, const float *qs,
     const mt_filter_t *f, unsigned nprobe)
@@ -458,12 +499,20 @@ compare(const char *name, mt_vindex_t *r, const float *qs,
     char              label[64];
     static mt_vhit_t  exact[QUERIES * 10], got[QUERIES * 10];
 
-    mt_vindex_set_nprobe(r, 0);
+    mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
     (void) snprintf(label, sizeof(label), "%s_exact", name);
     searches(label, r, qs, f, exact);
 
-    mt_vindex_set_nprobe(r, nprobe);
-    (void) snprintf(label, sizeof(label), "%s_nprobe%u", name, nprobe);
+    if (nprobe == 0) {
+        mt_vindex_set_mode(r, MT_VSEARCH_SKETCH);
+        (void) snprintf(label, sizeof(label), "%s_sketch", name);
+
+    } else {
+        mt_vindex_set_mode(r, MT_VSEARCH_IVF);
+        mt_vindex_set_nprobe(r, nprobe);
+        (void) snprintf(label, sizeof(label), "%s_nprobe%u", name, nprobe);
+    }
+
     searches(label, r, qs, f, got);
     printf("%s_recall10 %.4f\n", label, recall(exact, got));
 }
@@ -473,7 +522,8 @@ int
 main(int argc, char **argv)
 {
     char                 path[512], err[256], id[32], *bios, *briefs;
-    float               *vecs, *qs, v[DIMS];
+    char                *briefs2;
+    float               *vecs, *qs, *qs2, v[DIMS];
     double               t0, sync, train, tu[UPSERTS];
     size_t               n, i;
     unsigned             lists, np;
@@ -497,11 +547,13 @@ main(int argc, char **argv)
     t0 = now_ms();
     bios = texts(n + UPSERTS, 0);
     briefs = texts(QUERIES, 1);
+    briefs2 = texts(QUERIES, 2);
     e = mt_embedder_new(DIMS, 7);
     vecs = malloc((n + UPSERTS) * DIMS * sizeof(float));
     qs = malloc(QUERIES * DIMS * sizeof(float));
+    qs2 = malloc(QUERIES * DIMS * sizeof(float));
 
-    if (e == NULL || vecs == NULL || qs == NULL) {
+    if (e == NULL || vecs == NULL || qs == NULL || qs2 == NULL) {
         fprintf(stderr, "no memory\n");
         return 1;
     }
@@ -524,11 +576,13 @@ main(int argc, char **argv)
 
     for (i = 0; i < QUERIES; i++) {
         embed(e, &briefs[i * TEXT_MAX], &qs[i * DIMS]);
+        embed(e, &briefs2[i * TEXT_MAX], &qs2[i * DIMS]);
     }
 
     printf("records %zu\n", n);
     printf("example_bio \"%s\"\n", bios);
     printf("example_brief \"%s\"\n", briefs);
+    printf("example_brief2 \"%s\"\n", briefs2);
     printf("embed_ms %.1f\n", now_ms() - t0);
 
     memset(&p, 0, sizeof(p));
@@ -558,8 +612,17 @@ main(int argc, char **argv)
         compare("search", r, qs, NULL, np);
     }
 
+    compare("search", r, qs, NULL, 0);
+
+    /* the briefs as the module gets them */
+    compare("brief2", r, qs2, NULL, MT_VINDEX_NPROBE);
+    compare("brief2", r, qs2, NULL, 64);
+    compare("brief2", r, qs2, NULL, 0);
+    compare("brief2_filter_eu_33pct", r, qs2, eu, 0);
     compare("search_filter_eu_33pct", r, qs, eu, MT_VINDEX_NPROBE);
+    compare("search_filter_eu_33pct", r, qs, eu, 0);
     compare("search_filter_3pct", r, qs, rare, MT_VINDEX_NPROBE);
+    compare("search_filter_3pct", r, qs, rare, 0);
 
     /* updates of existing creators: the first one builds the map */
     w = mt_vindex_open(path, NULL, 1, err, sizeof(err));
@@ -590,6 +653,7 @@ main(int argc, char **argv)
 
     /* the upserted records are in the lists of their nearest centroid */
     compare("after_upserts", r, qs, NULL, MT_VINDEX_NPROBE);
+    compare("after_upserts", r, qs, NULL, 0);
 
     if (stat(path, &st) != 0) {
         return 1;
@@ -602,6 +666,7 @@ main(int argc, char **argv)
     printf("disk_bytes_per_creator %.0f\n",
            (double) st.st_blocks * 512.0 / (double) mt_vindex_records(r));
     printf("scan_bytes_per_creator %zu\n", (size_t) 16 + DIMS);
+    printf("sketch_scan_bytes_per_creator %zu\n", (size_t) 16 + DIMS / 4);
 
     mt_vindex_close(w);
     mt_vindex_close(r);
@@ -610,8 +675,10 @@ main(int argc, char **argv)
     mt_embedder_free(e);
     free(vecs);
     free(qs);
+    free(qs2);
     free(bios);
     free(briefs);
+    free(briefs2);
     (void) unlink(path);
 
     /* and the writers' lock file beside it */

@@ -10,13 +10,16 @@
  *   slots      capacity x 16 bytes: live flag, scale, id hash
  *   vectors    capacity x vstride int8 (dims rounded up to 64, zero
  *              padded)
+ *   sketches   capacity x 2 x vstride / 64 uint64: the ternary sketch
+ *              of each vector, positive half then negative half
  *   records    capacity x mt_vrec_t: id, text hash, filter metadata
  *   centroids  lists x vstride floats (zero padded), the inverted file's
  *              (vindex_ivf.c); written once, by the build, if trained
  *
  * each region page-aligned.  The hot part of a record (slot and vector)
  * is apart from the cold part (records, ~0.5 KiB of metadata), so an
- * unfiltered scan streams only the first two regions.  The file is
+ * unfiltered scan streams only the slots and the vectors (or the
+ * sketches).  The file is
  * sparse: ftruncate() sizes it for the whole capacity, a page takes disk
  * and memory once a record is written to it.  Pages are allocated with
  * posix_fallocate() before a record is written through the mapping:
@@ -219,7 +222,7 @@ failed:
 static int
 mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
 {
-    uint64_t  vstride, per, slots, vecs, recs, cents;
+    uint64_t  vstride, per, slots, vecs, sks, recs, cents;
 
     if (dims == 0 || dims > MT_VDIMS_MAX || capacity == 0
         || capacity > UINT32_MAX || lists > MT_VLISTS_MAX)
@@ -228,7 +231,7 @@ mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
     }
 
     vstride = ((uint64_t) dims + 63) & ~(uint64_t) 63;
-    per = sizeof(mt_vslot_t) + vstride + sizeof(mt_vrec_t);
+    per = sizeof(mt_vslot_t) + vstride + vstride / 4 + sizeof(mt_vrec_t);
 
     if ((uint64_t) capacity > (UINT64_MAX / 2) / per) {
         return -1;
@@ -236,6 +239,7 @@ mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
 
     slots = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vslot_t));
     vecs = MT_VPAGE_ALIGN((uint64_t) capacity * vstride);
+    sks = MT_VPAGE_ALIGN((uint64_t) capacity * (vstride / 4));
     recs = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vrec_t));
     cents = MT_VPAGE_ALIGN((uint64_t) lists * vstride * sizeof(float));
 
@@ -247,7 +251,9 @@ mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
     h->hdr_size = MT_VPAGE;
     h->off_slots = MT_VPAGE;
     h->off_vecs = h->off_slots + slots;
-    h->off_recs = h->off_vecs + vecs;
+    h->off_sketch = h->off_vecs + vecs;
+    h->swords = (uint32_t) (vstride / 64);
+    h->off_recs = h->off_sketch + sks;
     h->off_cents = h->off_recs + recs;
     h->lists = lists;
     h->file_size = h->off_cents + cents;
@@ -303,6 +309,8 @@ mt_vmap(mt_vindex_t *vi, char *err, size_t errlen)
     vi->slots = (mt_vslot_t *) (vi->base + h.off_slots);
     vi->vecs = (int8_t *) (vi->base + h.off_vecs);
     vi->recs = (mt_vrec_t *) (vi->base + h.off_recs);
+    vi->sketch = (uint64_t *) (void *) (vi->base + h.off_sketch);
+    vi->swords = h.swords;
     vi->nlists = h.nlists;
     vi->cents = h.nlists ? (const float *) (const void *) (vi->base
                                                            + h.off_cents)
@@ -348,6 +356,7 @@ mt_vcheck(const mt_vhdr_t *h, off_t size, char *err, size_t errlen)
         || mt_vlayout(h->dims, (size_t) h->capacity, h->lists, &want) != 0
         || h->vstride != want.vstride || h->hdr_size != want.hdr_size
         || h->off_slots != want.off_slots || h->off_vecs != want.off_vecs
+        || h->off_sketch != want.off_sketch || h->swords != want.swords
         || h->off_recs != want.off_recs || h->off_cents != want.off_cents
         || h->file_size != want.file_size || h->nlists > h->lists)
     {
@@ -462,7 +471,8 @@ mt_vindex_records(const mt_vindex_t *vi)
 size_t
 mt_vindex_record_size(const mt_vindex_t *vi)
 {
-    return sizeof(mt_vslot_t) + vi->vstride + sizeof(mt_vrec_t);
+    return sizeof(mt_vslot_t) + vi->vstride + 2 * vi->swords * 8
+           + sizeof(mt_vrec_t);
 }
 
 

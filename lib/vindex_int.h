@@ -17,7 +17,7 @@
 
 
 #define MT_VMAGIC        "MTVINDX"  /* 8 bytes with its NUL */
-#define MT_VVERSION      2u         /* 2: the inverted file */
+#define MT_VVERSION      3u         /* 2: the inverted file, 3: sketches */
 #define MT_VENDIAN       0x01020304u
 #define MT_VDIMS_MAX     4096u
 #define MT_VPAGE         4096u
@@ -48,6 +48,9 @@ typedef struct {
     uint64_t                file_size;
     uint64_t                model_epoch;
     uint64_t                off_cents;
+    uint64_t                off_sketch;
+    uint32_t                swords;     /* 64-bit words a sketch half */
+    uint32_t                pad3;
     uint32_t                lists;      /* the room for centroids */
     uint32_t                nlists;     /* trained: 0 (exact) or lists */
     char                    model[MT_VINDEX_MODEL_MAX + 1];
@@ -82,9 +85,12 @@ struct mt_vindex_s {
     mt_vslot_t             *slots;
     int8_t                 *vecs;
     mt_vrec_t              *recs;
+    uint64_t               *sketch;     /* capacity x 2 x swords */
+    size_t                  swords;
     const float            *cents;      /* nlists x vstride, or NULL */
     unsigned                nlists;
-    unsigned                nprobe;     /* 0: exact search */
+    unsigned                nprobe;     /* IVF mode, 0: exact search */
+    int                     mode;       /* MT_VSEARCH_*, 0: by size */
     unsigned                dims;
     size_t                  vstride;
     size_t                  capacity;
@@ -119,6 +125,14 @@ mt_vcount(const mt_vindex_t *vi)
     n = __atomic_load_n(&vi->hdr->count, __ATOMIC_ACQUIRE);
 
     return n < vi->capacity ? (size_t) n : vi->capacity;
+}
+
+
+/* the positive half of a record's sketch, the negative half follows */
+static inline uint64_t *
+mt_vsk(const mt_vindex_t *vi, size_t slot)
+{
+    return vi->sketch + slot * 2 * vi->swords;
 }
 
 
@@ -158,7 +172,11 @@ mt_vid_len(const mt_vrec_t *r)
 #define MT_VDOT_O3
 #endif
 
-/* kernels (vindex_ivf.c); n of mt_vdot() a multiple of 64, a vstride */
+/*
+ * kernels (vindex_ivf.c); n of mt_vdot() a multiple of 64, a vstride.
+ * mt_vquant(): a record's int8 vector and scale, -1 when not finite.
+ */
+int mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale);
 float mt_vquant16(const float *v, size_t n, size_t stride, int16_t *q);
 int32_t mt_vdot(const int16_t *q, const int8_t *v, size_t n);
 
@@ -172,6 +190,19 @@ int32_t mt_vdot(const int16_t *q, const int8_t *v, size_t n);
 int mt_vivf_train(mt_vindex_t *b, char *err, size_t errlen);
 unsigned mt_vivf_nearest(const mt_vindex_t *vi, const float *v);
 void mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits);
+
+/*
+ * The ternary sketches (vindex_sketch.c).  Make: the sketch of a record
+ * from its int8 vector (words x 64 long, zero padded).  Cands: the
+ * first stage of a sketch search for the k best: the records to score
+ * exactly (f matches them) in *cands, to be freed, their count
+ * returned, *n the records they were chosen from, the first *n.  0 and
+ * *n 0: do an exact search (too few records, a selective filter, out of
+ * memory).
+ */
+void mt_vsketch_make(const int8_t *v, size_t words, uint64_t *sk);
+size_t mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
+    const mt_filter_t *f, size_t k, size_t *n, uint32_t **cands);
 
 /* the writer's map; the caller holds the lock */
 int mt_vmap_sync(mt_vindex_t *vi);

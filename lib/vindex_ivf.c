@@ -1,8 +1,8 @@
 /*
  * The inverted file of the vector index (see vindex.h): the approximate
  * search's centroids, their training at the end of a build, the list of
- * a new record and the lists a search probes; and the dot products of
- * the index, exact search included.
+ * a new record and the lists a search probes; and the kernels of the
+ * index: the quantisers, the dot products (exact search included).
  *
  * Training is spherical k-means (cosine, centroids of unit length) on a
  * sample of the built records, spread evenly over the slots (over the
@@ -416,6 +416,47 @@ mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits)
 
 
 /* Kernels */
+
+/* scale = max|v| / 127, q = round(v / scale) */
+
+int
+mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale)
+{
+    float     max, a, inv;
+    unsigned  i;
+    long      r;
+
+    max = 0.0f;
+
+    for (i = 0; i < dims; i++) {
+        if (!isfinite(v[i])) {
+            return -1;
+        }
+
+        a = fabsf(v[i]);
+        if (a > max) {
+            max = a;
+        }
+    }
+
+    if (max == 0.0f) {
+        memset(q, 0, dims);
+        *scale = 0.0f;
+        return 0;
+    }
+
+    inv = 127.0f / max;
+
+    for (i = 0; i < dims; i++) {
+        r = lrintf(v[i] * inv);
+        q[i] = (int8_t) (r > 127 ? 127 : (r < -127 ? -127 : r));
+    }
+
+    *scale = max / 127.0f;
+
+    return 0;
+}
+
 
 /*
  * v (n floats) as int16 times the scale returned, zero padded to

@@ -3,14 +3,15 @@
  * writing them (upsert, build add), finding them by id (the writer's
  * map, mt_vindex_get) and the search.
  *
- * The exact search scans every published record; the approximate one
- * (the inverted file, vindex_ivf.c) the records of the lists nearest to
- * the query only: the slots are all read (16 bytes each), the vectors
- * of the chosen lists alone.  The query is quantised too,
- * to int16 with a scale that keeps the int32 sum from overflowing: the
- * dot product is then integer multiply-adds (pmaddwd), about three times
- * faster than converting the int8 to float, and the query's rounding
- * (1/65534 of its largest component) is far below the records' own.
+ * The exact search scans every published record; the approximate ones
+ * the records of the lists nearest to the query (the inverted file,
+ * vindex_ivf.c: the slots are all read, 16 bytes each, the vectors of
+ * the chosen lists alone) or of the best sketches (vindex_sketch.c).
+ * The query is quantised too, to int16 with a scale that keeps the
+ * int32 sum from overflowing: the dot product is then integer
+ * multiply-adds (pmaddwd), about three times faster than converting the
+ * int8 to float, and the query's rounding (1/65534 of its largest
+ * component) is far below the records' own.
  */
 
 #include <errno.h>
@@ -42,8 +43,6 @@ typedef struct {
 
 
 static int mt_valloc(mt_vindex_t *vi, size_t slot);
-static int mt_vquant(const float *v, unsigned dims, int8_t *q,
-    float *scale);
 static void mt_vput(mt_vindex_t *vi, size_t slot, const char *id,
     size_t id_len, uint64_t text_hash, const mt_meta_t *meta,
     const int8_t *q, float scale, unsigned list);
@@ -52,6 +51,8 @@ static int mt_vsame_id(const mt_vindex_t *vi, uint32_t slot,
 static void mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
     const mt_filter_t *f, const uint64_t *lists, size_t from, size_t to,
     mt_vheap_t *hp);
+static void mt_vscore(const mt_vindex_t *vi, const int16_t *q, float qs,
+    const mt_filter_t *f, size_t i, mt_vheap_t *hp);
 static void mt_vheap_push(mt_vheap_t *hp, const mt_vcand_t *c);
 static int mt_vworse(const mt_vindex_t *vi, const mt_vcand_t *a,
     const mt_vcand_t *b);
@@ -156,49 +157,8 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
 }
 
 
-/* scale = max|v| / 127, q = round(v / scale) */
-
-static int
-mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale)
-{
-    float     max, a, inv;
-    unsigned  i;
-    long      r;
-
-    max = 0.0f;
-
-    for (i = 0; i < dims; i++) {
-        if (!isfinite(v[i])) {
-            return -1;
-        }
-
-        a = fabsf(v[i]);
-        if (a > max) {
-            max = a;
-        }
-    }
-
-    if (max == 0.0f) {
-        memset(q, 0, dims);
-        *scale = 0.0f;
-        return 0;
-    }
-
-    inv = 127.0f / max;
-
-    for (i = 0; i < dims; i++) {
-        r = lrintf(v[i] * inv);
-        q[i] = (int8_t) (r > 127 ? 127 : (r < -127 ? -127 : r));
-    }
-
-    *scale = max / 127.0f;
-
-    return 0;
-}
-
-
 /*
- * Allocates the pages of records [slot, slot + chunk) in the three
+ * Allocates the pages of records [slot, slot + chunk) in the four
  * regions: a no-op for the pages already there.
  */
 static int
@@ -225,6 +185,12 @@ mt_valloc(mt_vindex_t *vi, size_t slot)
         rc = posix_fallocate(vi->fd, (off_t) (h->off_vecs
                                               + slot * vi->vstride),
                              (off_t) ((end - slot) * vi->vstride));
+    }
+
+    if (rc == 0) {
+        rc = posix_fallocate(vi->fd, (off_t) (h->off_sketch
+                                              + slot * 16 * vi->swords),
+                             (off_t) ((end - slot) * 16 * vi->swords));
     }
 
     if (rc == 0) {
@@ -262,6 +228,8 @@ mt_vput(mt_vindex_t *vi, size_t slot, const char *id, size_t id_len,
     r->id[id_len] = '\0';
 
     memcpy(mt_vvec(vi, slot), q, vi->dims);
+    /* from the file's copy: zero padded to vstride */
+    mt_vsketch_make(mt_vvec(vi, slot), vi->swords, mt_vsk(vi, slot));
 
     s = &vi->slots[slot];
     s->scale = scale;
@@ -546,15 +514,18 @@ mt_vindex_meta(const mt_vindex_t *vi, uint32_t slot)
  * stops as soon as a pass finds nothing new.  An approximate search
  * that found fewer than k (a selective filter, with few of its matches
  * in the lists probed) is done again exactly: it never returns fewer
- * hits than there are matches.
+ * hits than there are matches.  A sketch search covers the records
+ * published before it began, the scan those published since.
  */
 size_t
 mt_vindex_search(const mt_vindex_t *vi, const float *q,
     const mt_filter_t *f, size_t k, mt_vhit_t *out)
 {
+    int              mode;
     int16_t          qi[MT_VDIMS_MAX];
     float            qs;
-    size_t           i, from, n;
+    size_t           i, from, n, m;
+    uint32_t        *sk;
     uint64_t         bits[MT_VLISTS_MAX / 64];
     mt_vheap_t       hp;
     mt_vcand_t       cands[MT_VK_MAX];
@@ -578,14 +549,45 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
     hp.k = k < MT_VK_MAX ? k : MT_VK_MAX;
 
     lists = NULL;
+    from = 0;
 
-    if (vi->nprobe > 0 && vi->nprobe < vi->nlists) {
+    mode = vi->mode;
+    if (mode == MT_VSEARCH_AUTO) {
+        mode = mt_vindex_live(vi) > MT_VSEARCH_AUTO_MIN ? MT_VSEARCH_SKETCH
+                                                        : MT_VSEARCH_EXACT;
+    }
+
+    if (mode == MT_VSEARCH_SKETCH) {
+        /* the candidates match f */
+        m = mt_vsketch_cands(vi, q, f, hp.k, &from, &sk);
+
+        for (i = 0; i < m; i++) {
+            mt_vscore(vi, qi, qs, NULL, sk[i], &hp);
+        }
+
+        free(sk);
+
+    } else if (mode == MT_VSEARCH_IVF
+               && vi->nprobe > 0 && vi->nprobe < vi->nlists)
+    {
         mt_vivf_probe(vi, q, bits);
         lists = bits;
     }
 
-    for (from = 0; (n = mt_vcount(vi)) > from; from = n) {
+    /* from > 0: the sketch search covered the records below it */
+    m = from;
+
+    for ( /* void */ ; (n = mt_vcount(vi)) > from; from = n) {
         mt_vscan(vi, qi, qs, f, lists, from, n, &hp);
+    }
+
+    /* exact after all: every record scored again (the heap emptied) */
+    if (m > 0 && hp.n < hp.k) {
+        hp.n = 0;
+
+        for (from = 0; (n = mt_vcount(vi)) > from; from = n) {
+            mt_vscan(vi, qi, qs, f, NULL, from, n, &hp);
+        }
     }
 
     /*
@@ -630,46 +632,57 @@ mt_vscan(const mt_vindex_t *vi, const int16_t *q, float qs,
 {
     size_t             i;
     unsigned           l;
-    mt_vcand_t         c;
-    const mt_vslot_t  *sl;
 
     for (i = from; i < to; i++) {
-        sl = &vi->slots[i];
-
-        if (__atomic_load_n(&sl->live, __ATOMIC_ACQUIRE) == 0) {
-            continue;
-        }
-
         if (lists != NULL) {
-            l = sl->list & (MT_VLISTS_MAX - 1);
+            l = vi->slots[i].list & (MT_VLISTS_MAX - 1);
             if ((lists[l / 64] & ((uint64_t) 1 << (l % 64))) == 0) {
                 continue;
             }
         }
 
-        c.score = (float) mt_vdot(q, mt_vvec(vi, i), vi->vstride)
-                  * qs * sl->scale;
-
-        /* rounding may take a vector equal to q a little past 1 */
-        if (c.score > 1.0f) {
-            c.score = 1.0f;
-
-        } else if (c.score < -1.0f) {
-            c.score = -1.0f;
-        }
-
-        if (hp->n == hp->k && c.score < hp->h[0].score) {
-            continue;
-        }
-
-        if (f != NULL && !mt_filter_match(f, &vi->recs[i].meta)) {
-            continue;
-        }
-
-        c.slot = (uint32_t) i;
-        c.id_hash = sl->id_hash;
-        mt_vheap_push(hp, &c);
+        mt_vscore(vi, q, qs, f, i, hp);
     }
+}
+
+
+/* record i, if live, into the heap */
+
+static void
+mt_vscore(const mt_vindex_t *vi, const int16_t *q, float qs,
+    const mt_filter_t *f, size_t i, mt_vheap_t *hp)
+{
+    mt_vcand_t         c;
+    const mt_vslot_t  *sl;
+
+    sl = &vi->slots[i];
+
+    if (__atomic_load_n(&sl->live, __ATOMIC_ACQUIRE) == 0) {
+        return;
+    }
+
+    c.score = (float) mt_vdot(q, mt_vvec(vi, i), vi->vstride)
+              * qs * sl->scale;
+
+    /* rounding may take a vector equal to q a little past 1 */
+    if (c.score > 1.0f) {
+        c.score = 1.0f;
+
+    } else if (c.score < -1.0f) {
+        c.score = -1.0f;
+    }
+
+    if (hp->n == hp->k && c.score < hp->h[0].score) {
+        return;
+    }
+
+    if (f != NULL && !mt_filter_match(f, &vi->recs[i].meta)) {
+        return;
+    }
+
+    c.slot = (uint32_t) i;
+    c.id_hash = sl->id_hash;
+    mt_vheap_push(hp, &c);
 }
 
 

@@ -200,19 +200,13 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
 
     vec->status = "up";
     vec->detail = (char *) p;
-    if (mt_vindex_lists(vi) && mmcf->index_nprobe) {
-        ngx_snprintf(p, 159, "local: %uz creators, generation %uL, "
-                     "%uz bytes a creator, IVF %ui lists, nprobe %ui%Z",
-                     mt_vindex_live(vi), mt_vindex_generation(vi),
-                     mt_vindex_record_size(vi), mt_vindex_lists(vi),
-                     mmcf->index_nprobe);
-
-    } else {
-        ngx_snprintf(p, 159, "local: %uz creators, generation %uL, "
-                     "%uz bytes a creator, exact search%Z",
-                     mt_vindex_live(vi), mt_vindex_generation(vi),
-                     mt_vindex_record_size(vi));
-    }
+    ngx_snprintf(p, 159, "local: %uz creators, generation %uL, "
+                 "%uz bytes a creator, %V search, IVF %ui lists, "
+                 "nprobe %ui%Z",
+                 mt_vindex_live(vi), mt_vindex_generation(vi),
+                 mt_vindex_record_size(vi),
+                 &ngx_http_matcher_search_modes[mmcf->index_search],
+                 mt_vindex_lists(vi), mmcf->index_nprobe);
 }
 
 

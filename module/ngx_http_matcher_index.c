@@ -41,6 +41,16 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_sync_job = {
 };
 
 
+/* matcher_vectors search=: in the order of the MT_VSEARCH_* values */
+ngx_str_t  ngx_http_matcher_search_modes[] = {
+    ngx_string("auto"),
+    ngx_string("exact"),
+    ngx_string("ivf"),
+    ngx_string("sketch"),
+    ngx_null_string
+};
+
+
 /* this worker's view: the reader mapping and the embedder it matches */
 static mt_vindex_t     *ngx_http_matcher_reader;
 static mt_embedder_t   *ngx_http_matcher_embedder;
@@ -138,6 +148,28 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     for (i = 2; i < cf->args->nelts; i++) {
 
+        if (ngx_strncmp(value[i].data, "search=", 7) == 0) {
+            for (n = 0; ngx_http_matcher_search_modes[n].len; n++) {
+                if (value[i].len - 7 == ngx_http_matcher_search_modes[n].len
+                    && ngx_strncmp(value[i].data + 7,
+                                   ngx_http_matcher_search_modes[n].data,
+                                   value[i].len - 7) == 0)
+                {
+                    break;
+                }
+            }
+
+            if (ngx_http_matcher_search_modes[n].len == 0) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": search must be auto, "
+                                   "exact, ivf or sketch", &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_search = (ngx_uint_t) n;
+            continue;
+        }
+
         if (ngx_strcmp(value[i].data, "lists=auto") == 0) {
             mmcf->index_lists = MT_INDEX_LISTS_AUTO;
             continue;
@@ -210,6 +242,7 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
                              NGX_HTTP_MATCHER_INDEX_CAPACITY);
     ngx_conf_init_uint_value(mmcf->index_lists, MT_INDEX_LISTS_AUTO);
     ngx_conf_init_uint_value(mmcf->index_nprobe, MT_VINDEX_NPROBE);
+    ngx_conf_init_uint_value(mmcf->index_search, MT_VSEARCH_AUTO);
 
     if (mmcf->store_path.len == 0) {
         return NGX_OK;
@@ -462,6 +495,7 @@ ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
             return NULL;
         }
 
+        mt_vindex_set_mode(ngx_http_matcher_reader, (int) mmcf->index_search);
         mt_vindex_set_nprobe(ngx_http_matcher_reader,
                              (unsigned) mmcf->index_nprobe);
     }

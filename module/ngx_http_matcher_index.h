@@ -31,6 +31,8 @@ typedef struct {
 } ngx_http_matcher_index_task_t;
 
 
+extern ngx_str_t  ngx_http_matcher_search_modes[];
+
 char *ngx_http_matcher_embedder_directive(ngx_conf_t *cf,
     ngx_command_t *cmd, void *conf);
 char *ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,

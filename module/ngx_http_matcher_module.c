@@ -290,6 +290,7 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
     mmcf->index_capacity = NGX_CONF_UNSET_SIZE;
     mmcf->index_lists = NGX_CONF_UNSET_UINT;
     mmcf->index_nprobe = NGX_CONF_UNSET_UINT;
+    mmcf->index_search = NGX_CONF_UNSET_UINT;
 
     return mmcf;
 }

@@ -57,7 +57,8 @@ typedef struct {
     ngx_uint_t                    embed_dims;    /* matcher_embedder */
     size_t                        index_capacity; /* matcher_vectors */
     ngx_uint_t                    index_lists;   /* IVF; AUTO, 0: exact */
-    ngx_uint_t                    index_nprobe;  /* 0: exact searches */
+    ngx_uint_t                    index_nprobe;  /* IVF lists probed */
+    ngx_uint_t                    index_search;  /* MT_VSEARCH_* */
     ngx_str_t                     index_path;    /* NUL-terminated */
     ngx_str_t                     embedder_path; /* NUL-terminated */
     ngx_shm_zone_t               *jobs_zone;     /* refresh jobs */

@@ -240,3 +240,14 @@ invalid "lists=5000": lists must be auto, off or 1 to 4096
 --- must_die
 --- error_log
 invalid "nprobe=many": nprobe must be 0 (exact) to 4096
+
+
+
+=== TEST 21: a search mode the index does not have
+--- http_config
+    matcher_vectors local search=hnsw;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "search=hnsw": search must be auto, exact, ivf or sketch

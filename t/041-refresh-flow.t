@@ -101,14 +101,16 @@ is($j->{summary}{totalCreators}, $N, 'summary: every creator');
 is($j->{summary}{processed}, $N, 'summary: every one processed');
 is($j->{summary}{errors}, 0, 'summary: no errors');
 
-# 20,000 creators: the rebuild trained IVF lists; search still finds
-# every creator a selective filter admits (IVF finishes exactly then)
+# 20,000 creators: the rebuild trained IVF lists, and search is the
+# sketch's (auto above 4,096); it still finds every creator a selective
+# filter admits (an exact scan then)
 like(request(GET => '/api/health')->{json}{checks}{vectors}{detail},
-     qr/IVF 128 lists, nprobe 16/, 'IVF lists for 20,000 creators: 128');
+     qr/auto search, IVF 128 lists, nprobe 16/,
+     'IVF lists for 20,000 creators: 128');
 $r = post('/api/creators/search', { query => 'gardening tips', topK => 20,
           filter => { primaryNiches => 'Gardening', region => 'UK',
                       followerCount => { '$lt' => 1000 + 200 } } });
-is($r->{status}, 200, 'IVF search with a selective filter');
+is($r->{status}, 200, 'search with a selective filter');
 is_deeply([ sort map { $_->{id} } @{ $r->{json}{results} } ],
           [ map { sprintf 'refresh-%05d', $_ }
             grep { $_ % 8 == 4 && $_ % 3 == 1 } 0 .. 199 ],

@@ -4,7 +4,8 @@
  * against brute-force cosine, filters, duplicates, rebuilds, corrupt
  * files, the writer lock, a reader running while a writer appends, and
  * the inverted file: its recall against exact search on embedded texts,
- * its lists after upserts and rebuilds.
+ * its lists after upserts and rebuilds; the sketch search's recall,
+ * its filters, upserts, dead records and reopening.
  */
 
 #include <stdarg.h>
@@ -316,8 +317,8 @@ test_create_reopen(void **state)
     assert_int_equal(mt_vindex_records(w), 0);
     assert_int_equal(mt_vindex_live(w), 0);
     assert_int_equal(mt_vindex_replaced(w), 0);
-    /* slot 16, vector 128, record 520 */
-    assert_int_equal(mt_vindex_record_size(w), 16 + DIMS + 520);
+    /* slot 16, vector 128, sketch 32, record 520 */
+    assert_int_equal(mt_vindex_record_size(w), 16 + DIMS + 32 + 520);
 
     vecs = fill(w, 3, DIMS, 1);
     mt_vindex_close(w);
@@ -1012,9 +1013,10 @@ test_corrupt(void **state)
     w = open_r(fx->path);
     mt_vindex_close(w);
 
-    u = 3;
-    corrupt(fx->path, 8, &u, sizeof(u), "version 3");
+    /* a file of the layout before the sketches */
     u = 2;
+    corrupt(fx->path, 8, &u, sizeof(u), "version 2, want 3");
+    u = 3;
     patch(fx->path, 8, &u, sizeof(u));
 
     /* what another build with another mt_meta_t would have written */
@@ -1217,6 +1219,9 @@ test_concurrent(void **state)
     gets = 0;
 
     while (!__atomic_load_n(&wt.done, __ATOMIC_SEQ_CST)) {
+        /* the sketch search too, once past 4000 records (dead or not) */
+        mt_vindex_set_mode(r, searches % 2 ? MT_VSEARCH_SKETCH
+                                           : MT_VSEARCH_AUTO);
         unit_vec(q, DIMS, &s);
         n = mt_vindex_search(r, q, NULL, 10, hits);
         searches++;
@@ -1415,6 +1420,38 @@ gen_word(size_t niche, size_t other)
 }
 
 
+/*
+ * An assignment brief as the module embeds one: a topic sentence (a
+ * niche's words and filler), then two niches and two values, not the
+ * topic's as a rule: they pull the query between clusters.
+ */
+static size_t
+gen_brief(char *t, size_t cap)
+{
+    size_t  n, i, words, topic;
+
+    topic = rnd(&gen_seed) % NNICHES;
+    words = 6 + rnd(&gen_seed) % 4;
+    n = 0;
+    t[0] = '\0';
+
+    for (i = 0; i < words; i++) {
+        n = gen_cat(t, n, cap,
+                    rnd(&gen_seed) % 2 ? niches[topic][1 + rnd(&gen_seed) % 8]
+                                       : fillers[rnd(&gen_seed) % NFILLERS]);
+    }
+
+    n = gen_cat(t, n, cap, "niches");
+    n = gen_cat(t, n, cap, niches[rnd(&gen_seed) % NNICHES][0]);
+    n = gen_cat(t, n, cap, niches[rnd(&gen_seed) % NNICHES][0]);
+    n = gen_cat(t, n, cap, "values");
+    n = gen_cat(t, n, cap, values[rnd(&gen_seed) % NVALUES]);
+    n = gen_cat(t, n, cap, values[rnd(&gen_seed) % NVALUES]);
+
+    return n;
+}
+
+
 /* a creator's bio, or (brief) an assignment's; returns its length */
 static size_t
 gen_text(char *t, size_t cap, int brief)
@@ -1459,7 +1496,7 @@ gen_text(char *t, size_t cap, int brief)
 #define IVF_TEXT     512
 
 
-/* n embedded texts, bios (their IDF learnt) or briefs */
+/* n embedded texts, bios (their IDF learnt) or briefs (2: module's) */
 static float *
 ivf_vecs(mt_embedder_t *e, size_t n, int brief)
 {
@@ -1473,7 +1510,12 @@ ivf_vecs(mt_embedder_t *e, size_t n, int brief)
     assert_non_null(v);
 
     for (i = 0; i < n; i++) {
-        (void) gen_text(&t[i * IVF_TEXT], IVF_TEXT, brief);
+        if (brief == 2) {
+            (void) gen_brief(&t[i * IVF_TEXT], IVF_TEXT);
+
+        } else {
+            (void) gen_text(&t[i * IVF_TEXT], IVF_TEXT, brief);
+        }
 
         if (!brief) {
             assert_int_equal(mt_embedder_add_doc(e, &t[i * IVF_TEXT],
@@ -1531,10 +1573,10 @@ ivf_build(const char *path, const float *vecs, size_t n, unsigned dims,
 }
 
 
-/* the share of the exact top 10 the approximate search found */
+/* the share of the exact top 10 the approximate search (mode) found */
 static double
-ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
-    unsigned nprobe, const mt_filter_t *f)
+approx_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
+    int mode, unsigned nprobe, const mt_filter_t *f)
 {
     size_t     i, j, l, ne, na, want, found;
     mt_vhit_t  ex[10], ap[10];
@@ -1543,8 +1585,9 @@ ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
     found = 0;
 
     for (i = 0; i < nq; i++) {
-        mt_vindex_set_nprobe(r, 0);
+        mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
         ne = mt_vindex_search(r, &qs[i * dims], f, 10, ex);
+        mt_vindex_set_mode(r, mode);
         mt_vindex_set_nprobe(r, nprobe);
         na = mt_vindex_search(r, &qs[i * dims], f, 10, ap);
 
@@ -1567,8 +1610,17 @@ ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
     }
 
     mt_vindex_set_nprobe(r, MT_VINDEX_NPROBE);
+    mt_vindex_set_mode(r, MT_VSEARCH_AUTO);
 
     return want ? (double) found / (double) want : 1.0;
+}
+
+
+static double
+ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
+    unsigned nprobe, const mt_filter_t *f)
+{
+    return approx_recall(r, qs, nq, dims, MT_VSEARCH_IVF, nprobe, f);
 }
 
 
@@ -1686,6 +1738,7 @@ test_ivf_lists(void **state)
     mt_vindex_unlock(w);
     mt_vindex_close(w);
 
+    mt_vindex_set_mode(old, MT_VSEARCH_IVF);
     mt_vindex_set_nprobe(old, 1);
     assert_true(mt_vindex_search(old, q, NULL, 1, hits) == 1);
     id = mt_vindex_id(old, hits[0].slot, &len);
@@ -1721,6 +1774,137 @@ test_ivf_lists(void **state)
 }
 
 
+
+/* The sketch */
+
+#define SK_N        12000
+#define SK_QUERIES  100
+
+
+/* the hits of one search of r in mode */
+static size_t
+mode_search(mt_vindex_t *r, int mode, const float *q, const mt_filter_t *f,
+    size_t k, mt_vhit_t *hits)
+{
+    mt_vindex_set_mode(r, mode);
+    return mt_vindex_search(r, q, f, k, hits);
+}
+
+
+/*
+ * recall@10 against exact search on embedded made-up bios with
+ * brief-like queries (a topic sentence, niche words, brand values);
+ * then a selective filter (the fallback to exact), an upsert, a dead
+ * record and a reopen.  Above MT_VSEARCH_AUTO_MIN live records the
+ * default is the sketch search.
+ */
+static void
+test_sketch(void **state)
+{
+    vfx_t          *fx = *state;
+    char            err[256];
+    float          *vecs, *qs, *nq;
+    double          rec;
+    size_t          i, j, n, ne, len;
+    mt_meta_t       m;
+    mt_vhit_t       ex[10], sk[10], hits[10];
+    mt_filter_t    *rare, *eu;
+    mt_vindex_t    *r, *w;
+    mt_embedder_t  *e;
+    mt_json_doc_t  *doc;
+    const char     *id;
+
+    e = mt_embedder_new(IVF_DIMS, 7);
+    assert_non_null(e);
+    vecs = ivf_vecs(e, SK_N, 0);
+    qs = ivf_vecs(e, SK_QUERIES, 2);
+
+    ivf_build(fx->path, vecs, SK_N, IVF_DIMS, 0);
+    r = open_r(fx->path);
+    assert_int_equal(mt_vindex_record_size(r), 16 + 512 + 128 + 520);
+
+    rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
+                        NULL);
+    print_message("sketch %d, briefs: recall@10 %.4f\n", SK_N, rec);
+    assert_true(rec >= 0.95);
+
+    /* a third match: still the sketch */
+    eu = compile("{\"region\":\"EU\"}", &doc);
+    rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
+                        eu);
+    print_message("sketch %d, briefs, region EU: recall@10 %.4f\n", SK_N,
+                  rec);
+    assert_true(rec >= 0.95);
+    mt_filter_free(eu);
+    mt_json_free(doc);
+
+    /* the default (no mode set) is the sketch: the same hits */
+    for (i = 0; i < 10; i++) {
+        n = mode_search(r, MT_VSEARCH_SKETCH, &qs[i * IVF_DIMS], NULL, 10,
+                        sk);
+        assert_int_equal(mode_search(r, MT_VSEARCH_AUTO, &qs[i * IVF_DIMS],
+                                     NULL, 10, hits), n);
+        assert_memory_equal(hits, sk, n * sizeof(mt_vhit_t));
+    }
+
+    /* 3 matches (followers 10 * i): found by the exact fallback */
+    rare = compile("{\"followerCount\":{\"$gte\":119970}}", &doc);
+
+    for (i = 0; i < 20; i++) {
+        ne = mode_search(r, MT_VSEARCH_EXACT, &qs[i * IVF_DIMS], rare, 10,
+                         ex);
+        assert_int_equal(ne, 3);
+        assert_int_equal(mode_search(r, MT_VSEARCH_SKETCH,
+                                     &qs[i * IVF_DIMS], rare, 10, sk), 3);
+        assert_memory_equal(ex, sk, ne * sizeof(mt_vhit_t));
+    }
+
+    /*
+     * An upsert: a new creator with a brief's vector is its best hit; an
+     * update of creator-00000 to it leaves slot 0 dead: never a hit.
+     */
+    nq = &qs[(SK_QUERIES - 1) * IVF_DIMS];
+    w = open_w(fx->path, IVF_DIMS, 1);
+    memset(&m, 0, sizeof(mt_meta_t));
+    assert_int_equal(mt_vindex_lock(w), 0);
+    assert_int_equal(mt_vindex_upsert(w, S("new"), 1, &m, nq, err,
+                                      sizeof(err)), 0);
+    assert_int_equal(mt_vindex_upsert(w, S("creator-00000"), 2, &m,
+                                      &qs[IVF_DIMS], err, sizeof(err)), 0);
+    mt_vindex_unlock(w);
+    mt_vindex_close(w);
+
+    for (j = 0; j < 2; j++) {
+        assert_int_equal(mode_search(r, MT_VSEARCH_SKETCH, nq, NULL, 10,
+                                     hits), 10);
+        id = mt_vindex_id(r, hits[0].slot, &len);
+        assert_true(len == 3 && memcmp(id, "new", 3) == 0);
+        assert_true(hits[0].score > 0.99f);
+
+        assert_int_equal(mode_search(r, MT_VSEARCH_SKETCH, vecs, NULL, 10,
+                                     hits), 10);
+
+        for (i = 0; i < 10; i++) {
+            assert_true(hits[i].slot != 0);
+        }
+
+        assert_int_equal(mode_search(r, MT_VSEARCH_SKETCH, &qs[IVF_DIMS],
+                                     NULL, 1, hits), 1);
+        assert_int_equal(hits[0].slot, SK_N + 1);
+
+        /* the same after a reopen */
+        mt_vindex_close(r);
+        r = open_r(fx->path);
+    }
+
+    mt_vindex_close(r);
+    mt_filter_free(rare);
+    mt_json_free(doc);
+    mt_embedder_free(e);
+    free(vecs);
+    free(qs);
+}
+
 int
 main(void)
 {
@@ -1741,6 +1925,7 @@ main(void)
         cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ivf_recall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ivf_lists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sketch, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
