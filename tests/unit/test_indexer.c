@@ -85,7 +85,7 @@ ctx_setup(void **state)
     c->ix.store = c->fx->s;
     c->ix.index_path = c->vec_path;
     c->ix.params.dims = DIMS;
-    c->ix.params.capacity = 2 * NBIG;
+    c->ix.params.capacity = (size_t) 2 * NBIG;
     c->ix.params.model = "local-tfidf-256";
     c->ix.now_ms = T2;
     c->ix.batch = 4;                    /* several batches for 17 */
@@ -597,7 +597,7 @@ big_batch(size_t n)
         free(one);
     }
 
-    (void) strcpy(buf + len, "]}");
+    memcpy(buf + len, "]}", sizeof("]}"));
 
     return buf;
 }

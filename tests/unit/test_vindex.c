@@ -1863,7 +1863,7 @@ test_sketch(void **state)
      * An upsert: a new creator with a brief's vector is its best hit; an
      * update of creator-00000 to it leaves slot 0 dead: never a hit.
      */
-    nq = &qs[(SK_QUERIES - 1) * IVF_DIMS];
+    nq = &qs[(size_t) (SK_QUERIES - 1) * IVF_DIMS];
     w = open_w(fx->path, IVF_DIMS, 1);
     memset(&m, 0, sizeof(mt_meta_t));
     assert_int_equal(mt_vindex_lock(w), 0);
