@@ -20,6 +20,9 @@
 #define NGX_HTTP_MATCHER_EMBED_DIMS       512
 #define NGX_HTTP_MATCHER_INDEX_CAPACITY   1000000
 
+/* the longest text embedded for a request: a query, a text to embed */
+#define NGX_HTTP_MATCHER_MAX_TEXT         ((size_t) 64 * 1024)
+
 
 /* what an index job carries to its thread; no pointers into a request */
 typedef struct {
@@ -53,7 +56,7 @@ void ngx_http_matcher_index_kick(ngx_log_t *log);
 mt_vindex_t *ngx_http_matcher_index_reader(ngx_log_t *log,
     const mt_embedder_t **emb);
 
-/* ngx_http_matcher_search.c, shared with matching */
+/* ngx_http_matcher_search.c, shared with embeddings and matching */
 ngx_int_t ngx_http_matcher_embed_query(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, mt_vindex_t *vi, const mt_embedder_t *emb,
     const char *text, size_t len, float *out);
@@ -63,6 +66,8 @@ ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
     mt_vindex_t **vip);
 ngx_int_t ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc,
     size_t len);
+/* 503: no index yet (or no store, which it lives beside) */
+ngx_int_t ngx_http_matcher_no_index(ngx_http_request_t *r);
 
 
 #endif /* _NGX_HTTP_MATCHER_INDEX_H_INCLUDED_ */

@@ -1,0 +1,348 @@
+
+/*
+ * The brief of a match request (the body's assignment, validated, or a
+ * stored one), its cache key, and POST /matches/framing.
+ */
+
+#include <ngx_config.h>
+#include <ngx_core.h>
+#include <ngx_http.h>
+
+#include "ngx_http_matcher_module.h"
+#include "ngx_http_matcher_match.h"
+#include "score.h"
+
+
+static ngx_uint_t ngx_http_matcher_server_field(const char *key);
+
+
+/*
+ * The assignment to match: the body's (validated as POST /assignments
+ * does), else the stored one named by assignmentId.  id is "" or the
+ * normalised assignmentId.  *doc stays NULL when the reply went out
+ * already (an error), whatever the code returned.
+ */
+
+ngx_int_t
+ngx_http_matcher_get_assignment(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body, char *id,
+    mt_json_doc_t **doc)
+{
+    size_t                 i;
+    mt_jw_t                w;
+    ngx_int_t              rc;
+    mt_errs_t              errs;
+    mt_text_t              text;
+    mt_store_t            *s;
+    mt_json_err_t          err;
+    mt_store_rc_t          src;
+    mt_json_doc_t         *v;
+    mt_json_detail_t       detail;
+    const mt_json_t       *a, *aid;
+    ngx_pool_cleanup_t    *cln;
+    mt_assignment_meta_t   meta;
+
+    *doc = NULL;
+    id[0] = '\0';
+    a = mt_json_get(body, "assignment");
+    aid = mt_json_get(body, "assignmentId");
+
+    if (aid != NULL
+        && (aid->type != MT_JSON_STRING
+            || mt_oid_normalize(aid->u.string.s, aid->u.string.len, id) != 0))
+    {
+        id[0] = '\0';
+
+        ngx_memzero(&detail, sizeof(detail));
+        detail.field = "assignmentId";
+        detail.message = "must be 24 hexadecimal characters";
+        detail.value = aid;
+
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed",
+                                      "invalid assignmentId", &detail, 1);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (a == NULL && aid == NULL) {
+        ngx_memzero(&detail, sizeof(detail));
+        detail.field = "assignment";
+        detail.message = "assignment or assignmentId is required";
+
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed",
+                                      "assignment or assignmentId is "
+                                      "required", &detail, 1);
+    }
+
+    if (a == NULL) {
+        /* the stored one: an LMDB read, on the loop */
+        s = ngx_http_matcher_store();
+
+        src = s->ops->assignment_get(s, id, &text);
+        if (src != MT_STORE_OK) {
+            return ngx_http_matcher_store_error(r, src,
+                                                "assignment not found",
+                                                s->error);
+        }
+
+        *doc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
+        free(text.data);
+
+        if (*doc == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+        cln->data = *doc;
+
+        return NGX_OK;
+    }
+
+    mt_errs_init(&errs);
+    mt_jw_init(&w);
+
+    if (a->type != MT_JSON_OBJECT) {
+        mt_errs_add(&errs, a, "must be an object", "assignment");
+
+    } else {
+        (void) mt_assignment_create(a, "000000000000000000000000",
+                                    ngx_http_matcher_now_ms(), &w, &meta,
+                                    &errs);
+    }
+
+    if (errs.n || errs.oom) {
+        mt_jw_free(&w);
+
+        /* the fields sit below "assignment" in this body */
+        for (i = 0; i < errs.n && a->type == MT_JSON_OBJECT; i++) {
+            ngx_memmove(errs.items[i].field + 11, errs.items[i].field,
+                        sizeof(errs.items[i].field) - 12);
+            ngx_memcpy(errs.items[i].field, "assignment.", 11);
+            errs.items[i].field[sizeof(errs.items[i].field) - 1] = '\0';
+        }
+
+        rc = ngx_http_matcher_validation_error(r, &errs);
+        mt_errs_free(&errs);
+        return rc;
+    }
+
+    mt_errs_free(&errs);
+
+    if (mt_jw_failed(&w)) {
+        mt_jw_free(&w);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    v = mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
+    mt_jw_free(&w);
+
+    if (v == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = v;
+    *doc = v;
+
+    return NGX_OK;
+}
+
+
+/*
+ * The cache key of a brief: mt_json_hash() of the brief without the
+ * fields a stored assignment adds (id, status, times, version), which
+ * would make every request a new key.  Computed from the pairs, as
+ * mt_json_hash() combines them, so that no copy is made on a hit.
+ */
+
+uint64_t
+ngx_http_matcher_brief_hash(const mt_json_t *a)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = (uint64_t) MT_JSON_OBJECT + 1;
+
+    for (i = 0; i < a->u.object.n; i++) {
+        if (!mt_json_shadowed(a, i)
+            && !ngx_http_matcher_server_field(a->u.object.pairs[i].key))
+        {
+            h += mt_json_hash_pair(&a->u.object.pairs[i]);
+        }
+    }
+
+    return mt_hash_mix(h);
+}
+
+
+/* the brief as a reply shows it: a copy without those fields */
+
+const mt_json_t *
+ngx_http_matcher_brief(ngx_http_request_t *r, const mt_json_t *a)
+{
+    size_t                 i;
+    mt_jw_t                w;
+    mt_json_err_t          err;
+    mt_json_doc_t         *d;
+    ngx_pool_cleanup_t    *cln;
+    const mt_json_pair_t  *pair;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+
+    for (i = 0; i < a->u.object.n; i++) {
+        pair = &a->u.object.pairs[i];
+
+        if (!ngx_http_matcher_server_field(pair->key)) {
+            mt_jw_keyn(&w, pair->key, pair->key_len);
+            mt_jw_value(&w, pair->value);
+        }
+    }
+
+    mt_jw_obj_close(&w);
+
+    d = mt_jw_failed(&w) ? NULL
+                         : mt_json_parse(w.data, w.len, NULL, &err, NULL, 0);
+    mt_jw_free(&w);
+
+    if (d == NULL) {
+        return NULL;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = d;
+
+    return mt_json_root(d);
+}
+
+
+static ngx_uint_t
+ngx_http_matcher_server_field(const char *key)
+{
+    ngx_uint_t  i;
+
+    static const char  *fields[] = { "id", "status", "matchResults",
+                                     "createdAt", "updatedAt", "version",
+                                     NULL };
+
+    for (i = 0; fields[i]; i++) {
+        if (ngx_strcmp(key, fields[i]) == 0) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+ngx_int_t
+ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    char                id[MT_OID_LEN + 1];
+    mt_jw_t             w;
+    ngx_int_t           rc;
+    mt_text_t           text;
+    mt_store_t         *s;
+    mt_json_err_t       err;
+    mt_json_doc_t      *adoc, *cdoc;
+    mt_store_rc_t       src;
+    mt_json_detail_t    detail;
+    const mt_json_t    *body, *creator, *cid, *a;
+    ngx_pool_cleanup_t *cln;
+
+    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    if (body == NULL) {
+        return rc;
+    }
+
+    s = ngx_http_matcher_store();
+    if (s == NULL) {
+        return ngx_http_matcher_no_store(r);
+    }
+
+    rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
+    if (adoc == NULL) {
+        return rc;
+    }
+
+    a = mt_json_root(adoc);
+
+    if (mt_json_get(body, "assignment") != NULL) {
+        a = ngx_http_matcher_brief(r, a);
+        if (a == NULL) {
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+    }
+
+    creator = mt_json_get(body, "creator");
+    cid = mt_json_get(body, "creatorId");
+
+    ngx_memzero(&detail, sizeof(detail));
+
+    if (creator != NULL && creator->type != MT_JSON_OBJECT) {
+        detail.field = "creator";
+        detail.message = "must be an object";
+        detail.value = creator;
+
+    } else if (creator == NULL
+               && (cid == NULL || cid->type != MT_JSON_STRING
+                   || cid->u.string.len == 0
+                   || cid->u.string.len > MT_UNIQUE_ID_MAX))
+    {
+        detail.field = "creatorId";
+        detail.message = "creator or creatorId (a uniqueId) is required";
+        detail.value = cid;
+    }
+
+    if (detail.field) {
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed", detail.message,
+                                      &detail, 1);
+    }
+
+    if (creator == NULL) {
+        src = s->ops->creator_get(s, cid->u.string.s, cid->u.string.len,
+                                  &text, NULL);
+        if (src != MT_STORE_OK) {
+            return ngx_http_matcher_store_error(r, src, "creator not found",
+                                                s->error);
+        }
+
+        cdoc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
+        free(text.data);
+
+        cln = ngx_pool_cleanup_add(r->pool, 0);
+        if (cdoc == NULL || cln == NULL) {
+            mt_json_free(cdoc);
+            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        }
+
+        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+        cln->data = cdoc;
+        creator = mt_json_root(cdoc);
+    }
+
+    ngx_http_matcher_envelope_open(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_key(&w, "assignment");
+    mt_jw_value(&w, a);
+    mt_jw_key(&w, "creator");
+    mt_jw_value(&w, creator);
+    mt_jw_key(&w, "framing");
+    mt_framing(a, creator, &w);
+    mt_jw_key(&w, "timestamp");
+    ngx_http_matcher_write_time(&w, ngx_http_matcher_now_ms());
+    mt_jw_obj_close(&w);
+
+    return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
+}
