@@ -73,4 +73,58 @@ double mt_demo_fit(const mt_json_t *a, const mt_json_t *c,
     mt_phrase_t *want, double *best);
 double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
 
+/* score_words.c */
+
+#define MT_SYN           0.7    /* two words of one synonym group */
+#define MT_BROAD         0.4    /* weight of an umbrella word */
+
+/* 1 when s (len bytes, NUL-ended) is a word of list, " a b c " */
+int mt_in(const char *list, const char *s, size_t len);
+
+
+/* score_buf.c: the buffer the texts are built in */
+
+#define MT_TEXT_MAX      4096   /* bytes of one generated text */
+
+/* lengths quoted pieces are cut to, in bytes */
+#define MT_CUT_NAME      60
+#define MT_CUT_ITEM      60
+#define MT_CUT_PHRASE    90
+#define MT_CUT_TOPIC     100
+#define MT_CUT_TAKEAWAY  160
+
+#define MT_SHOW_ITEMS    3      /* items of a list named, then "N more" */
+
+#define MT_LOWER_NONE    0
+#define MT_LOWER_ALL     1      /* "Personal Finance": "personal finance" */
+#define MT_LOWER_FIRST   2      /* only the first word */
+
+#define MT_TEXT_SEP      ", "
+
+
+typedef struct {
+    char                    p[MT_TEXT_MAX];
+    size_t                  len;
+} mt_buf_t;
+
+/* the items of a list to name, without repeats */
+typedef struct {
+    const mt_json_t        *v[MT_LIST_MAX];
+    size_t                  n;
+} mt_names_t;
+
+void mt_put(mt_buf_t *b, const char *s, size_t len);
+void mt_puts(mt_buf_t *b, const char *s);
+void mt_put_cut(mt_buf_t *b, const char *s, size_t len, size_t max,
+    int lower);
+void mt_put_names(mt_buf_t *b, const mt_names_t *l, int lower);
+void mt_put_nick(mt_buf_t *b, const mt_json_t *c, int possessive);
+void mt_put_uint(mt_buf_t *b, uint64_t v);
+void mt_put_score(mt_buf_t *b, double v);
+void mt_put_count(mt_buf_t *b, double v);
+void mt_put_end(mt_buf_t *b, mt_jw_t *w);
+void mt_lower_words(char *p, size_t len, int lower);
+void mt_names_add(mt_names_t *l, const mt_json_t *v);
+void mt_names_of(mt_names_t *l, const mt_json_t *obj, const char *key);
+
 #endif /* MT_SCORE_INT_H */

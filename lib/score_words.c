@@ -1,0 +1,375 @@
+/*
+ * The words of match scoring (score_int.h): how a phrase ("Personal
+ * Finances") becomes words ("personal", "financ"), and how much two words
+ * have in common.  ASCII is lowercased, stopwords dropped, plurals and
+ * common suffixes stripped, a few variant spellings folded together, and
+ * small synonym groups count as a partial match.
+ */
+
+#include <pthread.h>
+#include <string.h>
+
+#include "score.h"
+#include "score_int.h"
+#include "util.h"
+
+
+static int mt_is_word(unsigned char c);
+static void mt_stem(mt_word_t *w);
+
+/* a word of the lists below: see mt_lex_find() */
+typedef struct {
+    uint64_t                hash;       /* 0: empty */
+    uint32_t                groups;     /* synonym groups, 1 << i */
+    uint8_t                 stop;
+    uint8_t                 broad;
+    int16_t                 variant;    /* in mt_variants, -1: none */
+} mt_lex_t;
+
+static const mt_lex_t *mt_lex_find(const char *s, size_t len);
+
+
+/*
+ * Function words, and words every brief or profile uses ("audience",
+ * "content"): they would make everything match everything.
+ */
+static const char  mt_stopwords[] =
+    " about all an and any are as at be but by for from has have in into is"
+    " it its more most not of on or our so than that the their them they"
+    " this those to very was we who whose with you your especially lightly"
+    " slightly somewhat mostly mainly really just also feel feeling like"
+    " people audience audiences viewer viewers creator creators content"
+    " video videos style tone ";
+
+/* forms the suffix rules leave apart, after stemming: from, to */
+static const char  *mt_variants[][2] = {
+    { "honesty", "honest" }, { "transparency", "transparent" },
+    { "authenticity", "authentic" }, { "relatability", "relatabl" },
+    { "educational", "education" }, { "educat", "education" },
+    { "educator", "education" }, { "informativ", "inform" },
+    { "information", "inform" }, { "informational", "inform" },
+    { "financial", "financ" }, { "economy", "economic" },
+    { "humorous", "humor" }, { "humour", "humor" }, { "comedic", "comedy" },
+    { "comedian", "comedy" }, { "psychological", "psychology" },
+    { "conversational", "conversation" }, { "explainer", "explain" },
+    { "explanation", "explain" }, { "investment", "invest" },
+    { "investor", "invest" }, { "gaming", "game" }, { "shopper", "shop" },
+    { "customer", "consumer" }
+};
+
+/*
+ * Words close enough to count as a partial match (MT_SYN), in stemmed
+ * form; a word may be in several groups.  At most 32 groups.
+ */
+static const char  *mt_synonyms[] = {
+    " honest authentic genuin sincer candid real relatabl trust"
+        " trustworthy ",
+    " honest transparent integrity trust accountability truth truthful"
+        " disclosur ",
+    " humor comedy funny witty playful lighthearted lightness joke silly"
+        " entertain entertainment ",
+    " education inform explain teach tutorial literacy learn knowledg"
+        " insight ",
+    " relatabl conversation casual friendly approachabl chatty"
+        " lighthearted ",
+    " serious professional formal expert authoritativ ",
+    " financ money budget saving spend wealth invest economic frugal debt"
+        " cost pric afford affordabl inflation ",
+    " consumer shop purchas buyer ",
+    " lifestyl daily routin ",
+    " awareness literacy right protection advocacy ",
+    " health wellness fitness nutrition wellb ",
+    " community civic local ",
+    " empathy kindness care compassion support "
+};
+
+/*
+ * Umbrella words many profiles claim ("Lifestyle", "Education",
+ * "Current Events"): a match on them alone says less than one on a
+ * specific word, so they weigh MT_BROAD.  A static stand-in for an IDF,
+ * which a single pair cannot compute.
+ */
+static const char  mt_broad[] =
+    " lifestyl education humor comedy entertain entertainment daily life"
+    " tip new trend culture general vlog review current event ";
+
+
+/* ----------------------------------------------------------------------
+ * words and phrases
+ */
+
+/* UTF-8 bytes count as letters: "café" stays one word */
+static int
+mt_is_word(unsigned char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+           || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+
+int
+mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
+{
+    size_t           i, start, k;
+    unsigned char    c;
+    const mt_lex_t  *lex;
+
+    i = *pos;
+
+    while (i < len) {
+        while (i < len && !mt_is_word((unsigned char) s[i])) {
+            i++;
+        }
+
+        start = i;
+
+        while (i < len && mt_is_word((unsigned char) s[i])) {
+            i++;
+        }
+
+        /* a longer word is cut: only compared, never shown */
+        w->len = 0;
+
+        for (k = start; k < i && w->len < MT_WORD_MAX; k++) {
+            c = (unsigned char) s[k];
+            w->s[w->len++] = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);
+        }
+
+        w->s[w->len] = '\0';
+
+        if (w->len < 2) {
+            continue;
+        }
+
+        lex = mt_lex_find(w->s, w->len);
+
+        if (lex != NULL && lex->stop) {
+            continue;
+        }
+
+        mt_stem(w);
+
+        lex = mt_lex_find(w->s, w->len);
+        w->groups = lex ? lex->groups : 0;
+        w->weight = (lex && lex->broad) ? MT_BROAD : 1.0;
+
+        *pos = i;
+        return 1;
+    }
+
+    *pos = len;
+    return 0;
+}
+
+
+#define mt_ends(w, sfx)                                                     \
+    ((w)->len >= sizeof(sfx) - 1                                            \
+     && memcmp((w)->s + (w)->len - (sizeof(sfx) - 1), sfx,                \
+               sizeof(sfx) - 1) == 0)
+
+/*
+ * Plurals, "-ing" and a final "e", so that "niche" and "niches",
+ * "price" and "prices", "budget" and "budgeting" meet: both sides go
+ * through the same rules, only equality of the results counts.
+ */
+static void
+mt_stem(mt_word_t *w)
+{
+    char             c;
+    const char      *to;
+    const mt_lex_t  *lex;
+
+    if (w->len > 4 && mt_ends(w, "ies")) {
+        w->len -= 2;
+        w->s[w->len - 1] = 'y';
+
+    } else if (w->len > 3 && w->s[w->len - 1] == 's' && !mt_ends(w, "ss")
+               && !mt_ends(w, "us") && !mt_ends(w, "is"))
+    {
+        if (w->len > 4
+            && (mt_ends(w, "xes") || mt_ends(w, "zes") || mt_ends(w, "ches")
+                || mt_ends(w, "shes") || mt_ends(w, "sses")))
+        {
+            w->len -= 2;
+
+        } else {
+            w->len--;
+        }
+    }
+
+    if (w->len > 6 && mt_ends(w, "ing")) {
+        w->len -= 3;
+        c = w->s[w->len - 1];
+
+        /* "shopping": "shop" */
+        if (c == w->s[w->len - 2] && strchr("aeioulsz", c) == NULL) {
+            w->len--;
+        }
+    }
+
+    /* "care" stays apart from "car" */
+    if (w->len > 4 && w->s[w->len - 1] == 'e') {
+        w->len--;
+    }
+
+    w->s[w->len] = '\0';
+
+    lex = mt_lex_find(w->s, w->len);
+
+    if (lex != NULL && lex->variant >= 0) {
+        to = mt_variants[lex->variant][1];
+
+        for (w->len = 0; to[w->len] != '\0'; w->len++) {
+            w->s[w->len] = to[w->len];
+        }
+
+        w->s[w->len] = '\0';
+    }
+}
+
+
+/*
+ * 1 when s (NUL-terminated, len bytes) is one of the words of list, which
+ * starts and ends with a space
+ */
+int
+mt_in(const char *list, const char *s, size_t len)
+{
+    const char  *p;
+
+    if (len == 0) {
+        return 0;
+    }
+
+    for (p = strstr(list, s); p != NULL; p = strstr(p + 1, s)) {
+        if (p > list && p[-1] == ' ' && p[len] == ' ') {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+/*
+ * The word lists above as one hash table, built once: a word's stopword
+ * and umbrella flags, synonym groups and variant in one probe, instead of
+ * a scan of every list for every word of every pair (which was most of a
+ * score's time).  Words are told apart by a 64-bit hash alone.
+ */
+
+#define MT_LEX_SLOTS  1024          /* a power of two, over 4x the words */
+
+
+static mt_lex_t        mt_lex[MT_LEX_SLOTS];
+static pthread_once_t  mt_lex_once = PTHREAD_ONCE_INIT;
+
+
+static mt_lex_t *
+mt_lex_slot(const char *s, size_t len, int add)
+{
+    size_t    i;
+    uint64_t  h;
+
+    h = mt_hash_mix(mt_hash64(s, len, MT_HASH_SEED)) | 1;
+
+    for (i = h & (MT_LEX_SLOTS - 1);
+         mt_lex[i].hash != 0;
+         i = (i + 1) & (MT_LEX_SLOTS - 1))
+    {
+        if (mt_lex[i].hash == h) {
+            return &mt_lex[i];
+        }
+    }
+
+    if (!add) {
+        return NULL;
+    }
+
+    mt_lex[i].hash = h;
+    mt_lex[i].variant = -1;
+
+    return &mt_lex[i];
+}
+
+
+/* every space-separated word of list, flagged as what (1 stop, 2 broad) */
+static void
+mt_lex_add(const char *list, int what, uint32_t groups)
+{
+    const char  *p, *e;
+    mt_lex_t    *l;
+
+    for (p = list; *p != '\0'; p = e) {
+        while (*p == ' ') {
+            p++;
+        }
+
+        for (e = p; *e != '\0' && *e != ' '; e++) {
+            /* void */
+        }
+
+        if (e == p) {
+            continue;
+        }
+
+        l = mt_lex_slot(p, (size_t) (e - p), 1);
+        l->stop |= (what == 1);
+        l->broad |= (what == 2);
+        l->groups |= groups;
+    }
+}
+
+
+static void
+mt_lex_init(void)
+{
+    size_t     i;
+    mt_lex_t  *l;
+
+    mt_lex_add(mt_stopwords, 1, 0);
+    mt_lex_add(mt_broad, 2, 0);
+
+    for (i = 0; i < sizeof(mt_synonyms) / sizeof(mt_synonyms[0]); i++) {
+        mt_lex_add(mt_synonyms[i], 0, (uint32_t) 1 << i);
+    }
+
+    for (i = 0; i < sizeof(mt_variants) / sizeof(mt_variants[0]); i++) {
+        l = mt_lex_slot(mt_variants[i][0], strlen(mt_variants[i][0]), 1);
+        l->variant = (int16_t) i;
+    }
+}
+
+
+static const mt_lex_t *
+mt_lex_find(const char *s, size_t len)
+{
+    (void) pthread_once(&mt_lex_once, mt_lex_init);
+
+    return mt_lex_slot(s, len, 0);
+}
+
+
+double
+mt_word_sim(const mt_word_t *a, const mt_word_t *b)
+{
+    if (a->len == b->len && memcmp(a->s, b->s, a->len) == 0) {
+        return 1.0;
+    }
+
+    return (a->groups & b->groups) ? MT_SYN : 0.0;
+}
+
+
+void
+mt_phrase(const char *s, size_t len, mt_phrase_t *p)
+{
+    size_t  pos;
+
+    pos = 0;
+    p->n = 0;
+
+    while (p->n < MT_PHRASE_MAX && mt_word_next(s, len, &pos, &p->w[p->n])) {
+        p->n++;
+    }
+}
