@@ -23,7 +23,8 @@
 
 /* a big batch of texts, embedded and written on a pool thread */
 typedef struct {
-    const char                     *embedder_path;
+    const char                     *embedder_path;    /* NULL: none */
+    unsigned                        dims;
     char                           *texts;    /* heap, NUL-separated */
     size_t                         *lens;
     size_t                          n;
@@ -151,14 +152,14 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     size_t                i, total;
     unsigned              dims;
     mt_jw_t               w;
+    uint64_t              epoch;
     ngx_int_t             rc;
-    mt_vindex_t          *vi;
     const mt_json_t      *t;
     const mt_embedder_t  *emb;
 
-    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
-    if (vi == NULL) {
-        return ngx_http_matcher_no_index(r);
+    emb = ngx_http_matcher_index_embedder(r->connection->log, &epoch);
+    if (emb == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /*
@@ -194,7 +195,7 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     for (i = 0; i < texts->u.array.n; i++) {
         t = texts->u.array.items[i];
 
-        rc = ngx_http_matcher_embed_query(r, ctx, vi, emb, t->u.string.s,
+        rc = ngx_http_matcher_embed_query(r, ctx, emb, epoch, t->u.string.s,
                                           t->u.string.len, vec);
         if (rc != NGX_OK) {
             mt_jw_free(&w);
@@ -247,6 +248,7 @@ ngx_http_matcher_embed_batch(ngx_http_request_t *r, const mt_json_t *texts,
 
     b = job->data;
     b->embedder_path = (const char *) mmcf->embedder_path.data;
+    b->dims = (unsigned) mmcf->embed_dims;
     b->n = n;
     mt_jw_init(&b->out);
 
@@ -285,11 +287,24 @@ ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log)
     unsigned        dims;
     mt_embedder_t  *emb;
 
-    /* the thread's own mapping: the loop may swap its embedder meanwhile */
-    emb = mt_embedder_map(b->embedder_path, &epoch, b->error,
-                          sizeof(b->error));
+    /*
+     * The thread's own mapping: the loop may swap its embedder meanwhile.
+     * No state yet (no index, or no store): no IDF, as on the loop.
+     */
+    emb = b->embedder_path ? mt_embedder_map(b->embedder_path, &epoch,
+                                             b->error, sizeof(b->error))
+                           : NULL;
+    b->error[0] = '\0';
+
     if (emb == NULL) {
-        return;
+        emb = mt_embedder_new(b->dims, NGX_HTTP_MATCHER_EMBED_SEED);
+        if (emb == NULL) {
+            ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
+                        sizeof(b->error));
+            return;
+        }
+
+        mt_embedder_freeze(emb);
     }
 
     dims = mt_embedder_dims(emb);

@@ -18,7 +18,6 @@
 #include "ngx_http_matcher_index.h"
 
 
-#define NGX_HTTP_MATCHER_EMBED_SEED     0x5eed5eed5eed5eedULL
 #define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
 #define NGX_HTTP_MATCHER_UNMAP_MSEC     5000
 
@@ -54,6 +53,7 @@ ngx_str_t  ngx_http_matcher_search_modes[] = {
 /* this worker's view: the reader mapping and the embedder it matches */
 static mt_vindex_t     *ngx_http_matcher_reader;
 static mt_embedder_t   *ngx_http_matcher_embedder;
+static mt_embedder_t   *ngx_http_matcher_plain;   /* no IDF: no index yet */
 static uint64_t         ngx_http_matcher_epoch;
 static ngx_msec_t       ngx_http_matcher_reopen_at;
 
@@ -594,6 +594,39 @@ ngx_http_matcher_unmap_handler(ngx_event_t *ev)
 }
 
 
+const mt_embedder_t *
+ngx_http_matcher_index_embedder(ngx_log_t *log, uint64_t *epoch)
+{
+    mt_vindex_t                   *vi;
+    const mt_embedder_t           *emb;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    vi = ngx_http_matcher_index_reader(log, &emb);
+
+    if (vi != NULL) {
+        *epoch = mt_vindex_model_epoch(vi);
+        return emb;
+    }
+
+    if (ngx_http_matcher_plain == NULL) {
+        mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                                   ngx_http_matcher_module);
+
+        ngx_http_matcher_plain = mt_embedder_new((unsigned) mmcf->embed_dims,
+                                                 NGX_HTTP_MATCHER_EMBED_SEED);
+        if (ngx_http_matcher_plain == NULL) {
+            return NULL;
+        }
+
+        mt_embedder_freeze(ngx_http_matcher_plain);
+    }
+
+    *epoch = 0;
+
+    return ngx_http_matcher_plain;
+}
+
+
 void
 ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle)
 {
@@ -602,4 +635,7 @@ ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle)
 
     mt_embedder_free(ngx_http_matcher_embedder);
     ngx_http_matcher_embedder = NULL;
+
+    mt_embedder_free(ngx_http_matcher_plain);
+    ngx_http_matcher_plain = NULL;
 }

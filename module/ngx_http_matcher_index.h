@@ -18,6 +18,7 @@
 
 
 #define NGX_HTTP_MATCHER_EMBED_DIMS       512
+#define NGX_HTTP_MATCHER_EMBED_SEED       0x5eed5eed5eed5eedULL
 #define NGX_HTTP_MATCHER_INDEX_CAPACITY   1000000
 
 /* the longest text embedded for a request: a query, a text to embed */
@@ -55,10 +56,16 @@ void ngx_http_matcher_index_kick(ngx_log_t *log);
 /* on the loop: the worker's reader and its embedder; NULL: no index */
 mt_vindex_t *ngx_http_matcher_index_reader(ngx_log_t *log,
     const mt_embedder_t **emb);
+/*
+ * The embedder for texts: the index's state, else (no index yet) one
+ * with no IDF learnt, epoch 0; NULL only without memory.
+ */
+const mt_embedder_t *ngx_http_matcher_index_embedder(ngx_log_t *log,
+    uint64_t *epoch);
 
 /* ngx_http_matcher_search.c, shared with embeddings and matching */
 ngx_int_t ngx_http_matcher_embed_query(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, mt_vindex_t *vi, const mt_embedder_t *emb,
+    ngx_http_matcher_ctx_t *ctx, const mt_embedder_t *emb, uint64_t epoch,
     const char *text, size_t len, float *out);
 ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,

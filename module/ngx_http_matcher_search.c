@@ -21,7 +21,7 @@
 
 ngx_int_t
 ngx_http_matcher_embed_query(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, mt_vindex_t *vi, const mt_embedder_t *emb,
+    ngx_http_matcher_ctx_t *ctx, const mt_embedder_t *emb, uint64_t epoch,
     const char *text, size_t len, float *out)
 {
     u_char      buf[128];
@@ -34,8 +34,7 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
 
     key.data = buf;
     key.len = ngx_snprintf(buf, sizeof(buf), "%s/%ui/%uL/%016uxL/%uz",
-                           MT_INDEX_MODEL, mt_embedder_dims(emb),
-                           mt_vindex_model_epoch(vi),
+                           MT_INDEX_MODEL, mt_embedder_dims(emb), epoch,
                            mt_index_text_hash(text, len), len)
               - buf;
 
@@ -93,7 +92,8 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
         return NGX_ERROR;
     }
 
-    if (ngx_http_matcher_embed_query(r, ctx, vi, emb, text, len, q)
+    if (ngx_http_matcher_embed_query(r, ctx, emb, mt_vindex_model_epoch(vi),
+                                     text, len, q)
         != NGX_OK)
     {
         return NGX_ERROR;
@@ -311,9 +311,6 @@ ngx_http_matcher_no_index(ngx_http_request_t *r)
     if (mmcf->index_path.len == 0) {
         return ngx_http_matcher_no_store(r);
     }
-
-    ngx_log_error(NGX_LOG_WARN, r->connection->log, 0,
-                  "matcher: the vector index is not built yet");
 
     return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                   "unavailable",
