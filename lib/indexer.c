@@ -15,6 +15,11 @@
 #include "indexer.h"
 
 
+/* the counters of mt_index_progress_t */
+#define MT_IX_TOTAL      0
+#define MT_IX_PROCESSED  1
+#define MT_IX_ERRORS     2
+
 typedef struct {
     char                   *id;
     size_t                  len;
@@ -42,8 +47,8 @@ typedef struct {
 
 static int mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n,
     int *status);
-static int mt_ix_prepare(const char *doc, size_t len, const char *model,
-    unsigned dims, char **text, size_t *text_len, uint64_t *hash,
+static int mt_ix_prepare(const mt_indexer_t *ix, const char *doc,
+    size_t len, char **text, size_t *text_len, uint64_t *hash,
     mt_meta_t *meta, int *ready);
 static int mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items,
     size_t n, const int *status);
@@ -56,7 +61,7 @@ static int mt_ix_learn(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
 static int mt_ix_build(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
-static void mt_ix_count(uint64_t *field, uint64_t n);
+static void mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n);
 static void mt_ix_fail(mt_indexer_t *ix, const char *what);
 static unsigned mt_index_auto_lists(size_t n);
 static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
@@ -125,7 +130,7 @@ mt_index_sync(mt_indexer_t *ix, int force)
         return -1;
     }
 
-    mt_ix_count(ix->progress ? &ix->progress->total : NULL, list.n);
+    mt_ix_progress(ix, MT_IX_TOTAL, list.n);
 
     status = calloc(list.n ? list.n : 1, sizeof(int));
     if (status == NULL) {
@@ -182,7 +187,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
         goto done;
     }
 
-    mt_ix_count(ix->progress ? &ix->progress->total : NULL, sc.counted);
+    mt_ix_progress(ix, MT_IX_TOTAL, sc.counted);
     mt_embedder_freeze(sc.learn);
 
     if (mt_embedder_save(sc.learn, embedder_path, epoch, ix->error,
@@ -327,7 +332,7 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
                                           items[i].len, &doc, NULL);
         if (src == MT_STORE_NOT_FOUND) {
             status[i] = MT_INDEX_NOT_FOUND;
-            mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+            mt_ix_progress(ix, MT_IX_ERRORS, 1);
             continue;
         }
 
@@ -339,8 +344,8 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
 
         text = NULL;
 
-        if (mt_ix_prepare(doc.data, doc.len, MT_INDEX_MODEL, ix->params.dims,
-                          &text, &tlen, &items[i].text_hash, &meta, &ready)
+        if (mt_ix_prepare(ix, doc.data, doc.len, &text, &tlen,
+                          &items[i].text_hash, &meta, &ready)
                 == 0
             && mt_embed(ix->emb, text, tlen, vec) == 0
             && mt_vindex_upsert(vi, items[i].id, items[i].len,
@@ -349,11 +354,10 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
                == 0)
         {
             status[i] = MT_INDEX_DONE;
-            mt_ix_count(ix->progress ? &ix->progress->processed : NULL,
-                        1);
+            mt_ix_progress(ix, MT_IX_PROCESSED, 1);
 
         } else {
-            mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+            mt_ix_progress(ix, MT_IX_ERRORS, 1);
         }
 
         free(text);
@@ -423,7 +427,7 @@ mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
  */
 
 static int
-mt_ix_prepare(const char *doc, size_t len, const char *model, unsigned dims,
+mt_ix_prepare(const mt_indexer_t *ix, const char *doc, size_t len,
     char **text, size_t *text_len, uint64_t *hash, mt_meta_t *meta,
     int *ready)
 {
@@ -467,11 +471,12 @@ mt_ix_prepare(const char *doc, size_t len, const char *model, unsigned dims,
 
         v = mt_json_get(emb, "model");
         *ready = *ready && v != NULL && v->type == MT_JSON_STRING
-                 && strcmp(v->u.string.s, model) == 0;
+                 && strcmp(v->u.string.s, MT_INDEX_MODEL) == 0;
 
         v = mt_json_get(emb, "dimensions");
         *ready = *ready && v != NULL && v->type == MT_JSON_NUMBER
-                 && v->u.number.is_int && v->u.number.i == (int64_t) dims;
+                 && v->u.number.is_int
+                 && v->u.number.i == (int64_t) ix->params.dims;
     }
 
     mt_json_free(d);
@@ -490,13 +495,11 @@ mt_ix_collect(void *data, const char *id, size_t id_len, const char *doc,
     size_t         tlen;
     uint64_t       hash;
 
-    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, sc->ix->params.dims,
-                      &text, &tlen, &hash, NULL, &ready)
+    if (mt_ix_prepare(sc->ix, doc, doc_len, &text, &tlen, &hash, NULL, &ready)
         != 0)
     {
         /* a document that does not parse stays out; the scan goes on */
-        mt_ix_count(sc->ix->progress ? &sc->ix->progress->errors
-                                             : NULL, 1);
+        mt_ix_progress(sc->ix, MT_IX_ERRORS, 1);
         return 0;
     }
 
@@ -525,8 +528,7 @@ mt_ix_learn(void *data, const char *id, size_t id_len, const char *doc,
     size_t         tlen;
     uint64_t       hash;
 
-    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, sc->ix->params.dims,
-                      &text, &tlen, &hash, NULL, &ready)
+    if (mt_ix_prepare(sc->ix, doc, doc_len, &text, &tlen, &hash, NULL, &ready)
         != 0)
     {
         return 0;
@@ -560,11 +562,10 @@ mt_ix_build(void *data, const char *id, size_t id_len, const char *doc,
     mt_meta_t      meta;
     mt_indexer_t  *ix = sc->ix;
 
-    if (mt_ix_prepare(doc, doc_len, MT_INDEX_MODEL, ix->params.dims, &text,
-                      &tlen, &hash, &meta, &ready)
+    if (mt_ix_prepare(ix, doc, doc_len, &text, &tlen, &hash, &meta, &ready)
         != 0)
     {
-        mt_ix_count(ix->progress ? &ix->progress->errors : NULL, 1);
+        mt_ix_progress(ix, MT_IX_ERRORS, 1);
         return 0;
     }
 
@@ -579,7 +580,7 @@ mt_ix_build(void *data, const char *id, size_t id_len, const char *doc,
     }
 
     free(text);
-    mt_ix_count(ix->progress ? &ix->progress->processed : NULL, 1);
+    mt_ix_progress(ix, MT_IX_PROCESSED, 1);
 
     return 0;
 }
@@ -632,11 +633,19 @@ mt_ix_list_free(mt_ix_list_t *l)
 
 
 static void
-mt_ix_count(uint64_t *field, uint64_t n)
+mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n)
 {
-    if (field != NULL) {
-        (void) __atomic_add_fetch(field, n, __ATOMIC_RELAXED);
+    uint64_t  *field;
+
+    if (ix->progress == NULL) {
+        return;
     }
+
+    field = (which == MT_IX_TOTAL) ? &ix->progress->total
+            : (which == MT_IX_PROCESSED) ? &ix->progress->processed
+            : &ix->progress->errors;
+
+    (void) __atomic_add_fetch(field, n, __ATOMIC_RELAXED);
 }
 
 
