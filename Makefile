@@ -20,7 +20,8 @@ LIB_SRCS     := $(wildcard lib/*.c)
 LIB_HDRS     := $(wildcard lib/*.h)
 MOD_SRCS     := $(wildcard module/*.c) $(wildcard module/*.h)
 UNIT_SRCS    := $(wildcard tests/unit/test_*.c)
-UNIT_HELPERS := tests/unit/unit.c tests/unit/unit.h
+UNIT_HELPERS := tests/unit/unit.c tests/unit/unit.h tests/unit/gen_text.c \
+                tests/unit/gen_text.h
 UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 UNIT_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
@@ -77,7 +78,8 @@ unit: $(UNIT_BINS)
 
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
-	$(CC) $(UNIT_CFLAGS) -Itests/unit $< tests/unit/unit.c $(LIB_SRCS) \
+	$(CC) $(UNIT_CFLAGS) -Itests/unit $< tests/unit/unit.c \
+	    tests/unit/gen_text.c $(LIB_SRCS) \
 	    $(UNIT_LIBS) -o $@
 
 runner-selftest:
