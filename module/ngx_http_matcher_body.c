@@ -1,9 +1,13 @@
 
 /*
- * Request bodies: read asynchronously by nginx (in memory, or in the temp
- * file it spills large bodies to), bounded by the matcher_*max_body_size
- * limits even when chunked, then handed to lib/json.
+ * Request bodies: read asynchronously by nginx, gathered in memory by our
+ * request body filter, bounded by the matcher_*max_body_size limits even
+ * when chunked, then handed to lib/json.
  */
+
+
+/* the first allocation for a body of unknown or large size */
+#define NGX_HTTP_MATCHER_BODY_MIN  16384
 
 
 #include "ngx_http_matcher_module.h"
@@ -12,8 +16,8 @@
 static ngx_int_t ngx_http_matcher_request_body_filter(ngx_http_request_t *r,
     ngx_chain_t *in);
 static void ngx_http_matcher_body_handler(ngx_http_request_t *r);
-static ngx_int_t ngx_http_matcher_collect_body(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_body_append(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const u_char *data, size_t size);
 static void ngx_http_matcher_json_cleanup(void *data);
 static void ngx_http_matcher_body_cleanup(void *data);
 
@@ -32,15 +36,25 @@ ngx_http_matcher_body_filter_init(ngx_conf_t *cf)
 
 
 /*
- * A body without Content-Length (chunked, HTTP/2) is only known to be too
- * large while it arrives.  Past the limit the filter drops what comes so
- * nothing more is buffered or spooled, lets the end of the body through
- * so that nginx completes the read, and the handler answers 413.
+ * The filter takes every part of the body into one heap buffer as it
+ * arrives and passes nothing on but the final empty buffer: nginx never
+ * spools our bodies to a temp file, so nothing reads one back with a
+ * blocking read on the event loop, and the body is in memory once, not
+ * in nginx's buffer and then in ours.
+ *
+ * The buffer grows with what arrives (doubling, up to Content-Length or
+ * the limit), so a client that announces 64 MB and sends nothing pins
+ * nothing; a body costs at most twice its received bytes and never more
+ * than its limit plus one.  Past the limit (a body without
+ * Content-Length: chunked, HTTP/2) what comes is dropped, the end of the
+ * body is let through so that nginx completes the read, and the handler
+ * answers 413.
  */
 
 static ngx_int_t
 ngx_http_matcher_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 {
+    size_t                   size;
     ngx_buf_t               *b;
     ngx_uint_t               last;
     ngx_chain_t             *cl;
@@ -48,31 +62,33 @@ ngx_http_matcher_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
 
-    if (ctx == NULL || ctx->body_limit == 0) {
+    if (ctx == NULL || ctx->body_limit == 0 || r != r->main) {
         return ngx_http_next_request_body_filter(r, in);
-    }
-
-    if (!ctx->too_large) {
-        for (cl = in; cl; cl = cl->next) {
-            ctx->body_seen += ngx_buf_size(cl->buf);
-        }
-
-        if (ctx->body_seen <= (off_t) ctx->body_limit) {
-            return ngx_http_next_request_body_filter(r, in);
-        }
-
-        ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
-                      "matcher: request body exceeds %uz bytes",
-                      ctx->body_limit);
-
-        ctx->too_large = 1;
     }
 
     last = 0;
 
     for (cl = in; cl; cl = cl->next) {
-        last |= cl->buf->last_buf;
-        cl->buf->pos = cl->buf->last;
+        b = cl->buf;
+        last |= b->last_buf;
+        size = b->last - b->pos;
+
+        if (size && !ctx->too_large) {
+            if (ctx->body_len + size > ctx->body_limit) {
+                ngx_log_error(NGX_LOG_INFO, r->connection->log, 0,
+                              "matcher: request body exceeds %uz bytes",
+                              ctx->body_limit);
+
+                ctx->too_large = 1;
+
+            } else if (ngx_http_matcher_body_append(r, ctx, b->pos, size)
+                       != NGX_OK)
+            {
+                return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            }
+        }
+
+        b->pos = b->last;
     }
 
     if (!last) {
@@ -95,6 +111,59 @@ ngx_http_matcher_request_body_filter(ngx_http_request_t *r, ngx_chain_t *in)
     cl->next = NULL;
 
     return ngx_http_next_request_body_filter(r, cl);
+}
+
+
+/* Appends to ctx->body, growing it; it stays NUL-terminated. */
+
+static ngx_int_t
+ngx_http_matcher_body_append(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const u_char *data, size_t size)
+{
+    size_t               need, cap;
+    u_char              *p;
+    ngx_pool_cleanup_t  *cln;
+
+    need = ctx->body_len + size + 1;
+
+    if (need > ctx->body_cap) {
+        cap = ngx_max(ctx->body_cap * 2, NGX_HTTP_MATCHER_BODY_MIN);
+
+        if (r->headers_in.content_length_n > 0) {
+            cap = ngx_min(cap, (size_t) r->headers_in.content_length_n + 1);
+        }
+
+        cap = ngx_max(ngx_min(cap, ctx->body_limit + 1), need);
+
+        if (ctx->body == NULL) {
+            cln = ngx_pool_cleanup_add(r->pool, 0);
+            if (cln == NULL) {
+                return NGX_ERROR;
+            }
+
+            cln->handler = ngx_http_matcher_body_cleanup;
+            cln->data = ctx;
+        }
+
+        /* realloc(): glibc moves a large block by remapping, not copying */
+
+        p = realloc(ctx->body, cap);
+        if (p == NULL) {
+            ngx_log_error(NGX_LOG_ERR, r->connection->log, ngx_errno,
+                          "matcher: realloc(%uz) for a request body failed",
+                          cap);
+            return NGX_ERROR;
+        }
+
+        ctx->body = p;
+        ctx->body_cap = cap;
+    }
+
+    ngx_memcpy(ctx->body + ctx->body_len, data, size);
+    ctx->body_len += size;
+    ctx->body[ctx->body_len] = '\0';
+
+    return NGX_OK;
 }
 
 
@@ -127,8 +196,17 @@ ngx_http_matcher_body_handler(ngx_http_request_t *r)
         return;
     }
 
-    rc = ctx->too_large ? NGX_DECLINED
-                        : ngx_http_matcher_collect_body(r, ctx);
+    /* an empty body is an empty string to the handlers, never NULL */
+
+    if (ctx->too_large) {
+        rc = NGX_DECLINED;
+
+    } else if (ctx->body == NULL) {
+        rc = ngx_http_matcher_body_append(r, ctx, (u_char *) "", 0);
+
+    } else {
+        rc = NGX_OK;
+    }
 
     if (rc == NGX_OK) {
         rc = ctx->route->handler(r, ctx);
@@ -137,83 +215,12 @@ ngx_http_matcher_body_handler(ngx_http_request_t *r)
         rc = ngx_http_matcher_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                     "payload_too_large",
                                     "request body is too large", NULL, 0);
+
+    } else {
+        rc = NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     ngx_http_finalize_request(r, rc);
-}
-
-
-/*
- * Joins the body into one NUL-terminated buffer; NGX_DECLINED when it is
- * over the limit.  Parts in the temp file
- * are read back with ngx_read_file(): nginx wrote that file on this same
- * loop a moment ago, so the read is served from the page cache.
- */
-
-static ngx_int_t
-ngx_http_matcher_collect_body(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx)
-{
-    off_t                size;
-    u_char              *p;
-    ssize_t              n;
-    ngx_buf_t           *b;
-    ngx_chain_t         *cl;
-    ngx_pool_cleanup_t  *cln;
-
-    size = 0;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        size += ngx_buf_size(cl->buf);
-    }
-
-    if (size > (off_t) ctx->body_limit) {
-        ctx->too_large = 1;
-        return NGX_DECLINED;
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    /* from the heap, so that a thread job can own it past the request */
-
-    p = ngx_alloc((size_t) size + 1, r->connection->log);
-    if (p == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    ctx->body = p;
-    cln->handler = ngx_http_matcher_body_cleanup;
-    cln->data = ctx;
-
-    for (cl = r->request_body->bufs; cl; cl = cl->next) {
-        b = cl->buf;
-
-        if (!b->in_file) {
-            p = ngx_cpymem(p, b->pos, b->last - b->pos);
-            continue;
-        }
-
-        n = ngx_read_file(b->file, p, (size_t) (b->file_last - b->file_pos),
-                          b->file_pos);
-
-        if (n != b->file_last - b->file_pos) {
-            ngx_log_error(NGX_LOG_CRIT, r->connection->log, ngx_errno,
-                          "matcher: reading request body from \"%V\" "
-                          "returned %z of %O bytes", &b->file->name, n,
-                          b->file_last - b->file_pos);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        p += n;
-    }
-
-    *p = '\0';
-    ctx->body_len = p - ctx->body;
-
-    return NGX_OK;
 }
 
 
@@ -225,6 +232,7 @@ ngx_http_matcher_parse_body(ngx_http_request_t *r,
     mt_json_err_t                 err;
     mt_json_doc_t                *doc;
     mt_json_limits_t              limits;
+    mt_json_detail_t              detail;
     ngx_pool_cleanup_t           *cln;
     ngx_http_matcher_loc_conf_t  *mlcf;
 
@@ -274,6 +282,21 @@ ngx_http_matcher_parse_body(ngx_http_request_t *r,
     cln->data = doc;
 
     ctx->doc = doc;
+
+    /* every body of the contract is an object: [], 1, "x", null are not */
+
+    if (mt_json_root(doc)->type != MT_JSON_OBJECT) {
+        detail.field = "body";
+        detail.message = "must be a JSON object";
+        detail.value = NULL;
+        detail.value_str = mt_json_type_name(mt_json_root(doc)->type);
+
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                      "validation_failed",
+                                      "request body must be a JSON object",
+                                      &detail, 1);
+    }
+
     *root = mt_json_root(doc);
 
     return NGX_OK;
@@ -299,6 +322,7 @@ ngx_http_matcher_take_body(ngx_http_matcher_ctx_t *ctx, size_t *len)
 
     ctx->body = NULL;
     ctx->body_len = 0;
+    ctx->body_cap = 0;
 
     return body;
 }

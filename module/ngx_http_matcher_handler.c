@@ -24,6 +24,7 @@ static ngx_int_t ngx_http_matcher_route(ngx_http_request_t *r,
     ngx_uint_t *allowed);
 static ngx_int_t ngx_http_matcher_match(ngx_str_t *pattern, u_char *p,
     u_char *last, ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_matcher_check_media_type(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 
@@ -47,6 +48,23 @@ ngx_http_matcher_init_log(ngx_conf_t *cf)
 }
 
 
+/*
+ * Every body we do not read (a 404, 405, 413 or 415, or a GET's) is
+ * refused before the client sends it: nginx's discard would answer
+ * "Expect: 100-continue" with "100 Continue" and then read, say, 64 MB
+ * only to drop them.  nginx's own 413 for client_max_body_size does the
+ * same.
+ */
+
+static ngx_int_t
+ngx_http_matcher_discard_body(ngx_http_request_t *r)
+{
+    r->expect_tested = 1;
+
+    return ngx_http_discard_request_body(r);
+}
+
+
 ngx_int_t
 ngx_http_matcher_handler(ngx_http_request_t *r)
 {
@@ -65,13 +83,13 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
     rc = ngx_http_matcher_route(r, mlcf, ctx, &allowed);
 
     if (rc == NGX_DECLINED) {
-        ngx_http_discard_request_body(r);
+        ngx_http_matcher_discard_body(r);
         return ngx_http_matcher_error(r, NGX_HTTP_NOT_FOUND, "not_found",
                                       "no such endpoint", NULL, 0);
     }
 
     if (r->method == NGX_HTTP_OPTIONS) {
-        ngx_http_discard_request_body(r);
+        ngx_http_matcher_discard_body(r);
 
         if (ngx_http_matcher_allow_header(r, allowed) != NGX_OK
             || ngx_http_matcher_cors_headers(r, 1, allowed) != NGX_OK)
@@ -87,7 +105,7 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
     }
 
     if (rc == NGX_HTTP_NOT_ALLOWED) {
-        ngx_http_discard_request_body(r);
+        ngx_http_matcher_discard_body(r);
 
         if (ngx_http_matcher_allow_header(r, allowed) != NGX_OK) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
@@ -101,7 +119,7 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
 
     if (!(r->method & NGX_HTTP_MATCHER_BODY_METHODS)) {
 
-        rc = ngx_http_discard_request_body(r);
+        rc = ngx_http_matcher_discard_body(r);
         if (rc != NGX_OK) {
             return rc;
         }
@@ -113,7 +131,7 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
                                              : mlcf->max_body_size;
 
     if (r->headers_in.content_length_n > (off_t) ctx->body_limit) {
-        ngx_http_discard_request_body(r);
+        ngx_http_matcher_discard_body(r);
         return ngx_http_matcher_error(r, NGX_HTTP_REQUEST_ENTITY_TOO_LARGE,
                                       "payload_too_large",
                                       "request body is too large",
@@ -121,7 +139,7 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
     }
 
     if (ngx_http_matcher_check_media_type(r, ctx) != NGX_OK) {
-        ngx_http_discard_request_body(r);
+        ngx_http_matcher_discard_body(r);
         return ngx_http_matcher_error(r, NGX_HTTP_UNSUPPORTED_MEDIA_TYPE,
                                       "unsupported_media_type",
                                       ctx->route->ndjson

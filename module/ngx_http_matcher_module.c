@@ -280,6 +280,7 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
      *     mmcf->store_path = { 0, NULL };
      *     mmcf->thread_pool_name = { 0, NULL };
      *     mmcf->thread_pool = NULL;
+     *     mmcf->endpoints = 0;
      *     mmcf->creators_file = { 0, NULL };
      */
 
@@ -307,6 +308,19 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (mmcf->thread_pool_name.data == NULL) {
         ngx_str_set(&mmcf->thread_pool_name, "default");
+    }
+
+    /*
+     * Every endpoint may post jobs (a store write, a big embedding batch),
+     * with or without a store: any location of ours needs the pool.
+     * ngx_thread_pool_add() returns the pool already added by that name.
+     */
+
+    if (mmcf->endpoints || mmcf->store.len) {
+        mmcf->thread_pool = ngx_thread_pool_add(cf, &mmcf->thread_pool_name);
+        if (mmcf->thread_pool == NULL) {
+            return NGX_CONF_ERROR;
+        }
     }
 
     /* often enough that nothing outlives its ttl by more than a tenth */
@@ -408,11 +422,15 @@ ngx_http_matcher_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 {
     ngx_http_matcher_loc_conf_t  *mlcf = conf;
 
-    ngx_http_core_loc_conf_t  *clcf;
+    ngx_http_core_loc_conf_t      *clcf;
+    ngx_http_matcher_main_conf_t  *mmcf;
 
     if (mlcf->routes) {
         return "is duplicate";
     }
+
+    mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_matcher_module);
+    mmcf->endpoints++;
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 

@@ -47,6 +47,7 @@ typedef struct {
     ngx_str_t                     store_path;    /* resolved, NUL-ended */
     ngx_str_t                     thread_pool_name;
     ngx_thread_pool_t            *thread_pool;
+    ngx_uint_t                    endpoints;     /* locations using us */
     ngx_str_t                     creators_file; /* NUL-terminated */
     time_t                        assignment_ttl;
     ngx_msec_t                    purge_interval;
@@ -84,9 +85,9 @@ struct ngx_http_matcher_ctx_s {
     ngx_http_matcher_route_t     *route;
 
     size_t                        body_limit;
-    off_t                         body_seen;   /* counted by the filter */
     u_char                       *body;        /* heap: jobs may take it */
     size_t                        body_len;
+    size_t                        body_cap;    /* bytes at ctx->body */
     mt_json_doc_t                *doc;         /* freed by pool cleanup */
     const char                   *error_code;  /* $matcher_error_code */
     ngx_uint_t                    cache_status; /* NGX_HTTP_MATCHER_CACHE_* */

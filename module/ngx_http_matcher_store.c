@@ -142,11 +142,6 @@ ngx_http_matcher_store_init_main(ngx_conf_t *cf,
         return NGX_OK;
     }
 
-    mmcf->thread_pool = ngx_thread_pool_add(cf, &mmcf->thread_pool_name);
-    if (mmcf->thread_pool == NULL) {
-        return NGX_ERROR;
-    }
-
     /*
      * The master creates the directory and gives it to the worker user,
      * as for nginx's temp paths; the workers create the LMDB files.

@@ -101,6 +101,14 @@ ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
     mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_matcher_module);
 
+    /* cannot happen: any location of ours adds the pool */
+
+    if (mmcf->thread_pool == NULL) {
+        ngx_log_error(NGX_LOG_ALERT, log, 0, "matcher: no thread pool");
+        ngx_http_matcher_job_free(job);
+        return NGX_DECLINED;
+    }
+
     if (r) {
         job->cleanup = ngx_pool_cleanup_add(r->pool, 0);
         if (job->cleanup == NULL) {

@@ -638,10 +638,15 @@ sub parse_response ($$) {
     my ($raw, $head) = @_;
     return (undef, '', undef) if !defined $raw || $raw eq '';
     my %res = (code => '', headers => {}, raw_headers => '', body => $raw);
+    # interim responses ("100 Continue") come before the final one, as
+    # HTTP clients read them; their text stays in the raw headers
+    my $interim = '';
+    $interim .= $1
+        while $raw =~ s{\A(HTTP/\d+\.\d+[ \t]+1(?!01)\d\d[^\r\n]*\r?\n(?:[^\r\n]+\r?\n)*\r?\n)}{};
     $raw =~ s{\A(HTTP/\d+\.\d+[ \t]+(\d{3})[^\r\n]*)\r?\n}{}
         or return (\%res, '', 'malformed status line');
     $res{code} = $2;
-    my $status_line = $1;
+    my $status_line = $interim . $1;
     my $hdr_text = '';
     if ($raw =~ s/\A((?:[^\r\n]+\r?\n)*?)\r?\n//) { $hdr_text = $1 }
     else { ($hdr_text, $raw) = ($raw, ''); }
