@@ -32,6 +32,7 @@
 #define MT_K_BI          0xc2b2ae3d27d4eb4fULL
 #define MT_K_GRAM        0x165667b19e3779f9ULL
 #define MT_K_STOP        0x27d4eb2f165667c5ULL
+#define MT_K_RAW         0x85ebca77c2b2ae63ULL
 
 #define MT_STOP_SLOTS    256
 
@@ -91,6 +92,10 @@ static void mt_word(const mt_embedder_t *e, mt_feats_t *f,
     unsigned char *w, size_t n, uint64_t *prev);
 static void mt_feat_add(mt_feats_t *f, uint64_t key, float w);
 static void mt_feats_free(mt_feats_t *f);
+static void mt_embed_raw(const mt_embedder_t *e, const char *text,
+    size_t len, float *out);
+static double mt_norm(const float *v, unsigned dims);
+static unsigned char mt_lower(unsigned char c);
 static int mt_df_grow(mt_embedder_t *e);
 static void mt_df_inc(mt_embedder_t *e, uint64_t key);
 static int mt_write_all(int fd, const void *buf, size_t len);
@@ -291,6 +296,15 @@ mt_embed(const mt_embedder_t *e, const char *text, size_t len, float *out)
             }
         }
 
+        /*
+         * A state file that is not ours (a zero, negative or NaN IDF)
+         * must not zero or poison the vector: such a feature counts as
+         * one no document has.
+         */
+        if (!isfinite(idf) || idf <= 0.0f) {
+            idf = 1.0f;
+        }
+
         /* sublinear TF times the mean weight of the occurrences */
         v = f.slots[i].wsum * idf;
         if (f.slots[i].cnt > 1.0f) {
@@ -304,12 +318,21 @@ mt_embed(const mt_embedder_t *e, const char *text, size_t len, float *out)
 
     mt_feats_free(&f);
 
-    norm = 0.0;
-    for (b = 0; b < e->dims; b++) {
-        norm += (double) out[b] * out[b];
+    norm = mt_norm(out, e->dims);
+
+    /*
+     * No word survived (one letter, stopwords, punctuation, digits), or
+     * the signed features cancelled out: cosine is undefined on a zero
+     * vector and Pinecone refuses one, so every non-empty text gets the
+     * fallback instead.  It depends on the bytes alone, so it is as
+     * deterministic as the rest.
+     */
+    if (len > 0 && !(norm > 0.0 && isfinite(norm))) {
+        mt_embed_raw(e, text, len, out);
+        norm = mt_norm(out, e->dims);
     }
 
-    if (norm > 0.0) {
+    if (norm > 0.0 && isfinite(norm)) {
         norm = 1.0 / sqrt(norm);
         for (b = 0; b < e->dims; b++) {
             out[b] = (float) (out[b] * norm);
@@ -317,6 +340,73 @@ mt_embed(const mt_embedder_t *e, const char *text, size_t len, float *out)
     }
 
     return 0;
+}
+
+
+/*
+ * The fallback vector of a text without words: the character trigrams
+ * of its ASCII-lowercased bytes, spaces and punctuation included, with
+ * boundary markers, so that "!!!" and "!!!!" or "a" and "a." still land
+ * near each other and far from "???".  Should even those cancel (two
+ * trigrams in one bucket with opposite signs), one feature of the whole
+ * text: a single feature cannot cancel.
+ */
+
+static void
+mt_embed_raw(const mt_embedder_t *e, const char *text, size_t len,
+    float *out)
+{
+    size_t         i;
+    uint64_t       h, key;
+    unsigned       b;
+    unsigned char  c[3];
+
+    memset(out, 0, e->dims * sizeof(float));
+
+    for (i = 0; i < len; i++) {
+        c[0] = (i == 0) ? 0x02 : (unsigned char) text[i - 1];
+        c[1] = (unsigned char) text[i];
+        c[2] = (i + 1 == len) ? 0x03 : (unsigned char) text[i + 1];
+
+        h = e->seed ^ MT_K_RAW;
+        h = (h ^ mt_lower(c[0])) * MT_FNV_PRIME;
+        h = (h ^ mt_lower(c[1])) * MT_FNV_PRIME;
+        h = (h ^ mt_lower(c[2])) * MT_FNV_PRIME;
+        key = mt_hash_mix(h);
+
+        b = (unsigned) (((key >> 32) * e->dims) >> 32);
+        out[b] += (key & 1) ? -1.0f : 1.0f;
+    }
+
+    if (mt_norm(out, e->dims) > 0.0) {
+        return;
+    }
+
+    key = mt_hash_mix(mt_hash64(text, len, e->seed ^ MT_K_RAW));
+    b = (unsigned) (((key >> 32) * e->dims) >> 32);
+    out[b] = (key & 1) ? -1.0f : 1.0f;
+}
+
+
+static unsigned char
+mt_lower(unsigned char c)
+{
+    return (c >= 'A' && c <= 'Z') ? (unsigned char) (c + 32) : c;
+}
+
+
+static double
+mt_norm(const float *v, unsigned dims)
+{
+    double    norm;
+    unsigned  b;
+
+    norm = 0.0;
+    for (b = 0; b < dims; b++) {
+        norm += (double) v[b] * v[b];
+    }
+
+    return norm;
 }
 
 

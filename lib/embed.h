@@ -44,8 +44,11 @@ int mt_embedder_add_doc(mt_embedder_t *e, const char *text, size_t len);
 void mt_embedder_freeze(mt_embedder_t *e);
 
 /*
- * Writes dims floats to out, L2-normalised; a text without any word gives
- * all zeros.  Returns 0, or -1 when out of memory (out is then zeros).
+ * Writes dims floats to out, L2-normalised.  Every non-empty text gets a
+ * non-zero vector: one without any word kept (one letter, stopwords,
+ * punctuation) gets a fallback made of its bytes' trigrams; the empty
+ * text gives all zeros.  Returns 0, or -1 when out of memory (out is
+ * then zeros).
  */
 int mt_embed(const mt_embedder_t *e, const char *text, size_t len,
     float *out);

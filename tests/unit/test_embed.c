@@ -333,11 +333,154 @@ test_norm_and_empty(void **state)
     for (j = 0; j < DIMS; j++) {
         assert_true(v[j] == 0.0f);
     }
+}
 
-    assert_int_equal(mt_embed(corpus.e, S("... !!! -- the and of a"), v), 0);
-    for (j = 0; j < DIMS; j++) {
-        assert_true(v[j] == 0.0f);
+
+/*
+ * Every non-empty text has a unit vector, the same each time, whatever
+ * the embedder state: texts without a word kept (issue 8, item 7) once
+ * embedded as all zeros.
+ */
+
+static const char *const  junk[] = {
+    "a", "x", "I", "7", "-", "?", ".", " ", "   ", "\t\n", "\xff", "\x01",
+    "the", "the and of to", "... !!! -- the and of a", "!!!", "!!!!",
+    "???", "1 2 3", "a b c d e", "A", "a.", "\xf0\x9f\x99\x82",
+    "\xe2\xac\x87", "$", "%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%%", NULL
+};
+
+
+static void
+assert_unit(const float *v, unsigned dims, const char *text)
+{
+    double    n;
+    unsigned  j;
+
+    n = 0.0;
+    for (j = 0; j < dims; j++) {
+        if (!isfinite(v[j])) {
+            fail_msg("\"%s\": component %u not finite", text, j);
+        }
+
+        n += (double) v[j] * v[j];
     }
+
+    if (fabs(n - 1.0) > 1e-4) {
+        fail_msg("\"%s\": squared norm %g, want 1", text, n);
+    }
+}
+
+
+static void
+test_never_zero(void **state)
+{
+    float           a[DIMS], b[DIMS], c[DIMS];
+    size_t          i, len;
+    mt_embedder_t  *plain, *other;
+
+    (void) state;
+
+    /* a state with no IDF yet (as before any index), and a learnt one */
+    plain = mt_embedder_new(DIMS, SEED);
+    other = mt_embedder_new(DIMS, SEED);
+    assert_non_null(plain);
+    assert_non_null(other);
+    mt_embedder_freeze(plain);
+    mt_embedder_freeze(other);
+
+    for (i = 0; junk[i] != NULL; i++) {
+        len = strlen(junk[i]);
+
+        assert_int_equal(mt_embed(corpus.e, junk[i], len, a), 0);
+        assert_unit(a, DIMS, junk[i]);
+
+        /* deterministic: the same text and state, the same vector */
+        assert_int_equal(mt_embed(corpus.e, junk[i], len, b), 0);
+        assert_memory_equal(a, b, sizeof(a));
+
+        assert_int_equal(mt_embed(plain, junk[i], len, b), 0);
+        assert_unit(b, DIMS, junk[i]);
+        assert_int_equal(mt_embed(other, junk[i], len, c), 0);
+        assert_memory_equal(b, c, sizeof(b));
+    }
+
+    /* junk lands near similar junk, far from other junk */
+    assert_int_equal(mt_embed(corpus.e, S("!!!"), a), 0);
+    assert_int_equal(mt_embed(corpus.e, S("!!!!"), b), 0);
+    assert_int_equal(mt_embed(corpus.e, S("???"), c), 0);
+    assert_true(cosine(a, b, DIMS) > 0.5);
+    assert_true(cosine(a, b, DIMS) > cosine(a, c, DIMS) + 0.3);
+
+    /* a case difference alone does not move it */
+    assert_int_equal(mt_embed(corpus.e, S("A"), a), 0);
+    assert_int_equal(mt_embed(corpus.e, S("a"), b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+
+    /* a text with words embeds as it always did: no fallback mixed in */
+    assert_int_equal(mt_embed(corpus.e, S("budget travel"), a), 0);
+    assert_int_equal(mt_embed(corpus.e, S("budget travel !!!"), b), 0);
+    assert_memory_equal(a, b, sizeof(a));
+
+    mt_embedder_free(plain);
+    mt_embedder_free(other);
+}
+
+
+/*
+ * A saved state whose IDFs are all zero, or NaN (a file that is not
+ * ours, or damaged): the features of every word weigh nothing, yet the
+ * vector is a finite unit vector.
+ */
+
+static void
+test_bad_idf(void **state)
+{
+    int             fd, k;
+    char            dir[] = "/tmp/mt-embed-XXXXXX", path[64], err[256];
+    float           v[DIMS], bad;
+    off_t           size, off;
+    uint64_t        epoch;
+    mt_embedder_t  *e, *m;
+
+    (void) state;
+
+    assert_non_null(mkdtemp(dir));
+    (void) snprintf(path, sizeof(path), "%s/embedder", dir);
+
+    e = mt_embedder_new(DIMS, SEED);
+    assert_non_null(e);
+    assert_int_equal(mt_embedder_add_doc(e, S("budget travel tips")), 0);
+    assert_int_equal(mt_embedder_add_doc(e, S("budget cooking")), 0);
+    mt_embedder_freeze(e);
+    assert_int_equal(mt_embedder_save(e, path, 9, err, sizeof(err)), 0);
+    mt_embedder_free(e);
+
+    for (k = 0; k < 2; k++) {
+        bad = (k == 0) ? 0.0f : NAN;
+
+        /* the IDFs are the last third past the 40-byte header */
+        fd = open(path, O_RDWR);
+        assert_true(fd >= 0);
+        size = lseek(fd, 0, SEEK_END);
+        assert_true(size > 40);
+        for (off = 40 + (size - 40) / 3 * 2; off + 4 <= size; off += 4) {
+            assert_int_equal(pwrite(fd, &bad, 4, off), 4);
+        }
+        (void) close(fd);
+
+        m = mt_embedder_map(path, &epoch, err, sizeof(err));
+        assert_non_null(m);
+
+        assert_int_equal(mt_embed(m, S("budget travel"), v), 0);
+        assert_unit(v, DIMS, "budget travel");
+        assert_int_equal(mt_embed(m, S("budget"), v), 0);
+        assert_unit(v, DIMS, "budget");
+
+        mt_embedder_free(m);
+    }
+
+    (void) unlink(path);
+    (void) rmdir(dir);
 }
 
 
@@ -590,6 +733,8 @@ main(void)
         cmocka_unit_test(test_example_assignment),
         cmocka_unit_test(test_obvious),
         cmocka_unit_test(test_save_map),
+        cmocka_unit_test(test_never_zero),
+        cmocka_unit_test(test_bad_idf),
     };
 
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
