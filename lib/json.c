@@ -160,6 +160,23 @@ mt_hex4(const unsigned char *p, unsigned *out)
 }
 
 
+static int
+mt_json_is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+
+/* a byte that ends a number or a literal (true, false, null) */
+static int
+mt_json_is_delim(unsigned char c)
+{
+    return mt_json_is_ws(c) || c == '\f' || c == '\v' || c == '"'
+           || c == '[' || c == ']' || c == '{' || c == '}' || c == ','
+           || c == ':';
+}
+
+
 /*
  * What yajl lets through, checked before it runs.  It checks only the
  * shape of multibyte sequences (overlongs, encoded surrogates and code
@@ -168,21 +185,51 @@ mt_hex4(const unsigned char *p, unsigned *out)
  * takes '\f' and '\v' for whitespace.  Everything else outside strings
  * is left to yajl: there only ASCII is valid, so bad bytes are a syntax
  * error.  *pos is set for a syntax error, as yajl counts it.
+ *
+ * *end is set to where the first value ends, found by the brackets and
+ * quotes alone: exact for any text that yajl takes.  yajl refuses most
+ * trailing bytes by itself, but an unterminated string after the value
+ * ("{} \"abc") only looks unfinished to its lexer, and yajl_complete_parse
+ * accepts it; the caller checks that only whitespace follows *end.
  */
 static mt_json_err_t
-mt_json_check_text(const unsigned char *p, size_t len, size_t *pos)
+mt_json_check_text(const unsigned char *p, size_t len, size_t *pos,
+    size_t *end)
 {
     int       k;
-    size_t    i;
+    size_t    i, depth;
     unsigned  cp, lo;
 
     i = 0;
+    depth = 0;
+    *end = len;
 
     while (i < len) {
 
         if (p[i] == '\f' || p[i] == '\v') {
             *pos = i + 1;
             return MT_JSON_ESYNTAX;
+        }
+
+        if (p[i] == '[' || p[i] == '{') {
+            depth++;
+
+        } else if (p[i] == ']' || p[i] == '}') {
+            if (depth && --depth == 0 && *end == len) {
+                *end = i + 1;
+            }
+
+        } else if (depth == 0 && *end == len && p[i] != '"'
+                   && !mt_json_is_ws(p[i]))
+        {
+            /* a number or a literal at the top: it ends at a delimiter */
+
+            while (i < len && !mt_json_is_delim(p[i])) {
+                i++;
+            }
+
+            *end = i;
+            continue;
         }
 
         if (p[i++] != '"') {
@@ -231,6 +278,10 @@ mt_json_check_text(const unsigned char *p, size_t len, size_t *pos)
             }
         }
 
+        if (i < len && depth == 0 && *end == len) {
+            *end = i + 1;
+        }
+
         i++;
     }
 
@@ -262,6 +313,9 @@ typedef struct {
     mt_json_pair_t         *kids;       /* key is NULL for array items */
     size_t                  nkids;
     size_t                  ckids;
+
+    mt_json_pair_t        **order;      /* scratch for mt_json_dups() */
+    size_t                  corder;
 } mt_json_ctx_t;
 
 
@@ -341,6 +395,7 @@ mt_json_add(mt_json_ctx_t *ctx, mt_json_t *v)
     kid->key = f->key;
     kid->key_len = f->key_len;
     kid->value = v;
+    kid->shadowed = 0;
 
     f->key = NULL;
     f->key_len = 0;
@@ -494,6 +549,101 @@ mt_json_open(mt_json_ctx_t *ctx, mt_json_type_t type)
 }
 
 
+/* qsort order: by key (length first), then by position in the object */
+static int
+mt_json_pair_cmp(const void *a, const void *b)
+{
+    int                    rc;
+    const mt_json_pair_t  *p, *q;
+
+    p = *(mt_json_pair_t *const *) a;
+    q = *(mt_json_pair_t *const *) b;
+
+    if (p->key_len != q->key_len) {
+        return p->key_len < q->key_len ? -1 : 1;
+    }
+
+    rc = memcmp(p->key, q->key, p->key_len);
+    if (rc != 0) {
+        return rc;
+    }
+
+    /* the pairs are one array: address order is document order */
+    return (p > q) - (p < q);
+}
+
+
+/*
+ * Marks every member that a later one with the same key overrides, once
+ * per object, so that mt_json_shadowed() is O(1): asked for each member,
+ * a scan would make a loop over an object quadratic in its keys.  A sort
+ * rather than a hash table, so that no set of keys (chosen to collide)
+ * costs more than O(n log n) compares.
+ */
+static int
+mt_json_dups(mt_json_ctx_t *ctx, mt_json_pair_t *pairs, size_t n)
+{
+    size_t  i, j;
+
+    if (n <= 16) {
+        /* at most 120 compares, and no scratch memory */
+
+        for (i = 0; i < n; i++) {
+            for (j = i + 1; j < n; j++) {
+                if (pairs[j].key_len == pairs[i].key_len
+                    && memcmp(pairs[j].key, pairs[i].key, pairs[i].key_len)
+                       == 0)
+                {
+                    pairs[i].shadowed = 1;
+                    break;
+                }
+            }
+        }
+
+        return 0;
+    }
+
+    if (n > ctx->corder) {
+        void  *p;
+
+        if (n > SIZE_MAX / sizeof(mt_json_pair_t *)) {
+            return -1;
+        }
+
+        p = realloc(ctx->order, n * sizeof(mt_json_pair_t *));
+        if (p == NULL) {
+            return -1;
+        }
+
+        ctx->order = p;
+        ctx->corder = n;
+    }
+
+    for (i = 0; i < n; i++) {
+        ctx->order[i] = &pairs[i];
+    }
+
+    qsort(ctx->order, n, sizeof(mt_json_pair_t *), mt_json_pair_cmp);
+
+    /* in a run of equal keys all but the last (in the document) lose */
+
+    for (i = 0; i + 1 < n; i++) {
+        const mt_json_pair_t  *p, *q;
+
+        p = ctx->order[i];
+        q = ctx->order[i + 1];
+
+        if (p->key_len == q->key_len
+            && memcmp(p->key, q->key, p->key_len) == 0)
+        {
+            ctx->order[i]->shadowed = 1;
+        }
+    }
+
+    return 0;
+}
+
+
 static int
 mt_json_close(mt_json_ctx_t *ctx)
 {
@@ -537,6 +687,11 @@ mt_json_close(mt_json_ctx_t *ctx)
 
         memcpy(v->u.object.pairs, kids, n * sizeof(mt_json_pair_t));
         v->u.object.n = n;
+
+        if (mt_json_dups(ctx, v->u.object.pairs, n) != 0) {
+            ctx->err = MT_JSON_ENOMEM;
+            return 0;
+        }
     }
 
     ctx->nkids = f->start;
@@ -630,7 +785,7 @@ mt_json_doc_t *
 mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
     mt_json_err_t *err, char *errbuf, size_t errlen)
 {
-    size_t          pos;
+    size_t          pos, end, i;
     yajl_handle     h;
     yajl_status     st;
     mt_json_ctx_t   ctx;
@@ -653,7 +808,8 @@ mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
     }
 
     pos = 0;
-    ctx.err = mt_json_check_text((const unsigned char *) data, len, &pos);
+    ctx.err = mt_json_check_text((const unsigned char *) data, len, &pos,
+                                 &end);
 
     if (ctx.err != MT_JSON_OK) {
         mt_json_fail(ctx.err, err, errbuf, errlen, &ctx.limits, pos);
@@ -698,9 +854,19 @@ mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
 
     yajl_free(h);
 
+    /* one JSON text: only whitespace after the value (see check_text) */
+
+    for (i = end; st == yajl_status_ok && i < len; i++) {
+        if (!mt_json_is_ws((unsigned char) data[i])) {
+            st = yajl_status_error;
+            pos = i + 1;
+        }
+    }
+
     if (st == yajl_status_ok && doc->root != NULL) {
         free(ctx.frames);
         free(ctx.kids);
+        free(ctx.order);
 
         if (err) {
             *err = MT_JSON_OK;
@@ -717,6 +883,7 @@ failed:
 
     free(ctx.frames);
     free(ctx.kids);
+    free(ctx.order);
     mt_json_free(doc);
 
     mt_json_fail(ctx.err, err, errbuf, errlen, &ctx.limits, pos);
@@ -817,26 +984,12 @@ mt_json_bytes_hash(const char *s, size_t len, uint64_t h)
 /*
  * A member that a later one with the same key overrides: it is not part
  * of the document as read (the last one wins), so it must not count.
+ * The parser marks these when it closes the object (mt_json_dups()).
  */
 int
 mt_json_shadowed(const mt_json_t *obj, size_t i)
 {
-    size_t                 j;
-    const mt_json_pair_t  *p, *q;
-
-    p = &obj->u.object.pairs[i];
-
-    for (j = i + 1; j < obj->u.object.n; j++) {
-        q = &obj->u.object.pairs[j];
-
-        if (q->key_len == p->key_len
-            && memcmp(q->key, p->key, p->key_len) == 0)
-        {
-            return 1;
-        }
-    }
-
-    return 0;
+    return obj->u.object.pairs[i].shadowed;
 }
 
 

@@ -498,6 +498,27 @@ test_syntax(void **state)
     parse_err("{\"a\":1}\f", MT_JSON_ESYNTAX, NULL);
     roundtrip("[\"\\f\\u000b\"]", "[\"\\f\\u000b\"]");
 
+    /*
+     * One text: nothing but whitespace after the value.  yajl refuses
+     * most trailing bytes, but took an unterminated string after it.
+     */
+    parse_err("{\"a\":1} x", MT_JSON_ESYNTAX, "invalid JSON at byte 9");
+    parse_err("{}{}", MT_JSON_ESYNTAX, NULL);
+    parse_err("{} 1", MT_JSON_ESYNTAX, NULL);
+    parse_err("{} \"abc", MT_JSON_ESYNTAX, "invalid JSON at byte 4");
+    parse_err("{} \"", MT_JSON_ESYNTAX, "invalid JSON at byte 4");
+    parse_err("{\"a\":1}\n\"x\\\"", MT_JSON_ESYNTAX, NULL);
+    parse_err("{\"a\":\"}\"} \"", MT_JSON_ESYNTAX, "invalid JSON at byte 11");
+    parse_err("[1,\"]\"] \"x", MT_JSON_ESYNTAX, "invalid JSON at byte 9");
+    parse_err("1\"abc", MT_JSON_ESYNTAX, "invalid JSON at byte 2");
+    parse_err("\"a\" \"b", MT_JSON_ESYNTAX, "invalid JSON at byte 5");
+    parse_err("true \"x", MT_JSON_ESYNTAX, NULL);
+    parse_err("null\"", MT_JSON_ESYNTAX, NULL);
+    parse_err("{} \"\\u00e9", MT_JSON_ESYNTAX, NULL);
+    mt_json_free(parse_ok(" \t\r\n{\"a\":\"}\"}\r\n\t "));
+    mt_json_free(parse_ok("\"x\"\n"));
+    mt_json_free(parse_ok(" -1.5e3 "));
+
     parse_err_n("[1]\0", 4, NULL, MT_JSON_ESYNTAX, NULL);
     parse_err_n("\0", 1, NULL, MT_JSON_ESYNTAX, NULL);
 
@@ -1466,6 +1487,163 @@ test_hash(void **state)
 }
 
 
+/*
+ * Duplicate keys in a big object: the last one wins in mt_json_get, in
+ * mt_json_shadowed and in the hash, which equals the dedup'd object's.
+ * The shadowed flags are decided once per object; a scan per member made
+ * this test (200,000 keys) take hours.
+ */
+static void
+test_shadowed_many(void **state)
+{
+    char              *a, *b, *p;
+    size_t             i, n, ndup, cap, shadowed;
+    const mt_json_t   *ra, *rb;
+    mt_json_doc_t     *da, *db;
+
+    (void) state;
+
+    n = 200000;
+    ndup = 1000;
+    cap = (n + 2 * ndup) * 32 + 64;
+
+    a = malloc(cap);
+    b = malloc(cap);
+    assert_non_null(a);
+    assert_non_null(b);
+
+    /*
+     * a: k0..k(n-1), then k0, k7, k14... again with new values, and
+     * k1, k8... twice more; b: the same object with each key once, at
+     * its last value, in another order.
+     */
+
+    p = a;
+    p += sprintf(p, "{");
+
+    for (i = 0; i < n; i++) {
+        p += sprintf(p, "%s\"k%zu\":%zu", i ? "," : "", i, i);
+    }
+
+    for (i = 0; i < ndup; i++) {
+        p += sprintf(p, ",\"k%zu\":\"d%zu\"", i * 7, i);
+        p += sprintf(p, ",\"k%zu\":[%zu]", i * 7 + 1, i);
+        p += sprintf(p, ",\"k%zu\":{\"x\":%zu}", i * 7 + 1, i);
+    }
+
+    sprintf(p, "}");
+
+    p = b;
+    p += sprintf(p, "{");
+
+    for (i = n; i > 0; i--) {
+        size_t  k;
+
+        k = i - 1;
+        p += sprintf(p, "%s", k + 1 < n ? "," : "");
+
+        if (k % 7 == 0 && k / 7 < ndup) {
+            p += sprintf(p, "\"k%zu\":\"d%zu\"", k, k / 7);
+
+        } else if (k % 7 == 1 && k / 7 < ndup) {
+            p += sprintf(p, "\"k%zu\":{\"x\":%zu}", k, k / 7);
+
+        } else {
+            p += sprintf(p, "\"k%zu\":%zu", k, k);
+        }
+    }
+
+    sprintf(p, "}");
+
+    da = parse_ok(a);
+    db = parse_ok(b);
+    ra = mt_json_root(da);
+    rb = mt_json_root(db);
+
+    assert_int_equal(ra->u.object.n, n + 3 * ndup);
+    assert_int_equal(rb->u.object.n, n);
+
+    shadowed = 0;
+
+    for (i = 0; i < ra->u.object.n; i++) {
+        shadowed += mt_json_shadowed(ra, i);
+    }
+
+    assert_int_equal(shadowed, 3 * ndup);
+
+    for (i = 0; i < rb->u.object.n; i++) {
+        assert_false(mt_json_shadowed(rb, i));
+    }
+
+    /* the first k0 and both earlier k1 lose; the last ones win */
+    assert_true(mt_json_shadowed(ra, 0));
+    assert_true(mt_json_shadowed(ra, 1));
+    assert_false(mt_json_shadowed(ra, 2));
+    assert_true(mt_json_shadowed(ra, n + 1));
+    assert_false(mt_json_shadowed(ra, n + 2));
+    assert_false(mt_json_shadowed(ra, n + 3 * ndup - 1));
+
+    assert_string_equal(mt_json_get(ra, "k0")->u.string.s, "d0");
+    assert_int_equal(mt_json_get(ra, "k1")->type, MT_JSON_OBJECT);
+    assert_int_equal(mt_json_get(ra, "k2")->u.number.i, 2);
+    assert_int_equal(mt_json_get(ra, "k199999")->u.number.i, 199999);
+
+    assert_int_equal(mt_json_hash(ra), mt_json_hash(rb));
+
+    mt_json_free(da);
+    mt_json_free(db);
+
+    /* a different last value changes the hash */
+    p = strstr(a, "\"d999\"");
+    assert_non_null(p);
+    p[2] = '8';
+    da = parse_ok(a);
+    db = parse_ok(b);
+    assert_int_not_equal(mt_json_hash(mt_json_root(da)),
+                         mt_json_hash(mt_json_root(db)));
+    mt_json_free(da);
+    mt_json_free(db);
+
+    free(a);
+    free(b);
+}
+
+
+/* small objects take the pairwise path: the same answers */
+static void
+test_shadowed_small(void **state)
+{
+    size_t             i;
+    const mt_json_t   *r;
+    mt_json_doc_t     *d;
+
+    static const int  want[] = { 1, 1, 0, 0, 0, 1, 0, 0 };
+
+    (void) state;
+
+    d = parse_ok("{\"a\":1,\"b\":2,\"a\":3,\"\":4,\"ab\":5,\"b\":6,"
+                 "\"b\":7,\"A\":8}");
+    r = mt_json_root(d);
+    assert_int_equal(r->u.object.n, 8);
+
+    for (i = 0; i < 8; i++) {
+        assert_int_equal(mt_json_shadowed(r, i), want[i]);
+    }
+
+    assert_int_equal(mt_json_get(r, "b")->u.number.i, 7);
+    mt_json_free(d);
+
+    /* nested objects each get their own flags */
+    d = parse_ok("{\"o\":{\"x\":1,\"x\":2},\"o\":{\"x\":3}}");
+    r = mt_json_root(d);
+    assert_true(mt_json_shadowed(r, 0));
+    assert_true(mt_json_shadowed(r->u.object.pairs[0].value, 0));
+    assert_false(mt_json_shadowed(r->u.object.pairs[0].value, 1));
+    assert_false(mt_json_shadowed(r->u.object.pairs[1].value, 0));
+    mt_json_free(d);
+}
+
+
 int
 main(void)
 {
@@ -1496,6 +1674,8 @@ main(void)
         cmocka_unit_test(test_envelope_details),
         cmocka_unit_test(test_envelope_too_deep),
         cmocka_unit_test(test_hash),
+        cmocka_unit_test(test_shadowed_small),
+        cmocka_unit_test(test_shadowed_many),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
