@@ -76,6 +76,9 @@ test: deps build
 unit: $(UNIT_BINS)
 	@tests/unit/run.sh $(UNIT_BINS)
 
+# "make build/unit/test_json" names the same file as $(BUILD)/unit/...
+build/unit/%: $(BUILD)/unit/% ;
+
 $(BUILD)/unit/%: tests/unit/%.c $(UNIT_HELPERS) $(LIB_SRCS) $(LIB_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(UNIT_CFLAGS) -Itests/unit $< tests/unit/unit.c \

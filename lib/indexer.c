@@ -125,7 +125,8 @@ mt_index_sync(mt_indexer_t *ix, int force)
     src = ix->store->ops->creator_scan(ix->store, mt_ix_collect, &sc);
 
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error : "no memory");
+        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
+                                          : "no memory");
         mt_ix_list_free(&list);
         return -1;
     }
@@ -182,7 +183,8 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
     src = ix->store->ops->creator_scan(ix->store, mt_ix_learn, &sc);
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error : "no memory");
+        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
+                                          : "no memory");
         rc = -1;
         goto done;
     }
@@ -216,7 +218,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
     src = ix->store->ops->creator_scan(ix->store, mt_ix_build, &sc);
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? ix->store->error
+        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
                                           : "indexing failed");
         mt_vindex_build_abort(sc.build);
         rc = -1;
@@ -337,7 +339,7 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
         }
 
         if (src != MT_STORE_OK) {
-            mt_ix_fail(ix, ix->store->error);
+            mt_ix_fail(ix, mt_store_error(ix->store));
             rc = -1;
             break;
         }
@@ -413,7 +415,7 @@ mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
     free(emb);
 
     if (src != MT_STORE_OK) {
-        mt_ix_fail(ix, ix->store->error);
+        mt_ix_fail(ix, mt_store_error(ix->store));
         return -1;
     }
 

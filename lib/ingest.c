@@ -453,7 +453,8 @@ mt_ingest_store_fail(mt_ingest_batch_t *b, mt_store_rc_t rc)
 {
     b->res->status = MT_INGEST_STORE;
     b->res->rc = rc;
-    snprintf(b->res->error, sizeof(b->res->error), "%s", b->store->error);
+    snprintf(b->res->error, sizeof(b->res->error), "%s",
+             mt_store_error(b->store));
 
     return -1;
 }

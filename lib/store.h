@@ -125,8 +125,19 @@ typedef struct {
 
 struct mt_store_s {
     const mt_store_ops_t   *ops;
-    char                    error[256];   /* the last failure, for logs */
 };
+
+
+/*
+ * Why the calling thread's last failed store call failed, for logs.  One
+ * text a thread, as errno: the pool threads of a worker share one handle,
+ * so a text kept in the handle would be written by one thread's failure
+ * while another thread reads its own.  Valid until the thread's next
+ * store call; a backend sets it with mt_store_set_error().
+ */
+const char *mt_store_error(const mt_store_t *s);
+void mt_store_set_error(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
 
 
 /*

@@ -58,8 +58,9 @@ static mt_lmdb_env_t    *mt_lmdb_registry;
 mt_store_rc_t
 mt_lmdb_fail(mt_store_lmdb_t *s, const char *what, int rc)
 {
-    (void) snprintf(s->store.error, sizeof(s->store.error), "%s: %s", what,
-                    mdb_strerror(rc));
+    (void) s;
+
+    mt_store_set_error("%s: %s", what, mdb_strerror(rc));
 
     switch (rc) {
 
@@ -85,13 +86,18 @@ mt_lmdb_fail(mt_store_lmdb_t *s, const char *what, int rc)
 mt_store_rc_t
 mt_lmdb_failf(mt_store_lmdb_t *s, mt_store_rc_t rc, const char *fmt, ...)
 {
+    char     buf[256];
     va_list  args;
+
+    (void) s;
 
     /* clang-tidy 14 sees va_start only in the first file of a run */
     va_start(args, fmt);
     /* NOLINTNEXTLINE(clang-analyzer-valist.Uninitialized) */
-    (void) vsnprintf(s->store.error, sizeof(s->store.error), fmt, args);
+    (void) vsnprintf(buf, sizeof(buf), fmt, args);
     va_end(args);
+
+    mt_store_set_error("%s", buf);
 
     return rc;
 }

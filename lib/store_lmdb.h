@@ -73,9 +73,9 @@ typedef struct {
 } mt_store_lmdb_t;
 
 
-/* Sets s->error to "what: <mdb_strerror>" and maps rc to a store code. */
+/* Sets the error text to "what: <mdb_strerror>", maps rc to a store code */
 mt_store_rc_t mt_lmdb_fail(mt_store_lmdb_t *s, const char *what, int rc);
-/* s->error from a printf format; returns rc */
+/* the error text from a printf format; returns rc */
 mt_store_rc_t mt_lmdb_failf(mt_store_lmdb_t *s, mt_store_rc_t rc,
     const char *fmt, ...)
 #if defined(__GNUC__)
@@ -89,7 +89,7 @@ void mt_lmdb_rend(mt_store_lmdb_t *s, MDB_txn *txn);
 
 /*
  * A write: op changes txn and returns OK, or fails leaving its reason
- * in s->error (its changes are then discarded).  op may run more than
+ * in the error text (its changes are then discarded).  op may run more than
  * once (on a retry, each time in a new txn) and with other writes in
  * the same commit: it must depend only on arg and what txn holds.
  * mt_lmdb_write returns once the change is durable (or not made).

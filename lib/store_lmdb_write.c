@@ -3,6 +3,7 @@
  * the environment is in store_lmdb.c.
  */
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,8 +20,9 @@
  * one fsync.  Then it wakes their threads and steps down: the first
  * thread whose write is still queued leads the next group, so no thread
  * stays the leader for writes other than its own.  Each write's reason
- * for failing goes to its own handle.  Other processes queue on LMDB's
- * lock.
+ * for failing is kept with the write and handed to its own thread (the
+ * leader's thread-local error text would hold only the group's last).
+ * Other processes queue on LMDB's lock.
  */
 
 struct mt_lmdb_wreq_s {
@@ -31,7 +33,21 @@ struct mt_lmdb_wreq_s {
     mt_store_rc_t           rc;
     unsigned                done;
     pthread_cond_t          wake;
+    char                    error[256];     /* why rc is not OK */
 };
+
+
+/* Sets a write's rc; a failure's text, just set on this thread, goes too */
+static void
+mt_lmdb_wdone(mt_lmdb_wreq_t *q, mt_store_rc_t rc)
+{
+    q->rc = rc;
+
+    if (rc != MT_STORE_OK) {
+        (void) snprintf(q->error, sizeof(q->error), "%s",
+                        mt_store_error(&q->s->store));
+    }
+}
 
 
 /*
@@ -69,7 +85,8 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
     r = mdb_txn_begin(e->env, NULL, 0, &txn);
     if (r != 0) {
         for (i = 0; i < n; i++) {
-            reqs[i]->rc = mt_lmdb_fail(reqs[i]->s, "mdb_txn_begin", r);
+            mt_lmdb_wdone(reqs[i],
+                          mt_lmdb_fail(reqs[i]->s, "mdb_txn_begin", r));
         }
 
         return 0;
@@ -78,7 +95,7 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
     if (n == 1) {
         /* alone: the txn is the write's, no child needed */
         q = reqs[0];
-        q->rc = q->op(q->s, txn, q->arg);
+        mt_lmdb_wdone(q, q->op(q->s, txn, q->arg));
 
         if (q->rc != MT_STORE_OK) {
             mdb_txn_abort(txn);
@@ -87,7 +104,7 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
 
         r = mdb_txn_commit(txn);
         if (r != 0) {
-            q->rc = mt_lmdb_fail(q->s, "mdb_txn_commit", r);
+            mt_lmdb_wdone(q, mt_lmdb_fail(q->s, "mdb_txn_commit", r));
             return 0;
         }
 
@@ -102,11 +119,11 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
         /* an aborted child leaves the parent as it was, MAP_FULL too */
         r = mdb_txn_begin(e->env, txn, 0, &child);
         if (r != 0) {
-            q->rc = mt_lmdb_fail(q->s, "mdb_txn_begin", r);
+            mt_lmdb_wdone(q, mt_lmdb_fail(q->s, "mdb_txn_begin", r));
             continue;
         }
 
-        q->rc = q->op(q->s, child, q->arg);
+        mt_lmdb_wdone(q, q->op(q->s, child, q->arg));
 
         if (q->rc != MT_STORE_OK) {
             mdb_txn_abort(child);
@@ -115,7 +132,7 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
 
         r = mdb_txn_commit(child);
         if (r != 0) {
-            q->rc = mt_lmdb_fail(q->s, "mdb_txn_commit", r);
+            mt_lmdb_wdone(q, mt_lmdb_fail(q->s, "mdb_txn_commit", r));
             continue;
         }
 
@@ -151,7 +168,7 @@ mt_lmdb_group(mt_lmdb_env_t *e, mt_lmdb_wreq_t **reqs, size_t n)
             commits += mt_lmdb_group(e, &reqs[i], 1);
 
         } else {
-            q->rc = mt_lmdb_fail(q->s, "mdb_txn_commit", r);
+            mt_lmdb_wdone(q, mt_lmdb_fail(q->s, "mdb_txn_commit", r));
         }
     }
 
@@ -175,6 +192,7 @@ mt_lmdb_write(mt_store_lmdb_t *s, mt_lmdb_op_pt op, void *arg)
     req.arg = arg;
     req.rc = MT_STORE_ERROR;
     req.done = 0;
+    req.error[0] = '\0';
 
     /*
      * A condvar per write: a commit wakes the threads of its writes and
@@ -242,6 +260,10 @@ mt_lmdb_write(mt_store_lmdb_t *s, mt_lmdb_op_pt op, void *arg)
     mt_lmdb_wunlock(e);
 
     (void) pthread_cond_destroy(&req.wake);
+
+    if (req.rc != MT_STORE_OK) {
+        mt_store_set_error("%s", req.error);
+    }
 
     return req.rc;
 }

@@ -141,7 +141,7 @@ ngx_http_matcher_create_run(void *data, ngx_log_t *log)
                                         create->doc.len, 0);
 
     if (create->rc != MT_STORE_OK) {
-        ngx_cpystrn((u_char *) create->error, (u_char *) s->error,
+        ngx_cpystrn((u_char *) create->error, (u_char *) mt_store_error(s),
                     sizeof(create->error));
     }
 }
@@ -224,7 +224,7 @@ ngx_http_matcher_assignment_get(ngx_http_request_t *r,
     src = s->ops->assignment_get(s, id, &doc);
     if (src != MT_STORE_OK) {
         return ngx_http_matcher_store_error(r, src, "assignment not found",
-                                            s->error);
+                                            mt_store_error(s));
     }
 
     ngx_http_matcher_envelope_open(&w);
@@ -342,7 +342,8 @@ ngx_http_matcher_assignment_history(ngx_http_request_t *r,
 
     src = s->ops->assignment_history(s, &q, &docs, &n, &total);
     if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found", s->error);
+        return ngx_http_matcher_store_error(r, src, "not found",
+                                            mt_store_error(s));
     }
 
     ngx_http_matcher_envelope_open(&w);
@@ -529,7 +530,7 @@ ngx_http_matcher_patch_run(void *data, ngx_log_t *log)
     }
 
     if (patch->rc != MT_STORE_OK && patch->error[0] == '\0') {
-        ngx_cpystrn((u_char *) patch->error, (u_char *) s->error,
+        ngx_cpystrn((u_char *) patch->error, (u_char *) mt_store_error(s),
                     sizeof(patch->error));
     }
 

@@ -150,7 +150,8 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
 
     src = s->ops->creator_list(s, &q, &docs, &n, &total);
     if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found", s->error);
+        return ngx_http_matcher_store_error(r, src, "not found",
+                                            mt_store_error(s));
     }
 
     mt_jw_init(&w);
@@ -200,7 +201,7 @@ ngx_http_matcher_creator_get(ngx_http_request_t *r,
                               ctx->params[0].len, &doc, NULL);
     if (src != MT_STORE_OK) {
         return ngx_http_matcher_store_error(r, src, "creator not found",
-                                            s->error);
+                                            mt_store_error(s));
     }
 
     mt_jw_init(&w);

@@ -87,7 +87,7 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
         if (src != MT_STORE_OK) {
             return ngx_http_matcher_store_error(r, src,
                                                 "assignment not found",
-                                                s->error);
+                                                mt_store_error(s));
         }
 
         *doc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
@@ -315,7 +315,7 @@ ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
                                   &text, NULL);
         if (src != MT_STORE_OK) {
             return ngx_http_matcher_store_error(r, src, "creator not found",
-                                                s->error);
+                                                mt_store_error(s));
         }
 
         cdoc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);

@@ -412,7 +412,7 @@ ngx_http_matcher_candidates(ngx_http_request_t *r,
 
             if (src != MT_STORE_OK) {
                 return ngx_http_matcher_store_error(r, src, "not found",
-                                                    s->error);
+                                                    mt_store_error(s));
             }
 
             if (ngx_http_matcher_cand_load(&c[cs->n], &doc) == NGX_OK) {
@@ -428,7 +428,8 @@ ngx_http_matcher_candidates(ngx_http_request_t *r,
 
     src = s->ops->creator_list(s, &q, &docs, &ndocs, &cs->total);
     if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found", s->error);
+        return ngx_http_matcher_store_error(r, src, "not found",
+                                            mt_store_error(s));
     }
 
     for (i = 0; i < ndocs; i++) {

@@ -221,7 +221,7 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         if (src != MT_STORE_OK) {
             mt_jw_free(&w);
             return ngx_http_matcher_store_error(r, src, "not found",
-                                                s->error);
+                                                mt_store_error(s));
         }
 
         mt_jw_obj_open(&w);

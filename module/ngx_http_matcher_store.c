@@ -368,7 +368,7 @@ ngx_http_matcher_purge_run(void *data, ngx_log_t *log)
     } while (purge->rc == MT_STORE_OK && n == 500);
 
     if (purge->rc != MT_STORE_OK) {
-        ngx_cpystrn((u_char *) purge->error, (u_char *) s->error,
+        ngx_cpystrn((u_char *) purge->error, (u_char *) mt_store_error(s),
                     sizeof(purge->error));
     }
 }

@@ -245,7 +245,7 @@ bench_history(const char *dir, int users, int per_user, int calls)
         if (s->ops->assignment_history(s, &q, &docs, &n, &total)
             != MT_STORE_OK || n != 50 || total != (size_t) per_user)
         {
-            fprintf(stderr, "history: %s\n", s->error);
+            fprintf(stderr, "history: %s\n", mt_store_error(s));
             return -1;
         }
 

@@ -266,7 +266,8 @@ set(mt_store_t *s, const mt_creator_embedded_t *items, size_t n)
     rc = s->ops->creator_set_embedding(s, items, n, &updated);
 
     if (rc != MT_STORE_OK) {
-        print_error("creator_set_embedding: %d: %s\n", (int) rc, s->error);
+        print_error("creator_set_embedding: %d: %s\n", (int) rc,
+                    mt_store_error(s));
     }
 
     assert_int_equal(rc, MT_STORE_OK);
@@ -691,7 +692,7 @@ test_missing(void **state)
     rc = fx->s->ops->creator_set_embedding(fx->s, items, 2, &updated);
     assert_int_equal(rc, MT_STORE_ERROR);
     assert_int_equal(updated, 0);
-    assert_non_null(strstr(fx->s->error, "#0"));
+    assert_non_null(strstr(mt_store_error(fx->s), "#0"));
     assert_field(fx->s, "ann", "embedding.status", "ready");
 }
 
@@ -729,7 +730,7 @@ test_all_or_nothing(void **state)
     rc = fx->s->ops->creator_set_embedding(fx->s, items, 2, &updated);
     assert_int_equal(rc, MT_STORE_ERROR);
     assert_int_equal(updated, 0);
-    assert_non_null(strstr(fx->s->error, "broken"));
+    assert_non_null(strstr(mt_store_error(fx->s), "broken"));
     assert_field(fx->s, "ann", "embedding.status", "pending");
 
     /* a stale hash skips it before its document is read */

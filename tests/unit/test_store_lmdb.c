@@ -407,7 +407,7 @@ test_assignment_cas(void **state)
     /* stale: nothing changes */
     m.version = 3;
     assert_int_equal(put_asg(s, &m, 1), MT_STORE_CONFLICT);
-    assert_non_null(strstr(s->error, "version 2"));
+    assert_non_null(strstr(mt_store_error(s), "version 2"));
     assert_int_equal(get_asg(s, m.id, out, sizeof(out)), MT_STORE_OK);
     assert_string_equal(out + 25, "2");
 
@@ -986,7 +986,7 @@ test_map_full(void **state)
     }
 
     assert_int_equal(put_crs(s, c, 8), MT_STORE_FULL);
-    assert_non_null(strstr(s->error, "MDB_MAP_FULL"));
+    assert_non_null(strstr(mt_store_error(s), "MDB_MAP_FULL"));
 
     assert_int_equal(s->ops->creator_count(s, &n), MT_STORE_OK);
     assert_int_equal(n, 2);
@@ -1500,7 +1500,7 @@ cas_writer(void *data)
             w->won[r] = 1;
 
         } else if (rc != MT_STORE_CONFLICT
-                   || strstr(w->s->error, "is at version") == NULL)
+                   || strstr(mt_store_error(w->s), "is at version") == NULL)
         {
             w->failures++;
         }
@@ -1770,7 +1770,7 @@ gput(void *data)
 
     g->rc = g->s->ops->assignment_put(g->s, &g->m, g->doc, g->len,
                                       g->expected);
-    (void) snprintf(g->error, sizeof(g->error), "%s", g->s->error);
+    (void) snprintf(g->error, sizeof(g->error), "%s", mt_store_error(g->s));
 
     return NULL;
 }
@@ -1962,6 +1962,48 @@ test_group_failures(void **state)
 }
 
 
+/*
+ * The workers' pool threads share one handle: each failed write of a
+ * group still gets its own reason, not the one of the last failure.
+ */
+static void
+test_group_errors_one_handle(void **state)
+{
+    fx_t        *fx = *state;
+    char         dir[128], docs[6][64];
+    size_t       i;
+    gput_t       g[6];
+    mt_store_t  *h;
+
+    (void) snprintf(dir, sizeof(dir), "%s/one", fx->dir);
+    h = open_store(dir, (size_t) 1024 * 1024);
+
+    mk_gput(&g[0], h, 7000, 100, docs[0], 64, 0);
+    assert_int_equal(put_asg(h, &g[0].m, 0), MT_STORE_OK);
+
+    for (i = 0; i < 6; i++) {
+        mk_gput(&g[i], h, 7000, (uint32_t) i, docs[i], 64, 0);
+    }
+
+    /* exists; stale; missing, in one group */
+    mk_gput(&g[1], h, 7000, 100, docs[1], 64, 0);
+    mk_gput(&g[3], h, 7000, 100, docs[3], 64, 4);
+    mk_gput(&g[5], h, 7000, 102, docs[5], 64, 1);
+
+    assert_int_equal(run_group(g, 6), 1);
+
+    assert_int_equal(g[1].rc, MT_STORE_CONFLICT);
+    assert_non_null(strstr(g[1].error, "exists"));
+    assert_int_equal(g[3].rc, MT_STORE_CONFLICT);
+    assert_non_null(strstr(g[3].error, "version 1, not 4"));
+    assert_int_equal(g[5].rc, MT_STORE_NOT_FOUND);
+    assert_null(strstr(g[5].error, "exists"));
+    assert_null(strstr(g[5].error, "version 1, not 4"));
+
+    h->ops->close(h);
+}
+
+
 int
 main(void)
 {
@@ -1987,6 +2029,7 @@ main(void)
         T(test_group_cas),
         T(test_group_mixed),
         T(test_group_failures),
+        T(test_group_errors_one_handle),
 #undef T
     };
 
