@@ -168,7 +168,7 @@ static void
 test_all_bytes(void **state)
 {
     int      c;
-    char     src[4], *out;
+    char     src[4], want, *out;
     size_t   n;
 
     static const char  hex[] = "0123456789ABCDEF";
@@ -182,11 +182,8 @@ test_all_bytes(void **state)
         src[3] = '\0';
 
         if (c < 0x80) {
-            assert_int_equal(decode(src, 3, &out, &n), MT_QUERY_OK);
-            assert_non_null(out);
-            assert_int_equal(n, 1);
-            assert_int_equal((unsigned char) out[0], c);
-            free(out);
+            want = (char) c;
+            ok(src, 3, &want, 1);
 
         } else {
             /* a lone byte from 0x80 up is never UTF-8 */
