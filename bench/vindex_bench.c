@@ -12,6 +12,7 @@
  *       lib/model.c lib/model_check.c lib/creator.c lib/oid.c \
  *       $(pkg-config --cflags --libs yajl) -lm -lpthread -o /tmp/vbench
  *   /tmp/vbench [N [dir [L]]]
+ *   /tmp/vbench hostile [N [dir]]
  *
  * Prints one "metric value" line per metric.  The vectors are the local
  * embedder's (lib/embed.h) of made-up creator bios, the queries of
@@ -19,6 +20,14 @@
  * region EU, followers 0..99999.  The file is built twice, without and
  * with lists: commit_ms of the first is the sync alone, the difference
  * is the training (train_ms).
+ *
+ * "hostile": filters sent to harm, on N creators (default 100,000) of 48
+ * tags each (the most a record keeps, the most work for a filter): the
+ * time to compile each and the CPU time of one sketch search with it,
+ * the first when the filter is refused.  The filters: the $or of 45,000
+ * region clauses of issue 8 (889 KB), the worst one within the limits
+ * (lib/filter.h), and filters that match nothing, one creator or every
+ * creator.
  */
 
 #include <math.h>
@@ -295,6 +304,296 @@ compare(const char *name, mt_vindex_t *r, const float *qs,
     printf("%s_recall10 %.4f\n", label, recall(exact, got));
 }
 
+/* hostile filters */
+
+#define HOSTILE_VOCAB  400          /* niche and value words */
+
+
+static double
+cpu_ms(void)
+{
+    struct timespec  ts;
+
+    (void) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec * 1e3 + (double) ts.tv_nsec / 1e6;
+}
+
+
+/* a creator with 48 tags: region, then 47 niches and values */
+static void
+hostile_meta(size_t i, mt_meta_t *m)
+{
+    char        w[32];
+    int         len;
+    size_t      j;
+    mt_field_t  fld;
+
+    memset(m, 0, sizeof(mt_meta_t));
+
+    len = snprintf(w, sizeof(w), "%s", i == 4242 ? "ONE"
+                                       : i % 3 == 0 ? "EU" : "US");
+    m->tags[m->ntags++] = mt_meta_tag(MT_F_REGION, w, (size_t) len);
+
+    for (j = 0; m->ntags < MT_META_TAGS; j++) {
+        fld = j < 16 ? MT_F_PRIMARY : j < 32 ? MT_F_SECONDARY : MT_F_VALUES;
+        len = snprintf(w, sizeof(w), "w%zu", (i * 31 + j * 7) % HOSTILE_VOCAB);
+        m->tags[m->ntags++] = mt_meta_tag(fld, w, (size_t) len);
+    }
+
+    m->follower_count = (int64_t) ((i * 7919) % 100000);
+    m->present = (1u << MT_F_N) - 1;
+    m->verified = i % 2;
+}
+
+
+/* {"$or":[{"region":"X0"},...]}: n clauses */
+static char *
+hostile_or(size_t n)
+{
+    char    *s;
+    size_t   i, len, cap;
+
+    cap = 32 + n * 32;
+    s = malloc(cap);
+    if (s == NULL) {
+        fprintf(stderr, "no memory\n");
+        exit(1);
+    }
+
+    len = (size_t) snprintf(s, cap, "{\"$or\":[");
+
+    for (i = 0; i < n; i++) {
+        len += (size_t) snprintf(s + len, cap - len, "%s{\"region\":\"X%zu\"}",
+                                 i ? "," : "", i);
+    }
+
+    (void) snprintf(s + len, cap - len, "]}");
+
+    return s;
+}
+
+
+/*
+ * The costliest filter within the limits of lib/filter.h: the $and of
+ * two $ors, the first passing at its last clause and the second at none
+ * (every clause evaluated, and no creator matches: the search falls
+ * back to its exact pass), the values spent on sets of values that no
+ * creator has, which every one of its 48 tags is looked up in.
+ */
+static char *
+hostile_worst(void)
+{
+    char    *s;
+    size_t   g, i, j, len, cap, per, half, vals;
+
+    cap = 1 << 20;
+    s = malloc(cap);
+    if (s == NULL) {
+        fprintf(stderr, "no memory\n");
+        exit(1);
+    }
+
+    /* the $and and its two $ors are conditions too */
+    half = (MT_FILTER_MAX_CONDITIONS - 3) / 2;
+    per = MT_FILTER_MAX_VALUES / (half + 1);
+    per = per < MT_FILTER_MAX_IN ? per : MT_FILTER_MAX_IN;
+    vals = 0;
+
+    len = (size_t) snprintf(s, cap, "{\"$and\":[");
+
+    for (g = 0; g < 2; g++) {
+        len += (size_t) snprintf(s + len, cap - len, "%s{\"$or\":[",
+                                 g ? "," : "");
+
+        for (i = 0; i < half; i++) {
+            len += (size_t) snprintf(s + len, cap - len, "%s", i ? "," : "");
+
+            if (g == 0 && i == half - 1) {
+                /* the first $or passes at its last clause */
+                len += (size_t) snprintf(s + len, cap - len,
+                                         "{\"followerCount\":{\"$gte\":0}}");
+
+            } else if ((i + g) % 2 == 0) {
+                len += (size_t) snprintf(s + len, cap - len,
+                                         "{\"apparentValues\":{\"$in\":[");
+
+                for (j = 0; j < per; j++, vals++) {
+                    len += (size_t) snprintf(s + len, cap - len,
+                                             "%s\"z%zu\"", j ? "," : "",
+                                             vals);
+                }
+
+                len += (size_t) snprintf(s + len, cap - len, "]}}");
+
+            } else {
+                len += (size_t) snprintf(s + len, cap - len,
+                                         "{\"followerCount\":{\"$lt\":-%zu}}",
+                                         i);
+            }
+        }
+
+        len += (size_t) snprintf(s + len, cap - len, "]}");
+    }
+
+    (void) snprintf(s + len, cap - len, "]}");
+
+    return s;
+}
+
+
+static void
+hostile_one(const char *name, mt_vindex_t *r, const float *q,
+    const char *json)
+{
+    char             err[128];
+    double           t0, tc, ts;
+    size_t           n;
+    mt_errs_t        errs;
+    mt_vhit_t        hits[10];
+    mt_filter_t     *f;
+    mt_json_err_t    jerr;
+    mt_json_doc_t   *doc;
+
+    doc = mt_json_parse(json, strlen(json), NULL, &jerr, err, sizeof(err));
+    if (doc == NULL) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        exit(1);
+    }
+
+    mt_errs_init(&errs);
+    t0 = cpu_ms();
+    f = mt_filter_compile(mt_json_root(doc), &errs);
+    tc = cpu_ms() - t0;
+
+    printf("%s_bytes %zu\n", name, strlen(json));
+    printf("%s_compile_cpu_ms %.3f\n", name, tc);
+
+    if (f == NULL) {
+        printf("%s_refused \"%s: %s\"\n", name,
+               errs.n ? errs.items[0].field : "",
+               errs.n ? errs.items[0].message : "out of memory");
+
+    } else {
+        t0 = cpu_ms();
+        n = mt_vindex_search(r, q, f, 10, hits);
+        ts = cpu_ms() - t0;
+        printf("%s_search_cpu_ms %.3f\n", name, ts);
+        printf("%s_hits %zu\n", name, n);
+    }
+
+    mt_filter_free(f);
+    mt_errs_free(&errs);
+    mt_json_free(doc);
+}
+
+
+static int
+hostile(size_t n, const char *dir)
+{
+    char                 path[512], err[256], id[32], *bios, *json;
+    float               *vecs, q[DIMS];
+    size_t               i;
+    mt_meta_t            m;
+    mt_vindex_t         *b, *r;
+    mt_embedder_t       *e;
+    mt_vindex_params_t   p;
+
+    (void) snprintf(path, sizeof(path), "%s/vindex_hostile.vec", dir);
+
+    bios = texts(n + 1, 0);
+    e = mt_embedder_new(DIMS, 7);
+    vecs = malloc(DIMS * sizeof(float));
+
+    if (e == NULL || vecs == NULL) {
+        fprintf(stderr, "no memory\n");
+        return 1;
+    }
+
+    for (i = 0; i < n; i++) {
+        if (mt_embedder_add_doc(e, &bios[i * TEXT_MAX],
+                                strlen(&bios[i * TEXT_MAX]))
+            != 0)
+        {
+            fprintf(stderr, "add doc: no memory\n");
+            return 1;
+        }
+    }
+
+    mt_embedder_freeze(e);
+
+    memset(&p, 0, sizeof(p));
+    p.dims = DIMS;
+    p.capacity = n;
+    p.model = "bench";
+    p.model_epoch = 1;
+
+    b = mt_vindex_build_begin(path, &p, err, sizeof(err));
+    if (b == NULL) {
+        fprintf(stderr, "build: %s\n", err);
+        return 1;
+    }
+
+    for (i = 0; i < n; i++) {
+        embed(e, &bios[i * TEXT_MAX], vecs);
+        hostile_meta(i, &m);
+        (void) snprintf(id, sizeof(id), "creator-%07zu", i);
+
+        if (mt_vindex_build_add(b, id, strlen(id), i, &m, vecs) != 0) {
+            fprintf(stderr, "build add %zu failed\n", i);
+            return 1;
+        }
+    }
+
+    if (mt_vindex_build_commit(b, err, sizeof(err)) != 0) {
+        fprintf(stderr, "commit: %s\n", err);
+        return 1;
+    }
+
+    mt_vindex_close(b);
+
+    r = mt_vindex_open(path, NULL, 0, err, sizeof(err));
+    if (r == NULL) {
+        fprintf(stderr, "open: %s\n", err);
+        return 1;
+    }
+
+    embed(e, &bios[n * TEXT_MAX], q);
+    printf("records %zu\n", n);
+
+    hostile_one("warmup", r, q, "{\"region\":\"EU\"}");
+
+    json = hostile_or(45000);
+    hostile_one("or45000", r, q, json);
+    free(json);
+
+    json = hostile_or(MT_FILTER_MAX_CONDITIONS - 1);
+    hostile_one("or_widest", r, q, json);
+    free(json);
+
+    json = hostile_worst();
+    hostile_one("worst_within_limits", r, q, json);
+    free(json);
+
+    hostile_one("nothing", r, q, "{\"region\":\"nowhere\"}");
+    hostile_one("one", r, q, "{\"region\":\"ONE\"}");
+    hostile_one("everything", r, q, "{\"followerCount\":{\"$gte\":0}}");
+    hostile_one("none_of_48_tags", r, q,
+                "{\"apparentValues\":{\"$nin\":[\"w1\",\"w2\",\"w3\"]}}");
+
+    mt_vindex_close(r);
+    mt_embedder_free(e);
+    free(vecs);
+    free(bios);
+    (void) unlink(path);
+
+    if (strlen(path) + sizeof(".lock") <= sizeof(path)) {
+        memcpy(path + strlen(path), ".lock", sizeof(".lock"));
+        (void) unlink(path);
+    }
+
+    return 0;
+}
+
 
 int
 main(int argc, char **argv)
@@ -312,6 +611,12 @@ main(int argc, char **argv)
     struct stat          st;
     mt_vindex_params_t   p;
     static const unsigned  nprobes[] = { 1, 2, 4, 8, 16, 32, 64 };
+
+    if (argc > 1 && strcmp(argv[1], "hostile") == 0) {
+        return hostile(argc > 2 ? (size_t) strtoul(argv[2], NULL, 10)
+                                : 100000,
+                       argc > 3 ? argv[3] : "/tmp");
+    }
 
     n = argc > 1 ? (size_t) strtoul(argv[1], NULL, 10) : 100000;
     (void) snprintf(path, sizeof(path), "%s/vindex_bench.vec",

@@ -521,7 +521,7 @@ size_t
 mt_vindex_search(const mt_vindex_t *vi, const float *q,
     const mt_filter_t *f, size_t k, mt_vhit_t *out)
 {
-    int              mode;
+    int              mode, all;
     int16_t          qi[MT_VDIMS_MAX];
     float            qs;
     size_t           i, from, n, m;
@@ -550,6 +550,7 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
 
     lists = NULL;
     from = 0;
+    all = 0;
 
     mode = vi->mode;
     if (mode == MT_VSEARCH_AUTO) {
@@ -559,7 +560,7 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
 
     if (mode == MT_VSEARCH_SKETCH) {
         /* the candidates match f */
-        m = mt_vsketch_cands(vi, q, f, hp.k, &from, &sk);
+        m = mt_vsketch_cands(vi, q, f, hp.k, &from, &sk, &all);
 
         for (i = 0; i < m; i++) {
             mt_vscore(vi, qi, qs, NULL, sk[i], &hp);
@@ -581,8 +582,11 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
         mt_vscan(vi, qi, qs, f, lists, from, n, &hp);
     }
 
-    /* exact after all: every record scored again (the heap emptied) */
-    if (m > 0 && hp.n < hp.k) {
+    /*
+     * Exact after all: every record scored again (the heap emptied); not
+     * when the candidates were every match (all): fewer than k it is.
+     */
+    if (m > 0 && !all && hp.n < hp.k) {
         hp.n = 0;
 
         for (from = 0; (n = mt_vcount(vi)) > from; from = n) {
@@ -659,6 +663,19 @@ mt_vscore(const mt_vindex_t *vi, const int16_t *q, float qs,
 
     if (__atomic_load_n(&sl->live, __ATOMIC_ACQUIRE) == 0) {
         return;
+    }
+
+    /*
+     * Until the heap is full every match enters it: the filter first, so
+     * that the records it refuses cost no dot product (a filter matching
+     * nothing: one pass of the filter), and it runs once a record still.
+     */
+    if (f != NULL && hp->n < hp->k) {
+        if (!mt_filter_match(f, &vi->recs[i].meta)) {
+            return;
+        }
+
+        f = NULL;
     }
 
     c.score = (float) mt_vdot(q, mt_vvec(vi, i), vi->vstride)

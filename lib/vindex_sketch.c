@@ -52,11 +52,19 @@ typedef struct {
     size_t                  n;
     int16_t                *scores;     /* n, MT_VSKETCH_DEAD if dead */
     uint32_t               *hist;       /* 2 top + 1, scores after it */
+    uint8_t                *seen;       /* n: 0, or the filter's 1 / 2 */
 } mt_vsk_t;
+
+#define MT_VSEEN_PASS  1
+#define MT_VSEEN_FAIL  2
 
 
 static int mt_vsketch_score(const mt_vindex_t *vi, const float *q,
     size_t n, mt_vsk_t *sc);
+static int mt_vsketch_match(const mt_vindex_t *vi, const mt_filter_t *f,
+    mt_vsk_t *sc, uint32_t slot);
+static size_t mt_vsketch_all(const mt_vindex_t *vi, const mt_filter_t *f,
+    mt_vsk_t *sc, uint32_t **cands);
 static size_t mt_vsketch_top(const mt_vsk_t *sc, size_t r,
     uint32_t *cands);
 static void mt_vsketch_query(const float *q, unsigned dims, size_t words,
@@ -104,11 +112,18 @@ mt_vsketch_make(const int8_t *v, size_t words, uint64_t *sk)
  * an eighth of the records: the best matches of a filter rank below the
  * sketch's best (recall@10 0.94 at 33% on the bench's briefs with 2000
  * candidates, 660 matching).  When fewer than r / 2 match even so, the
- * filter is selective (under about 8% at 100k): an exact scan it is.
+ * filter is selective (under about 8% at 100k): an exact search it is,
+ * over every record the filter matches (*all set), which one pass of
+ * the filter over the records finds.
+ *
+ * The filter runs once a record at most, whatever the depth taken: a
+ * filter that matches nothing costs one pass over the records and no
+ * vector, and a costly one (issue 8: a $or of 45,000 clauses) is
+ * refused by mt_filter_compile() before it gets here.
  */
 size_t
 mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
-    const mt_filter_t *f, size_t k, size_t *n, uint32_t **cands)
+    const mt_filter_t *f, size_t k, size_t *n, uint32_t **cands, int *all)
 {
     size_t     i, j, m, r, rr, cap, total;
     uint32_t  *c, *nc;
@@ -116,6 +131,7 @@ mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
 
     *n = 0;
     *cands = NULL;
+    *all = 0;
 
     total = mt_vcount(vi);
     r = k * MT_VSKETCH_RK;
@@ -123,6 +139,15 @@ mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
 
     if (total <= 2 * r || mt_vsketch_score(vi, q, total, &sc) != 0) {
         return 0;
+    }
+
+    /* each record's verdict of the filter, kept across the depths */
+    if (f != NULL) {
+        sc.seen = calloc(total, 1);
+        if (sc.seen == NULL) {
+            free(sc.hist);
+            return 0;
+        }
     }
 
     cap = total / 8 > 2 * r ? total / 8 : 2 * r;
@@ -145,7 +170,7 @@ mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
         }
 
         for (i = 0, j = 0; i < m; i++) {
-            if (mt_filter_match(f, &vi->recs[c[i]].meta)) {
+            if (mt_vsketch_match(vi, f, &sc, c[i])) {
                 c[j++] = c[i];
             }
         }
@@ -162,10 +187,20 @@ mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
         rr = rr < cap ? rr : cap;
     }
 
-    free(sc.hist);
-
-    if (j == 0 || (f != NULL && j < r / 2)) {
+    if (c != NULL && f != NULL && j < r / 2) {
+        /* selective: every match, for an exact search of them alone */
         free(c);
+        c = NULL;
+        j = mt_vsketch_all(vi, f, &sc, &c);
+        *all = c != NULL;
+    }
+
+    free(sc.hist);
+    free(sc.seen);
+
+    if (c == NULL || (j == 0 && !*all)) {
+        free(c);
+        *all = 0;
         return 0;
     }
 
@@ -173,6 +208,68 @@ mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
     *cands = c;
 
     return j;
+}
+
+
+static int
+mt_vsketch_match(const mt_vindex_t *vi, const mt_filter_t *f, mt_vsk_t *sc,
+    uint32_t slot)
+{
+    if (sc->seen[slot] == 0) {
+        sc->seen[slot] = mt_filter_match(f, &vi->recs[slot].meta)
+                         ? MT_VSEEN_PASS : MT_VSEEN_FAIL;
+    }
+
+    return sc->seen[slot] == MT_VSEEN_PASS;
+}
+
+
+/*
+ * The live records below sc->n that f matches, in slot order, into
+ * *cands (NULL: out of memory); their count.  Those the filter already
+ * saw are not evaluated again.
+ */
+static size_t
+mt_vsketch_all(const mt_vindex_t *vi, const mt_filter_t *f, mt_vsk_t *sc,
+    uint32_t **cands)
+{
+    size_t     i, m, cap;
+    uint32_t  *c, *nc;
+
+    cap = 1024;
+    m = 0;
+
+    c = malloc(cap * sizeof(uint32_t));
+    if (c == NULL) {
+        *cands = NULL;
+        return 0;
+    }
+
+    for (i = 0; i < sc->n; i++) {
+        if (sc->scores[i] == MT_VSKETCH_DEAD
+            || !mt_vsketch_match(vi, f, sc, (uint32_t) i))
+        {
+            continue;
+        }
+
+        if (m == cap) {
+            cap *= 2;
+            nc = realloc(c, cap * sizeof(uint32_t));
+            if (nc == NULL) {
+                free(c);
+                *cands = NULL;
+                return 0;
+            }
+
+            c = nc;
+        }
+
+        c[m++] = (uint32_t) i;
+    }
+
+    *cands = c;
+
+    return m;
 }
 
 
@@ -231,6 +328,7 @@ mt_vsketch_score(const mt_vindex_t *vi, const float *q, size_t n,
     memset(sc->hist, 0, nh * sizeof(uint32_t));
     sc->scores = (int16_t *) (void *) (sc->hist + nh);
     sc->n = n;
+    sc->seen = NULL;
 
     mt_vsketch_query(q, vi->dims, vi->swords, qsk);
     mt_vsketch_scores(qsk, vi->sketch, vi->slots, vi->swords, n,
