@@ -196,13 +196,15 @@ void mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits);
  * from its int8 vector (words x 64 long, zero padded).  Cands: the
  * first stage of a sketch search for the k best: the records to score
  * exactly (f matches them) in *cands, to be freed, their count
- * returned, *n the records they were chosen from, the first *n.  0 and
- * *n 0: do an exact search (too few records, a selective filter, out of
- * memory).
+ * returned, *n the records they were chosen from, the first *n; *all
+ * set when they are every live record of those that f matches (a
+ * selective filter: scoring them all is the exact search, and none
+ * means no match).  0 and *n 0: do an exact search (too few records,
+ * out of memory).
  */
 void mt_vsketch_make(const int8_t *v, size_t words, uint64_t *sk);
 size_t mt_vsketch_cands(const mt_vindex_t *vi, const float *q,
-    const mt_filter_t *f, size_t k, size_t *n, uint32_t **cands);
+    const mt_filter_t *f, size_t k, size_t *n, uint32_t **cands, int *all);
 
 /* the writer's map; the caller holds the lock */
 int mt_vmap_sync(mt_vindex_t *vi);
