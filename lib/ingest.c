@@ -4,6 +4,12 @@
  * nothing; what changed is written in transactions of MT_INGEST_CHUNK
  * creators.  A chunk is atomic; the batch as a whole is not, and a store
  * failure stops it with the chunks before it written.
+ *
+ * What one ingest may cost is bounded by its body, not by what the body
+ * holds: a JSON body is never parsed into one tree (a 64 MB array of "1"
+ * would be 3 GB of nodes), but streamed through yajl twice, and each
+ * creator is parsed alone, after its size was checked; failures beyond
+ * the first MT_INGEST_FAILED_MAX are only counted.
  */
 
 #include <errno.h>
@@ -14,7 +20,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <yajl/yajl_parse.h>
+
 #include "ingest.h"
+#include "util.h"
+
+
+/* the chunk's uniqueId table: a power of two, at most half full */
+#define MT_INGEST_SLOTS  2048
+
+#if (MT_INGEST_SLOTS < 2 * MT_INGEST_CHUNK || MT_INGEST_CHUNK > 65535)
+#error "MT_INGEST_SLOTS must be at least twice MT_INGEST_CHUNK"
+#endif
 
 
 typedef struct {
@@ -28,19 +45,65 @@ typedef struct {
     mt_store_t             *store;
     int64_t                 now_ms;
     mt_ingest_result_t     *res;
+    const mt_json_limits_t *limits;
     mt_ingest_item_t        items[MT_INGEST_CHUNK];
     size_t                  n;
+    /* items by uniqueId hash: the item's index + 1, 0 is free */
+    uint16_t                slots[MT_INGEST_SLOTS];
 } mt_ingest_batch_t;
 
 
+/* Where the creators of a JSON body are, as its first pass found them. */
+typedef enum {
+    MT_ITEMS_NONE = 0,
+    MT_ITEMS_MEMBER,                /* the array of the last "creators" */
+    MT_ITEMS_ARRAY,                 /* a file: the root array */
+    MT_ITEMS_KEYED                  /* a file: the root object's values */
+} mt_ingest_items_t;
+
+typedef struct {
+    yajl_handle             h;
+    const char             *data;
+    size_t                  len;
+    const mt_json_limits_t *limits;
+    mt_json_err_t           err;        /* what a callback refused */
+    unsigned                depth;      /* containers open */
+    int                     root;       /* its mt_json_type_t, -1: none */
+    size_t                  member;     /* root members so far */
+    int                     creators_key;   /* the current one's key */
+
+    /* first pass: the shape */
+    size_t                  creators;   /* last "creators" member, 1-based */
+    int                     creators_array;
+    int                     all_objects;    /* every root member's value */
+
+    /* second pass: the items */
+    mt_ingest_items_t       items;
+    size_t                  index;
+    size_t                  start;      /* where the open item began */
+    mt_ingest_batch_t      *b;
+    int                     rc;         /* -1: the batch stops */
+} mt_ingest_stream_t;
+
+
+static int mt_ingest_json(mt_ingest_batch_t *b, const char *data,
+    size_t len, mt_ingest_format_t format);
+static int mt_ingest_stream(mt_ingest_stream_t *st);
+static void mt_ingest_json_error(mt_ingest_result_t *res, mt_json_err_t err,
+    const mt_json_limits_t *limits, size_t pos);
+static mt_json_err_t mt_ingest_check_text(const unsigned char *p,
+    size_t len, size_t *pos, size_t *end);
+static int mt_ingest_is_ws(unsigned char c);
+static int mt_ingest_text(mt_ingest_batch_t *b, const char *p, size_t len,
+    size_t index);
 static int mt_ingest_one(mt_ingest_batch_t *b, const mt_json_t *in,
     size_t index);
+static mt_ingest_item_t *mt_ingest_find(mt_ingest_batch_t *b, uint64_t h,
+    const char *unique_id);
 static int mt_ingest_flush(mt_ingest_batch_t *b);
 static int mt_ingest_fail(mt_ingest_result_t *res, size_t index,
     const mt_json_t *in, const char *error);
 static int mt_ingest_store_fail(mt_ingest_batch_t *b, mt_store_rc_t rc);
-static const mt_json_t *mt_ingest_items(const mt_json_t *root,
-    mt_ingest_format_t format, size_t *n, int *keyed);
 
 
 int
@@ -48,13 +111,9 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
     mt_ingest_format_t format, const mt_json_limits_t *limits,
     int64_t now_ms, mt_ingest_result_t *res)
 {
-    int                 keyed, rc;
-    char                errbuf[128];
-    size_t              i, n, index;
+    int                 rc;
+    size_t              i, index;
     const char         *p, *last, *eol;
-    mt_json_err_t       err;
-    mt_json_doc_t      *doc;
-    const mt_json_t    *items;
     mt_ingest_batch_t  *b;
 
     memset(res, 0, sizeof(*res));
@@ -69,6 +128,7 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
     b->store = s;
     b->now_ms = now_ms;
     b->res = res;
+    b->limits = limits;
     rc = 0;
 
     if (format == MT_INGEST_NDJSON) {
@@ -88,18 +148,7 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
             }
 
             if (p < eol) {
-                doc = mt_json_parse(p, (size_t) (eol - p), limits, &err,
-                                    errbuf, sizeof(errbuf));
-
-                if (doc == NULL) {
-                    rc = (err == MT_JSON_ENOMEM)
-                         ? -1 : mt_ingest_fail(res, index, NULL, errbuf);
-
-                } else {
-                    rc = mt_ingest_one(b, mt_json_root(doc), index);
-                    mt_json_free(doc);
-                }
-
+                rc = mt_ingest_text(b, p, (size_t) (eol - p), index);
                 index++;
             }
 
@@ -110,40 +159,10 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
             p = eol + 1;
         }
 
-        goto done;
+    } else {
+        /* a body refused as a whole sets res->status and writes nothing */
+        rc = mt_ingest_json(b, data, len, format);
     }
-
-    doc = mt_json_parse(data, len, limits, &err, errbuf, sizeof(errbuf));
-    if (doc == NULL) {
-        res->status = (err == MT_JSON_ENOMEM) ? MT_INGEST_NOMEM
-                                              : MT_INGEST_BAD_JSON;
-        snprintf(res->error, sizeof(res->error), "%s", errbuf);
-        free(b);
-        return -1;
-    }
-
-    items = mt_ingest_items(mt_json_root(doc), format, &n, &keyed);
-
-    if (items == NULL) {
-        res->status = MT_INGEST_BAD_SHAPE;
-        snprintf(res->error, sizeof(res->error),
-                 format == MT_INGEST_FILE
-                 ? "the file must hold {\"creators\": [...]}, an array of "
-                   "creators or an object of creators by uniqueId"
-                 : "the body must be {\"creators\": [creator, ...]}");
-        mt_json_free(doc);
-        free(b);
-        return -1;
-    }
-
-    for (i = 0; rc == 0 && i < n; i++) {
-        rc = mt_ingest_one(b, keyed ? items->u.object.pairs[i].value
-                                    : items->u.array.items[i], i);
-    }
-
-    mt_json_free(doc);
-
-done:
 
     if (rc == 0) {
         rc = mt_ingest_flush(b);
@@ -239,52 +258,618 @@ mt_ingest_result_free(mt_ingest_result_t *res)
     res->failed = NULL;
     res->nfailed = 0;
     res->failed_cap = 0;
+    res->nfailed_total = 0;
 }
 
 
-/* The array (or, for a file keyed by uniqueId, the object) of creators. */
-
-static const mt_json_t *
-mt_ingest_items(const mt_json_t *root, mt_ingest_format_t format, size_t *n,
-    int *keyed)
+/*
+ * A JSON body (a file too): the first pass checks all of it as
+ * mt_json_parse() would and notes where the creators are; the second
+ * hands each creator's text to mt_ingest_text().  Neither builds a tree
+ * of the body: yajl keeps a byte a level, and a creator is parsed alone.
+ */
+static int
+mt_ingest_json(mt_ingest_batch_t *b, const char *data, size_t len,
+    mt_ingest_format_t format)
 {
-    size_t            i;
-    const mt_json_t  *v;
+    size_t               i, pos, end;
+    mt_json_err_t        err;
+    mt_ingest_result_t  *res;
+    mt_ingest_stream_t   st;
 
-    *keyed = 0;
+    res = b->res;
 
-    v = mt_json_get(root, "creators");
-
-    if (v && v->type == MT_JSON_ARRAY) {
-        *n = v->u.array.n;
-        return v;
+    if (data == NULL) {
+        data = "";
+        len = 0;
     }
 
-    /* a file keyed by uniqueId may well hold a creator called "creators" */
-
-    if (format != MT_INGEST_FILE) {
-        return NULL;
+    if (b->limits && b->limits->max_size && len > b->limits->max_size) {
+        mt_ingest_json_error(res, MT_JSON_ESIZE, b->limits, 0);
+        return -1;
     }
 
-    if (root->type == MT_JSON_ARRAY) {
-        *n = root->u.array.n;
-        return root;
+    pos = 0;
+    err = mt_ingest_check_text((const unsigned char *) data, len, &pos,
+                               &end);
+
+    if (err != MT_JSON_OK) {
+        mt_ingest_json_error(res, err, b->limits, pos);
+        return -1;
     }
 
-    if (root->type != MT_JSON_OBJECT) {
-        return NULL;
+    memset(&st, 0, sizeof(st));
+    st.data = data;
+    st.len = len;
+    st.limits = b->limits;
+    st.root = -1;
+    st.all_objects = 1;
+    st.b = b;
+
+    if (mt_ingest_stream(&st) != 0) {
+        return -1;
     }
 
-    for (i = 0; i < root->u.object.n; i++) {
-        if (root->u.object.pairs[i].value->type != MT_JSON_OBJECT) {
-            return NULL;
+    /* one JSON text: only whitespace after the value, as mt_json_parse() */
+    for (i = end; i < len; i++) {
+        if (!mt_ingest_is_ws((unsigned char) data[i])) {
+            mt_ingest_json_error(res, MT_JSON_ESYNTAX, b->limits, i + 1);
+            return -1;
         }
     }
 
-    *keyed = 1;
-    *n = root->u.object.n;
+    if (st.root == MT_JSON_OBJECT && st.creators && st.creators_array) {
+        st.items = MT_ITEMS_MEMBER;
 
-    return root;
+    } else if (format != MT_INGEST_FILE) {
+        /* a file keyed by uniqueId may well hold a creator "creators" */
+        st.items = MT_ITEMS_NONE;
+
+    } else if (st.root == MT_JSON_ARRAY) {
+        st.items = MT_ITEMS_ARRAY;
+
+    } else if (st.root == MT_JSON_OBJECT && st.all_objects) {
+        st.items = MT_ITEMS_KEYED;
+    }
+
+    if (st.items == MT_ITEMS_NONE) {
+        res->status = MT_INGEST_BAD_SHAPE;
+        snprintf(res->error, sizeof(res->error),
+                 format == MT_INGEST_FILE
+                 ? "the file must hold {\"creators\": [...]}, an array of "
+                   "creators or an object of creators by uniqueId"
+                 : "the body must be {\"creators\": [creator, ...]}");
+        return -1;
+    }
+
+    st.depth = 0;
+    st.member = 0;
+    st.creators_key = 0;
+
+    if (mt_ingest_stream(&st) != 0) {
+        if (res->status == MT_INGEST_BAD_JSON) {
+            /* the same text passed once: yajl cannot have changed its mind */
+            res->status = MT_INGEST_NOMEM;
+        }
+
+        return -1;
+    }
+
+    return st.rc;
+}
+
+
+/* the callbacks: each value, container and key of the body, in order */
+
+static int
+mt_ingest_is_item(const mt_ingest_stream_t *st)
+{
+    switch (st->items) {
+
+    case MT_ITEMS_MEMBER:
+        return st->depth == 2 && st->member == st->creators;
+
+    case MT_ITEMS_ARRAY:
+    case MT_ITEMS_KEYED:
+        return st->depth == 1;
+
+    default:
+        return 0;
+    }
+}
+
+
+/* a value begins at the current depth */
+static void
+mt_ingest_value(mt_ingest_stream_t *st, mt_json_type_t type)
+{
+    if (st->depth == 0) {
+        st->root = (int) type;
+        return;
+    }
+
+    /* the shape is the first pass's: the second must not move it */
+    if (st->items == MT_ITEMS_NONE && st->depth == 1
+        && st->root == MT_JSON_OBJECT)
+    {
+        /* the value of a root member: the last "creators" wins */
+        if (st->creators_key) {
+            st->creators = st->member;
+            st->creators_array = (type == MT_JSON_ARRAY);
+        }
+
+        if (type != MT_JSON_OBJECT) {
+            st->all_objects = 0;
+        }
+    }
+}
+
+
+static int
+mt_ingest_on_scalar(mt_ingest_stream_t *st, mt_json_type_t type)
+{
+    size_t  index;
+
+    mt_ingest_value(st, type);
+
+    if (!mt_ingest_is_item(st)) {
+        return 1;
+    }
+
+    index = st->index++;
+
+    if (mt_ingest_fail(st->b->res, index, NULL, "must be a JSON object")
+        != 0)
+    {
+        st->rc = -1;
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+mt_ingest_on_null(void *data)
+{
+    return mt_ingest_on_scalar(data, MT_JSON_NULL);
+}
+
+
+static int
+mt_ingest_on_bool(void *data, int b)
+{
+    (void) b;
+
+    return mt_ingest_on_scalar(data, MT_JSON_BOOL);
+}
+
+
+static int
+mt_ingest_on_number(void *data, const char *s, size_t len)
+{
+    (void) s;
+    (void) len;
+
+    return mt_ingest_on_scalar(data, MT_JSON_NUMBER);
+}
+
+
+static int
+mt_ingest_string_ok(mt_ingest_stream_t *st, size_t len)
+{
+    if (st->limits && st->limits->max_string
+        && len > st->limits->max_string)
+    {
+        st->err = MT_JSON_ESTRING;
+        return 0;
+    }
+
+    return 1;
+}
+
+
+static int
+mt_ingest_on_string(void *data, const unsigned char *s, size_t len)
+{
+    mt_ingest_stream_t  *st = data;
+
+    (void) s;
+
+    if (!mt_ingest_string_ok(st, len)) {
+        return 0;
+    }
+
+    return mt_ingest_on_scalar(st, MT_JSON_STRING);
+}
+
+
+static int
+mt_ingest_on_key(void *data, const unsigned char *s, size_t len)
+{
+    mt_ingest_stream_t  *st = data;
+
+    if (!mt_ingest_string_ok(st, len)) {
+        return 0;
+    }
+
+    if (st->depth == 1) {
+        st->member++;
+        st->creators_key = (len == sizeof("creators") - 1
+                            && memcmp(s, "creators", len) == 0);
+    }
+
+    return 1;
+}
+
+
+static int
+mt_ingest_on_open(mt_ingest_stream_t *st, mt_json_type_t type)
+{
+    mt_ingest_value(st, type);
+
+    if (mt_ingest_is_item(st)) {
+        /* just past the bracket, which is one byte */
+        st->start = yajl_get_bytes_consumed(st->h) - 1;
+    }
+
+    if (st->limits && st->limits->max_depth
+        && st->depth >= st->limits->max_depth)
+    {
+        st->err = MT_JSON_EDEPTH;
+        return 0;
+    }
+
+    st->depth++;
+
+    return 1;
+}
+
+
+static int
+mt_ingest_on_start_map(void *data)
+{
+    return mt_ingest_on_open(data, MT_JSON_OBJECT);
+}
+
+
+static int
+mt_ingest_on_start_array(void *data)
+{
+    return mt_ingest_on_open(data, MT_JSON_ARRAY);
+}
+
+
+static int
+mt_ingest_on_end(void *data)
+{
+    size_t               end, index;
+    mt_ingest_stream_t  *st = data;
+
+    st->depth--;
+
+    if (!mt_ingest_is_item(st)) {
+        return 1;
+    }
+
+    end = yajl_get_bytes_consumed(st->h);
+
+    if (st->data[st->start] != '{') {
+        index = st->index++;
+        st->rc = mt_ingest_fail(st->b->res, index, NULL,
+                                "must be a JSON object");
+
+    } else {
+        st->rc = mt_ingest_text(st->b, st->data + st->start,
+                                end - st->start, st->index++);
+    }
+
+    return st->rc == 0;
+}
+
+
+static const yajl_callbacks  mt_ingest_callbacks = {
+    mt_ingest_on_null,
+    mt_ingest_on_bool,
+    NULL,                               /* yajl_number takes all numbers */
+    NULL,
+    mt_ingest_on_number,
+    mt_ingest_on_string,
+    mt_ingest_on_start_map,
+    mt_ingest_on_key,
+    mt_ingest_on_end,
+    mt_ingest_on_start_array,
+    mt_ingest_on_end
+};
+
+
+/*
+ * One pass over the body.  0, or -1 with res->status set when the body
+ * is not JSON (first pass), or when a creator stopped the batch (st->rc).
+ */
+static int
+mt_ingest_stream(mt_ingest_stream_t *st)
+{
+    size_t               pos;
+    yajl_status          ys;
+    mt_ingest_result_t  *res;
+
+    res = st->b->res;
+    st->err = MT_JSON_OK;
+
+    st->h = yajl_alloc(&mt_ingest_callbacks, NULL, st);
+    if (st->h == NULL) {
+        mt_ingest_json_error(res, MT_JSON_ENOMEM, st->limits, 0);
+        return -1;
+    }
+
+    /* every yajl option off, as in mt_json_parse(): one value, strict */
+    ys = yajl_parse(st->h, (const unsigned char *) st->data, st->len);
+    pos = yajl_get_bytes_consumed(st->h);
+
+    if (ys == yajl_status_ok) {
+        ys = yajl_complete_parse(st->h);
+
+        /* the error is at the end of the text; yajl's count is reset */
+        pos = st->len;
+    }
+
+    yajl_free(st->h);
+    st->h = NULL;
+
+    if (st->rc != 0) {
+        /* a creator stopped the batch: res says why, or it ran out */
+        return -1;
+    }
+
+    if (ys == yajl_status_ok && st->root != -1) {
+        return 0;
+    }
+
+    mt_ingest_json_error(res,
+                         (ys == yajl_status_client_canceled
+                          && st->err != MT_JSON_OK)
+                         ? st->err : MT_JSON_ESYNTAX,
+                         st->limits, pos);
+
+    return -1;
+}
+
+
+/* The whole body refused, with mt_json_parse()'s words for it. */
+static void
+mt_ingest_json_error(mt_ingest_result_t *res, mt_json_err_t err,
+    const mt_json_limits_t *limits, size_t pos)
+{
+    res->status = (err == MT_JSON_ENOMEM) ? MT_INGEST_NOMEM
+                                          : MT_INGEST_BAD_JSON;
+
+    switch (err) {
+
+    case MT_JSON_EUTF8:
+        snprintf(res->error, sizeof(res->error), "invalid UTF-8 in string");
+        break;
+
+    case MT_JSON_EDEPTH:
+        snprintf(res->error, sizeof(res->error),
+                 "nesting deeper than %u levels", limits->max_depth);
+        break;
+
+    case MT_JSON_ESIZE:
+        snprintf(res->error, sizeof(res->error),
+                 "body larger than %zu bytes", limits->max_size);
+        break;
+
+    case MT_JSON_ESTRING:
+        snprintf(res->error, sizeof(res->error),
+                 "string longer than %zu bytes", limits->max_string);
+        break;
+
+    case MT_JSON_ENOMEM:
+        snprintf(res->error, sizeof(res->error), "out of memory");
+        break;
+
+    default:
+        snprintf(res->error, sizeof(res->error), "invalid JSON at byte %zu",
+                 pos);
+        break;
+    }
+}
+
+
+static int
+mt_ingest_hex4(const unsigned char *p, unsigned *out)
+{
+    int       i;
+    unsigned  c, v;
+
+    v = 0;
+
+    for (i = 0; i < 4; i++) {
+        c = p[i];
+
+        if (c >= '0' && c <= '9') {
+            c -= '0';
+
+        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
+            c = (c | 0x20) - 'a' + 10;
+
+        } else {
+            return -1;
+        }
+
+        v = v << 4 | c;
+    }
+
+    *out = v;
+
+    return 0;
+}
+
+
+static int
+mt_ingest_is_ws(unsigned char c)
+{
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+
+/* a byte that ends a number or a literal (true, false, null) */
+static int
+mt_ingest_is_delim(unsigned char c)
+{
+    return mt_ingest_is_ws(c) || c == '\f' || c == '\v' || c == '"'
+           || c == '[' || c == ']' || c == '{' || c == '}' || c == ','
+           || c == ':';
+}
+
+
+/*
+ * What mt_json_parse() checks before yajl runs, and where the first value
+ * ends: a copy of lib/json.c's mt_json_check_text() (static there), so
+ * that a streamed body is refused exactly when a parsed one would be.
+ * UTF-8 that yajl lets through (overlongs, surrogates, past U+10FFFF),
+ * lone surrogate escapes, '\f' and '\v' (whitespace to yajl); *end is
+ * where the first value ends, by brackets and quotes alone: yajl takes an
+ * unterminated string after the value ("{} \"abc") for an unfinished one.
+ */
+static mt_json_err_t
+mt_ingest_check_text(const unsigned char *p, size_t len, size_t *pos,
+    size_t *end)
+{
+    int       k;
+    size_t    i, depth;
+    unsigned  cp, lo;
+
+    i = 0;
+    depth = 0;
+    *end = len;
+
+    while (i < len) {
+
+        if (p[i] == '\f' || p[i] == '\v') {
+            *pos = i + 1;
+            return MT_JSON_ESYNTAX;
+        }
+
+        if (p[i] == '[' || p[i] == '{') {
+            depth++;
+
+        } else if (p[i] == ']' || p[i] == '}') {
+            if (depth && --depth == 0 && *end == len) {
+                *end = i + 1;
+            }
+
+        } else if (depth == 0 && *end == len && p[i] != '"'
+                   && !mt_ingest_is_ws(p[i]))
+        {
+            /* a number or a literal at the top: it ends at a delimiter */
+
+            while (i < len && !mt_ingest_is_delim(p[i])) {
+                i++;
+            }
+
+            *end = i;
+            continue;
+        }
+
+        if (p[i++] != '"') {
+            continue;
+        }
+
+        /* inside a string until the closing quote */
+
+        while (i < len && p[i] != '"') {
+
+            if (p[i] >= 0x80) {
+                k = mt_utf8_seq(p + i, len - i);
+                if (k < 0) {
+                    return MT_JSON_EUTF8;
+                }
+
+                i += (size_t) k;
+                continue;
+            }
+
+            if (p[i] != '\\') {
+                i++;
+                continue;
+            }
+
+            if (len - i < 6 || p[i + 1] != 'u'
+                || mt_ingest_hex4(p + i + 2, &cp))
+            {
+                /* a short escape, or a malformed one yajl reports */
+                i += 2;
+                continue;
+            }
+
+            i += 6;
+
+            if (cp >= 0xdc00 && cp <= 0xdfff) {
+                return MT_JSON_EUTF8;
+            }
+
+            if (cp >= 0xd800 && cp <= 0xdbff) {
+                if (len - i < 6 || p[i] != '\\' || p[i + 1] != 'u'
+                    || mt_ingest_hex4(p + i + 2, &lo)
+                    || lo < 0xdc00 || lo > 0xdfff)
+                {
+                    return MT_JSON_EUTF8;
+                }
+
+                i += 6;
+            }
+        }
+
+        if (i < len && depth == 0 && *end == len) {
+            *end = i + 1;
+        }
+
+        i++;
+    }
+
+    return MT_JSON_OK;
+}
+
+
+/*
+ * One creator's text: an NDJSON line or an element of the JSON array.
+ * Only an object can be a creator, and only one of at most
+ * MT_INGEST_ITEM_MAX bytes is parsed: its tree is the one allocation of
+ * an ingest that grows with what the client sends.
+ */
+static int
+mt_ingest_text(mt_ingest_batch_t *b, const char *p, size_t len,
+    size_t index)
+{
+    int             rc;
+    char            errbuf[128];
+    mt_json_err_t   err;
+    mt_json_doc_t  *doc;
+
+    if (len == 0 || *p != '{') {
+        return mt_ingest_fail(b->res, index, NULL, "must be a JSON object");
+    }
+
+    if (len > MT_INGEST_ITEM_MAX) {
+        (void) snprintf(errbuf, sizeof(errbuf),
+                        "must be at most %d bytes of JSON",
+                        MT_INGEST_ITEM_MAX);
+        return mt_ingest_fail(b->res, index, NULL, errbuf);
+    }
+
+    doc = mt_json_parse(p, len, b->limits, &err, errbuf, sizeof(errbuf));
+
+    if (doc == NULL) {
+        return (err == MT_JSON_ENOMEM)
+               ? -1 : mt_ingest_fail(b->res, index, NULL, errbuf);
+    }
+
+    rc = mt_ingest_one(b, mt_json_root(doc), index);
+    mt_json_free(doc);
+
+    return rc;
 }
 
 
@@ -332,20 +917,15 @@ mt_ingest_one(mt_ingest_batch_t *b, const mt_json_t *in, size_t index)
     h = mt_hash64(item->meta.unique_id, item->meta.unique_id_len,
                   MT_HASH_SEED);
 
-    for (i = 0; i < b->n; i++) {
-        if (b->items[i].id_hash == h
-            && strcmp(b->items[i].meta.unique_id, item->meta.unique_id) == 0)
-        {
-            if (mt_ingest_flush(b) != 0) {
-                mt_creator_meta_free(&item->meta);
-                return -1;
-            }
-
-            /* the chunk is empty now: move the validated item down */
-            b->items[0] = *item;
-            item = &b->items[0];
-            break;
+    if (mt_ingest_find(b, h, item->meta.unique_id) != NULL) {
+        if (mt_ingest_flush(b) != 0) {
+            mt_creator_meta_free(&item->meta);
+            return -1;
         }
+
+        /* the chunk is empty now: move the validated item down */
+        b->items[0] = *item;
+        item = &b->items[0];
     }
 
     item->id_hash = h;
@@ -395,9 +975,42 @@ mt_ingest_one(mt_ingest_batch_t *b, const mt_json_t *in, size_t index)
         return -1;
     }
 
+    /* the table is at most half full: there is a free slot */
+    for (i = h & (MT_INGEST_SLOTS - 1); b->slots[i] != 0;
+         i = (i + 1) & (MT_INGEST_SLOTS - 1))
+    {
+        /* void */
+    }
+
+    b->slots[i] = (uint16_t) (b->n + 1);
     b->n++;
 
     return (b->n == MT_INGEST_CHUNK) ? mt_ingest_flush(b) : 0;
+}
+
+
+/*
+ * The item of the chunk with this uniqueId: a table, not a scan of the
+ * chunk, which was 1,000 compares a creator.
+ */
+static mt_ingest_item_t *
+mt_ingest_find(mt_ingest_batch_t *b, uint64_t h, const char *unique_id)
+{
+    size_t             i;
+    mt_ingest_item_t  *item;
+
+    for (i = h & (MT_INGEST_SLOTS - 1); b->slots[i] != 0;
+         i = (i + 1) & (MT_INGEST_SLOTS - 1))
+    {
+        item = &b->items[b->slots[i] - 1];
+
+        if (item->id_hash == h && strcmp(item->meta.unique_id, unique_id) == 0)
+        {
+            return item;
+        }
+    }
+
+    return NULL;
 }
 
 
@@ -443,6 +1056,7 @@ mt_ingest_flush(mt_ingest_batch_t *b)
     }
 
     b->n = 0;
+    memset(b->slots, 0, sizeof(b->slots));
 
     return 0;
 }
@@ -468,8 +1082,19 @@ mt_ingest_fail(mt_ingest_result_t *res, size_t index, const mt_json_t *in,
     const mt_json_t      *id;
     mt_ingest_failure_t  *f;
 
+    res->nfailed_total++;
+
+    /* past the first ones, a failure is only counted */
+    if (res->nfailed == MT_INGEST_FAILED_MAX) {
+        return 0;
+    }
+
     if (res->nfailed == res->failed_cap) {
         n = res->failed_cap ? res->failed_cap * 2 : 16;
+
+        if (n > MT_INGEST_FAILED_MAX) {
+            n = MT_INGEST_FAILED_MAX;
+        }
 
         f = realloc(res->failed, n * sizeof(mt_ingest_failure_t));
         if (f == NULL) {

@@ -17,6 +17,21 @@
 
 #define MT_INGEST_CHUNK  1000
 
+/*
+ * A hostile batch can fail every item (64 MB of NDJSON lines "1" are 33
+ * million failures): only the first MT_INGEST_FAILED_MAX are kept and
+ * returned, with the total in nfailed_total.
+ */
+#define MT_INGEST_FAILED_MAX  100
+
+/*
+ * The most bytes of one creator as sent (its NDJSON line, or its element
+ * of the JSON array, whitespace included).  A larger item is a failure of
+ * its own, refused before it is parsed, so that what one item costs is
+ * bounded whatever the body (see also mt_creator_validate()'s caps).
+ */
+#define MT_INGEST_ITEM_MAX    65536
+
 typedef enum {
     MT_INGEST_JSON = 0,     /* {"creators": [...]} */
     MT_INGEST_NDJSON,       /* one creator a non-empty line */
@@ -34,9 +49,10 @@ typedef struct {
     size_t                  inserted;
     size_t                  updated;
     size_t                  unchanged;
-    mt_ingest_failure_t    *failed;     /* malloc'd */
-    size_t                  nfailed;
+    mt_ingest_failure_t    *failed;     /* malloc'd, the first ones */
+    size_t                  nfailed;    /* <= MT_INGEST_FAILED_MAX */
     size_t                  failed_cap;
+    size_t                  nfailed_total;  /* every failed item */
 
     /* why the whole batch failed, when mt_ingest() returns -1 */
     enum {
@@ -51,6 +67,13 @@ typedef struct {
     char                    error[256];
 } mt_ingest_result_t;
 
+/*
+ * A JSON body is parsed twice as a stream, never as one tree: a first
+ * pass checks all of it (nothing is written from a body that does not
+ * parse) and finds its shape, the second parses, checks and writes one
+ * creator at a time.  NDJSON is parsed a line at a time.  What an ingest
+ * allocates is so the body, one item's tree and one chunk's documents.
+ */
 int mt_ingest(mt_store_t *s, const char *data, size_t len,
     mt_ingest_format_t format, const mt_json_limits_t *limits,
     int64_t now_ms, mt_ingest_result_t *res);

@@ -1298,7 +1298,9 @@ test_bad_json(void **state)
     static const char  *bad[] = {
         "", "   ", "{", "{\"creators\":[", "{\"creators\":[]} x",
         "{\"creators\":[]}{}", "{'creators':[]}", "{\"creators\":[\"\xff\"]}",
-        "{\"creators\":[01]}", NULL   /* a valid creator, then a cut */
+        "{\"creators\":[01]}", "{\"creators\":[]} \"abc",
+        "{\"creators\":[{\"a\":\"\\udc00\"}]}", "{\"creators\":\f[]}",
+        NULL   /* a valid creator, then a cut */
     };
 
     static const mt_ingest_format_t  formats[] = {
@@ -1574,6 +1576,152 @@ test_store_full_later_chunk(void **state)
     s->ops->close(s);
 }
 
+/* 1,000 bad items: the first 100 are kept, all are counted */
+static void
+test_failed_cap(void **state)
+{
+    fx_t                *fx = *state;
+    char                *data, *one;
+    size_t               i, form;
+    sb_t                 b;
+    cr_t                 c;
+    mt_ingest_result_t   res;
+
+    c = cr("cap-ok");
+    one = cr_json(&c);
+
+    for (form = 0; form < 2; form++) {
+        memset(&b, 0, sizeof(b));
+
+        if (form == 1) {
+            sb_add(&b, "{\"creators\":[");
+        }
+
+        for (i = 0; i < 1000; i++) {
+            /* NDJSON: lines "1"; JSON: "1" and invalid creators */
+            sb_add(&b, "%s%s", form == 1 && i ? "," : "",
+                   form == 0 || i % 2 ? "1" : "{\"uniqueId\":\"cap-bad\"}");
+            sb_add(&b, "%s", form == 0 ? "\n" : "");
+        }
+
+        sb_add(&b, "%s%s%s", form == 1 ? "," : "", one,
+               form == 1 ? "]}" : "\n");
+        data = sb_take(&b);
+
+        ingest_ok(fx->s, data, form == 0 ? MT_INGEST_NDJSON : MT_INGEST_JSON,
+                  T1 + (int64_t) form, &res);
+
+        assert_int_equal(res.nfailed, MT_INGEST_FAILED_MAX);
+        assert_int_equal(res.nfailed_total, 1000);
+        assert_int_equal(res.count, 1);
+        assert_true(res.failed_cap <= MT_INGEST_FAILED_MAX);
+
+        for (i = 0; i < res.nfailed; i++) {
+            assert_int_equal(res.failed[i].index, i);
+        }
+
+        assert_true(strstr(res.failed[1].error, "must be a JSON object")
+                    != NULL);
+        assert_string_equal(res.failed[0].unique_id,
+                            form == 0 ? "" : "cap-bad");
+        mt_ingest_result_free(&res);
+        free(data);
+    }
+
+    /* under the cap: every failure, and the total is the same */
+    ingest_ok(fx->s, "1\n2\n", MT_INGEST_NDJSON, T2, &res);
+    assert_int_equal(res.nfailed, 2);
+    assert_int_equal(res.nfailed_total, 2);
+    mt_ingest_result_free(&res);
+
+    free(one);
+}
+
+
+/* A creator of exactly MT_INGEST_ITEM_MAX bytes, padded with "notes". */
+static char *
+cr_sized(const char *uid, size_t size)
+{
+    char    *s;
+    size_t   len;
+    cr_t     c;
+
+    c = cr(uid);
+    c.pad = 1;
+    s = cr_json(&c);
+    len = strlen(s);
+    free(s);
+
+    assert_true(size > len);
+    c.pad = 1 + size - len;
+    s = cr_json(&c);
+    assert_int_equal(strlen(s), size);
+
+    return s;
+}
+
+
+/* An item over MT_INGEST_ITEM_MAX fails alone, without being parsed. */
+static void
+test_item_size(void **state)
+{
+    fx_t                *fx = *state;
+    char                *at, *over, *data, *items[3];
+    size_t               i;
+    sb_t                 b;
+    mt_ingest_result_t   res;
+
+    at = cr_sized("size-at", MT_INGEST_ITEM_MAX);
+    over = cr_sized("size-over", MT_INGEST_ITEM_MAX + 1);
+
+    memset(&b, 0, sizeof(b));
+    sb_add(&b, "%s\n%s\n", at, over);
+    data = sb_take(&b);
+
+    ingest_ok(fx->s, data, MT_INGEST_NDJSON, T1, &res);
+    assert_counts(&res, 1, 0, 0, 1);
+    assert_failure(&res, 0, 1, "", "must be at most 65536 bytes of JSON");
+    mt_ingest_result_free(&res);
+    free(data);
+
+    items[0] = over;
+    items[1] = at;
+    items[2] = over;
+    data = batch((const char *const *) items, 3);
+
+    ingest_ok(fx->s, data, MT_INGEST_JSON, T2, &res);
+    assert_counts(&res, 0, 0, 1, 2);
+    assert_failure(&res, 0, 0, "", "65536 bytes");
+    assert_failure(&res, 1, 2, "", "65536 bytes");
+    mt_ingest_result_free(&res);
+    free(data);
+
+    assert_null(get_doc(fx->s, "size-over"));
+    data = get_doc(fx->s, "size-at");
+    assert_non_null(data);
+    free(data);
+
+    /* 100,000 keys (1.3 MB): refused by its size, in no time */
+    memset(&b, 0, sizeof(b));
+    sb_add(&b, "{\"uniqueId\":\"many-keys\"");
+
+    for (i = 0; i < 100000; i++) {
+        sb_add(&b, ",\"k%zu\":%zu", i, i);
+    }
+
+    sb_add(&b, "}\n");
+    data = sb_take(&b);
+
+    ingest_ok(fx->s, data, MT_INGEST_NDJSON, T2, &res);
+    assert_counts(&res, 0, 0, 0, 1);
+    assert_failure(&res, 0, 0, "", "65536 bytes");
+    mt_ingest_result_free(&res);
+    free(data);
+
+    free(at);
+    free(over);
+}
+
 
 int
 main(void)
@@ -1595,6 +1743,8 @@ main(void)
         T(test_big_batch),
         T(test_store_full),
         T(test_store_full_later_chunk),
+        T(test_failed_cap),
+        T(test_item_size),
 #undef T
     };
 
