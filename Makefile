@@ -4,6 +4,7 @@
 #   make test    unit tests (lib/) and nginx tests (t/)
 #   make lint    cppcheck and clang-tidy on our sources
 #   make bench   the benchmark; appends a table to bench/RESULTS.md
+#   make bench-hostile  issue 8's hostile bodies: loop stall, peak RSS
 
 SHELL        := /bin/bash
 NGINX_SRC    ?= /usr/share/nginx/src
@@ -33,7 +34,7 @@ export TEST_NGINX_BINARY        ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build run test unit nginx-tests runner-selftest lint \
-        format clean bench
+        format clean bench bench-hostile
 
 all: build
 
@@ -97,6 +98,11 @@ lint:
 # not part of "make test": minutes of load, numbers for bench/RESULTS.md
 bench: deps build
 	@bench/run.sh
+
+# issue 8: hostile bodies against one worker, time on its event loop and
+# peak RSS (N=100000 creators; TIMEOUT, MODULE_SO: see bench/hostile.py)
+bench-hostile: deps build
+	@bench/hostile.py
 
 format:
 	clang-format -i lib/*.c lib/*.h tests/unit/*.c
