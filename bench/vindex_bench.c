@@ -393,8 +393,7 @@ hostile_worst(void)
         exit(1);
     }
 
-    /* the $and and its two $ors are conditions too */
-    half = (MT_FILTER_MAX_CONDITIONS - 3) / 2;
+    half = MT_FILTER_MAX_CONDITIONS / 2;
     per = MT_FILTER_MAX_VALUES / (half + 1);
     per = per < MT_FILTER_MAX_IN ? per : MT_FILTER_MAX_IN;
     vals = 0;
@@ -566,7 +565,7 @@ hostile(size_t n, const char *dir)
     hostile_one("or45000", r, q, json);
     free(json);
 
-    json = hostile_or(MT_FILTER_MAX_CONDITIONS - 1);
+    json = hostile_or(MT_FILTER_MAX_CLAUSES);
     hostile_one("or_widest", r, q, json);
     free(json);
 

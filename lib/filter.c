@@ -607,11 +607,6 @@ mt_filter_logic(mt_fctx_t *ctx, mt_node_kind_t kind, const mt_json_t *v,
         return NULL;
     }
 
-    if (++ctx->conditions > MT_FILTER_MAX_CONDITIONS) {
-        mt_limit(ctx, v, "more than 64 conditions in the filter");
-        return NULL;
-    }
-
     kids = calloc(v->u.array.n, sizeof(mt_fnode_t *));
     if (kids == NULL) {
         ctx->oom = 1;
@@ -708,6 +703,12 @@ mt_filter_pairs(mt_fctx_t *ctx, const mt_json_t *v, mt_field_t field,
     const mt_json_pair_t  *p;
 
     if (v->u.object.n == 0) {
+        /* a condition too: an $and of 64 $ands of {} must not pass */
+        if (++ctx->conditions > MT_FILTER_MAX_CONDITIONS) {
+            mt_limit(ctx, v, "more than 64 conditions in the filter");
+            return NULL;
+        }
+
         return mt_node(ctx, MT_N_TRUE, MT_F_N);
     }
 

@@ -38,8 +38,10 @@ typedef enum {
  * The limits of one filter.  A search may evaluate it on every creator,
  * on the event loop: within these, the costliest filter costs under
  * 0.3 us a creator even on creators of MT_META_TAGS tags, a search with
- * it 27 ms at 100,000 creators (bench/vindex_bench.c hostile).  Conditions are
- * the operators (a bare value is one, $eq) and each $and or $or; bytes
+ * it 27 ms at 100,000 creators (bench/vindex_bench.c hostile).
+ * Conditions are the operators (a bare value is one, $eq) and the empty
+ * objects ({}, true): an $and or $or of one clause is that clause, and
+ * one of several has at most a node for each condition but one.  Bytes
  * are those of the filter as compact JSON, strings unescaped.
  */
 #define MT_FILTER_MAX_IN         1000   /* values in one $in or $nin */

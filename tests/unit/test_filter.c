@@ -771,6 +771,216 @@ test_depth(void **state)
 
 
 /* ----------------------------------------------------------------------
+ * limits (issue 8): each at its limit compiles, one over is refused
+ */
+
+/* {'op':[item(0),...,item(n-1)]}, each item fmt with i */
+static char *
+wide(const char *op, size_t n, const char *fmt)
+{
+    char    *s;
+    size_t   i, len, cap;
+
+    cap = 64 + n * (strlen(fmt) + 24);
+    s = malloc(cap);
+    assert_non_null(s);
+
+    len = (size_t) snprintf(s, cap, "{'%s':[", op);
+
+    for (i = 0; i < n; i++) {
+        if (i > 0) {
+            s[len++] = ',';
+        }
+
+        len += (size_t) snprintf(s + len, cap - len, fmt, i);
+    }
+
+    (void) snprintf(s + len, cap - len, "]}");
+
+    return s;
+}
+
+
+static void
+test_limit_clauses(void **state)
+{
+    char    *s, *t;
+    size_t   n;
+
+    (void) state;
+
+    s = wide("$or", MT_FILTER_MAX_CLAUSES, "{'region':'R%zu'}");
+    check(s, 0);
+    free(s);
+
+    /* the string sets of a $or are one mask: the last one still counts */
+    s = wide("$or", MT_FILTER_MAX_CLAUSES - 1, "{'region':'R%zu'}");
+    memcpy(s + strlen(s) - 2, ",{'region':'UK'}]}", 19);
+    check(s, M_UK);
+    free(s);
+
+    s = wide("$and", MT_FILTER_MAX_CLAUSES + 1, "{'region':'R%zu'}");
+    check_err(s, "filter.$and", "must have at most 64 clauses");
+    free(s);
+
+    /* nested: the first too wide stops it all, errors before it stay */
+    s = wide("$or", MT_FILTER_MAX_CLAUSES + 1, "{'foo':%zu}");
+    n = strlen(s) + 32;
+    t = malloc(n);
+    assert_non_null(t);
+    (void) snprintf(t, n, "{'$and':[{'foo':1},%s,{'bar':2}]}", s);
+    check_errs(t, 2, "filter.$and[0].foo", E_FIELD,
+               "filter.$and[1].$or", "must have at most 64 clauses");
+    free(t);
+    free(s);
+}
+
+
+static void
+test_limit_conditions(void **state)
+{
+    char  *s;
+
+    (void) state;
+
+    /* 32 objects of two operators: 64 conditions */
+    s = wide("$and", 32, "{'region':{'$ne':'R%zu','$exists':true}}");
+    check(s, M_FULL | M_UK);
+    free(s);
+
+    s = wide("$and", 33, "{'region':{'$ne':'R%zu','$exists':true}}");
+    check_err(s, "filter.$and[32].region.$ne",
+              "more than 64 conditions in the filter");
+    free(s);
+
+    /* bare values and {} count too; $and and $or do not */
+    s = wide("$or", 64, "{'$and':[{'followerCount':%zu}]}");
+    check(s, 0);
+    free(s);
+
+    s = wide("$and", 64, "{}");
+    check(s, M_FULL | M_UK | M_NONE);
+    free(s);
+
+    s = wide("$and", 2, "{'$and':[{},{},{},{},{},{},{},{},{},{},{},{},{},"
+                        "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},"
+                        "{},{},{},{}]}");
+    check_err(s, "filter.$and[1].$and[31]",
+              "more than 64 conditions in the filter");
+    free(s);
+}
+
+
+/* n values of one $in each under fields[], then extra followerCounts */
+static char *
+values_filter(size_t extra)
+{
+    char    *s;
+    size_t   f, i, len, cap;
+
+    static const char  *fields[] = { "region", "primaryNiches",
+                                     "secondaryNiches", "apparentValues" };
+
+    cap = 128 * 1024;
+    s = malloc(cap);
+    assert_non_null(s);
+
+    len = (size_t) snprintf(s, cap, "{");
+
+    for (f = 0; f < 4; f++) {
+        len += (size_t) snprintf(s + len, cap - len, "'%s':{'$nin':[",
+                                 fields[f]);
+
+        for (i = 0; i < MT_FILTER_MAX_IN; i++) {
+            len += (size_t) snprintf(s + len, cap - len, "%s'v%zu'",
+                                     i ? "," : "", i);
+        }
+
+        len += (size_t) snprintf(s + len, cap - len, "]},");
+    }
+
+    len += (size_t) snprintf(s + len, cap - len, "'followerCount':{'$nin':[");
+
+    for (i = 0; i < extra; i++) {
+        len += (size_t) snprintf(s + len, cap - len, "%s%zu", i ? "," : "",
+                                 i + 1);
+    }
+
+    (void) snprintf(s + len, cap - len, "]}}");
+
+    return s;
+}
+
+
+static void
+test_limit_values(void **state)
+{
+    char  *s;
+
+    (void) state;
+
+    s = values_filter(MT_FILTER_MAX_VALUES - 4 * MT_FILTER_MAX_IN);
+    check(s, M_FULL | M_UK | M_NONE);
+    free(s);
+
+    s = values_filter(MT_FILTER_MAX_VALUES - 4 * MT_FILTER_MAX_IN + 1);
+    check_err(s, "filter.followerCount.$nin",
+              "more than 4096 values in the filter");
+    free(s);
+
+    /* a bare value is one */
+    s = wide("$and", 64, "{'followerCount':{'$ne':%zu}}");
+    check(s, M_FULL | M_UK | M_NONE);
+    free(s);
+}
+
+
+static void
+test_limit_bytes(void **state)
+{
+    char    *s;
+    size_t   len;
+
+    (void) state;
+
+    /* {"region":"xx...x"} is 13 bytes and the x */
+    len = MT_FILTER_MAX_BYTES - 13;
+    s = malloc(len + 32);
+    assert_non_null(s);
+
+    memcpy(s, "{'region':'", 11);
+    memset(s + 11, 'x', len);
+    memcpy(s + 11 + len, "'}", 3);
+    check(s, 0);
+
+    memcpy(s + 11 + len, "x'}", 4);
+    check_err(s, "filter", "must be at most 65536 bytes as JSON");
+
+    free(s);
+}
+
+
+/* issue 8: 45,000 clauses, 889 KB, refused at once with one error */
+static void
+test_limit_wide_or(void **state)
+{
+    char  *s;
+
+    (void) state;
+
+    s = wide("$or", 45000, "{'region':'X%zu'}");
+    assert_true(strlen(s) > 800000);
+    check_err(s, "filter", "must be at most 65536 bytes as JSON");
+    free(s);
+
+    /* under the size limit, over the clauses one: still one error */
+    s = wide("$or", 5000, "{'a':%zu}");
+    check_err(s, "filter.$or", "must have at most 64 clauses");
+    free(s);
+}
+
+
+/* ----------------------------------------------------------------------
  * errors
  */
 
@@ -1014,6 +1224,11 @@ main(void)
         cmocka_unit_test(test_wrong_type),
         cmocka_unit_test(test_and_or),
         cmocka_unit_test(test_depth),
+        cmocka_unit_test(test_limit_clauses),
+        cmocka_unit_test(test_limit_conditions),
+        cmocka_unit_test(test_limit_values),
+        cmocka_unit_test(test_limit_bytes),
+        cmocka_unit_test(test_limit_wide_or),
         cmocka_unit_test(test_errors_shape),
         cmocka_unit_test(test_errors_operands),
         cmocka_unit_test(test_errors_all),
