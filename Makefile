@@ -99,6 +99,14 @@ lint:
 bench: deps build
 	@bench/run.sh
 
+# libFuzzer targets (fuzz/): builds them with clang and runs each for
+# FUZZ_SECONDS (default 600); fails on any crash, sanitizer report, leak
+# or hang.  Not part of "make test".
+.PHONY: fuzz
+FUZZ_SECONDS ?= 600
+fuzz:
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh
+
 # issue 8: hostile bodies against one worker, time on its event loop and
 # peak RSS (N=100000 creators; TIMEOUT, MODULE_SO: see bench/hostile.py)
 bench-hostile: deps build

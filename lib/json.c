@@ -653,8 +653,10 @@ mt_json_close(mt_json_ctx_t *ctx)
     mt_json_frame_t  *f;
 
     f = &ctx->frames[ctx->nframes - 1];
-    kids = ctx->kids + f->start;
     n = ctx->nkids - f->start;
+
+    /* kids is still NULL when "[]" or "{}" comes before any member */
+    kids = n ? ctx->kids + f->start : NULL;
 
     v = mt_json_node(ctx, f->type);
     if (v == NULL) {
