@@ -1679,6 +1679,85 @@ test_sketch(void **state)
     free(qs);
 }
 
+/*
+ * Selective filters in every mode, over enough records for the sketch
+ * search (issue 8): one that matches nothing, one creator, and twenty;
+ * the sketch search gives exactly the exact search's hits, as it now
+ * scores every match of a selective filter and nothing else.
+ */
+#define SEL_N  6000
+
+static void
+test_search_selective(void **state)
+{
+    vfx_t          *fx = *state;
+    int             mode;
+    float          *vecs, q[DIMS];
+    size_t          i, j, n, ne, len;
+    uint64_t        s;
+    mt_vhit_t       ex[10], hits[10];
+    mt_filter_t    *none, *one, *few;
+    mt_vindex_t    *w, *r;
+    mt_json_doc_t  *d1, *d2, *d3;
+    const char     *id;
+
+    static const int  modes[] = { MT_VSEARCH_AUTO, MT_VSEARCH_SKETCH,
+                                  MT_VSEARCH_IVF, MT_VSEARCH_EXACT };
+
+    w = open_w(fx->path, DIMS, SEL_N);
+    vecs = fill(w, SEL_N, DIMS, 4242);
+    r = open_r(fx->path);
+
+    none = compile("{\"region\":\"nowhere\"}", &d1);
+    one = compile("{\"followerCount\":12340}", &d2);
+    few = compile("{\"$or\":[{\"followerCount\":{\"$lt\":200}},"
+                  "{\"region\":\"nowhere\"}]}", &d3);
+
+    s = 99;
+
+    for (i = 0; i < 4; i++) {
+        unit_vec(q, DIMS, &s);
+
+        for (j = 0; j < sizeof(modes) / sizeof(modes[0]); j++) {
+            mode = modes[j];
+
+            assert_int_equal(mode_search(r, mode, q, none, 10, hits), 0);
+
+            n = mode_search(r, mode, q, one, 10, hits);
+            assert_int_equal(n, 1);
+            id = mt_vindex_id(r, hits[0].slot, &len);
+            assert_non_null(id);
+            assert_int_equal(len, 13);
+            assert_memory_equal(id, "creator-01234", 13);
+            assert_true(fabs((double) hits[0].score
+                              - cosine(q, &vecs[1234 * DIMS], DIMS))
+                        < 0.01f);
+
+            /* followers i * 10 < 200: creators 0..19, the best 10 */
+            ne = mode_search(r, MT_VSEARCH_EXACT, q, few, 10, ex);
+            assert_int_equal(ne, 10);
+            n = mode_search(r, mode, q, few, 10, hits);
+            assert_int_equal(n, ne);
+
+            while (n-- > 0) {
+                assert_int_equal(hits[n].slot, ex[n].slot);
+                assert_true(hits[n].slot < 20);
+            }
+        }
+    }
+
+    mt_filter_free(none);
+    mt_filter_free(one);
+    mt_filter_free(few);
+    mt_json_free(d1);
+    mt_json_free(d2);
+    mt_json_free(d3);
+    mt_vindex_close(r);
+    mt_vindex_close(w);
+    free(vecs);
+}
+
+
 int
 main(void)
 {
@@ -1700,6 +1779,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_ivf_recall, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ivf_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sketch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_search_selective, setup,
+                                        teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
