@@ -22,12 +22,26 @@
 #define MT_BIO_MAX         1000
 #define MT_REGION_MIN      2
 #define MT_SUMMARY_MAX     2000
+#define MT_STYLE_MAX       500     /* engagementStyle.contentStyle */
+#define MT_NOTES_MAX       2000    /* analysis.evidenceNotes */
+#define MT_CREATOR_DEPTH   64      /* the parser's limit is lower */
 
 #define MT_TEXT_NICHES     "\nNiches: "
 #define MT_TEXT_VALUES     "\nValues: "
 #define MT_TEXT_SEP        ", "
 
 
+typedef struct {
+    mt_vctx_t              *ctx;
+    size_t                  size;       /* bytes as compact JSON so far */
+    char                    path[MT_PATH_MAX];
+} mt_creator_measure_t;
+
+
+static int mt_creator_measure(mt_creator_measure_t *m, const mt_json_t *v,
+    size_t path_len, unsigned depth);
+static size_t mt_creator_path(mt_creator_measure_t *m, size_t len,
+    const char *fmt, const char *key, size_t i);
 static void mt_creator_check_id(mt_vctx_t *ctx, const mt_json_t *v,
     mt_creator_meta_t *meta);
 static void mt_creator_check_url(mt_vctx_t *ctx, const mt_json_t *v,
@@ -94,6 +108,19 @@ mt_creator_validate(const mt_json_t *in, mt_creator_meta_t *meta,
         return -1;
     }
 
+    /* first, so that no other check walks a hostile creator */
+    {
+        mt_creator_measure_t  m;
+
+        m.ctx = &ctx;
+        m.size = 0;
+        m.path[0] = '\0';
+
+        if (mt_creator_measure(&m, in, 0, 0) != 0) {
+            return -1;
+        }
+    }
+
     mt_creator_check_id(&ctx, mt_json_get(in, "uniqueId"), meta);
 
     (void) mt_model_string(&ctx, mt_json_get(in, "nickname"), "nickname", 0,
@@ -139,9 +166,10 @@ mt_creator_validate(const mt_json_t *in, mt_creator_meta_t *meta,
     }
 
     (void) mt_model_string(&ctx, mt_json_get(in, "profileUrl"),
-                           "profileUrl", 0, 0, 0, NULL);
+                           "profileUrl", 0, MT_CREATOR_URL_MAX, 0, NULL);
     (void) mt_model_str_array(&ctx, mt_json_get(in, "topHashtags"),
-                              "topHashtags", 0, 0, 0, 0, 0);
+                              "topHashtags", 0, MT_CREATOR_LIST_MAX,
+                              MT_CREATOR_ITEM_MAX, 0, 0);
 
     v = mt_json_get(in, "analysis");
 
@@ -225,7 +253,7 @@ mt_creator_check_url(mt_vctx_t *ctx, const mt_json_t *v, const char *path)
     size_t       i, len, skip, start, end, host;
     const char  *s;
 
-    if (mt_model_string(ctx, v, path, 0, 0, 0, NULL) != 1) {
+    if (mt_model_string(ctx, v, path, 0, MT_CREATOR_URL_MAX, 0, NULL) != 1) {
         return;
     }
 
@@ -302,13 +330,15 @@ mt_creator_check_analysis(mt_vctx_t *ctx, const mt_json_t *a)
                            "analysis.summary", 0, MT_SUMMARY_MAX,
                            MT_F_REQUIRED | MT_F_NONEMPTY, NULL);
     (void) mt_model_str_array(ctx, mt_json_get(a, "primaryNiches"),
-                              "analysis.primaryNiches", 1, 0, 0,
+                              "analysis.primaryNiches", 1,
+                              MT_CREATOR_LIST_MAX, MT_CREATOR_ITEM_MAX,
                               MT_F_NONEMPTY, MT_F_REQUIRED);
 
     for (i = 0; i < mt_nelts(mt_analysis_lists); i++) {
         mt_model_key_path(path, "analysis", mt_analysis_lists[i]);
         (void) mt_model_str_array(ctx, mt_json_get(a, mt_analysis_lists[i]),
-                                  path, 0, 0, 0, 0, 0);
+                                  path, 0, MT_CREATOR_LIST_MAX,
+                                  MT_CREATOR_ITEM_MAX, 0, 0);
     }
 
     v = mt_json_get(a, "engagementStyle");
@@ -317,14 +347,16 @@ mt_creator_check_analysis(mt_vctx_t *ctx, const mt_json_t *a)
         == 1)
     {
         (void) mt_model_str_array(ctx, mt_json_get(v, "tone"),
-                                  "analysis.engagementStyle.tone", 1, 0, 0,
+                                  "analysis.engagementStyle.tone", 1,
+                                  MT_CREATOR_LIST_MAX, MT_CREATOR_ITEM_MAX,
                                   0, MT_F_REQUIRED);
         (void) mt_model_string(ctx, mt_json_get(v, "contentStyle"),
                                "analysis.engagementStyle.contentStyle", 0,
-                               0, 0, NULL);
+                               MT_STYLE_MAX, 0, NULL);
         (void) mt_model_str_array(ctx, mt_json_get(v, "callsToAction"),
                                   "analysis.engagementStyle.callsToAction",
-                                  0, 0, 0, 0, 0);
+                                  0, MT_CREATOR_LIST_MAX,
+                                  MT_CREATOR_ITEM_MAX, 0, 0);
     }
 
     v = mt_json_get(a, "partnershipPotential");
@@ -335,12 +367,141 @@ mt_creator_check_analysis(mt_vctx_t *ctx, const mt_json_t *a)
                               mt_partnership_lists[i]);
             (void) mt_model_str_array(ctx,
                                       mt_json_get(v, mt_partnership_lists[i]),
-                                      path, 0, 0, 0, 0, 0);
+                                      path, 0, MT_CREATOR_LIST_MAX,
+                                      MT_CREATOR_ITEM_MAX, 0, 0);
         }
     }
 
     (void) mt_model_string(ctx, mt_json_get(a, "evidenceNotes"),
-                           "analysis.evidenceNotes", 0, 0, 0, NULL);
+                           "analysis.evidenceNotes", 0, MT_NOTES_MAX, 0,
+                           NULL);
+}
+
+
+/*
+ * The creator's size as compact JSON (a lower bound of what was sent:
+ * no whitespace, escapes counted as one byte) and the members of each of
+ * its objects, unknown fields included.  Stops at the first cap crossed,
+ * so that it visits at most MT_CREATOR_SIZE_MAX bytes' worth of values
+ * whatever the creator holds; m->path is the value's field path.
+ */
+static int
+mt_creator_measure(mt_creator_measure_t *m, const mt_json_t *v,
+    size_t path_len, unsigned depth)
+{
+    char                   msg[64];
+    size_t                 i, len;
+    const mt_json_pair_t  *p;
+
+    if (depth > MT_CREATOR_DEPTH) {
+        mt_model_fail(m->ctx, NULL, m->path, "is nested too deeply");
+        return -1;
+    }
+
+    switch (v->type) {
+
+    case MT_JSON_NULL:
+        m->size += 4;
+        break;
+
+    case MT_JSON_BOOL:
+        m->size += v->u.boolean ? 4 : 5;
+        break;
+
+    case MT_JSON_NUMBER:
+        m->size += v->u.number.raw_len;
+        break;
+
+    case MT_JSON_STRING:
+        m->size += v->u.string.len + 2;
+        break;
+
+    case MT_JSON_ARRAY:
+        /* brackets and commas */
+        m->size += v->u.array.n ? v->u.array.n + 1 : 2;
+
+        for (i = 0; i < v->u.array.n && m->size <= MT_CREATOR_SIZE_MAX; i++)
+        {
+            len = mt_creator_path(m, path_len, "[%zu]", NULL, i);
+
+            if (mt_creator_measure(m, v->u.array.items[i], len, depth + 1)
+                != 0)
+            {
+                return -1;
+            }
+
+            m->path[path_len] = '\0';
+        }
+
+        break;
+
+    case MT_JSON_OBJECT:
+        if (v->u.object.n > MT_CREATOR_MEMBERS_MAX) {
+            (void) snprintf(msg, sizeof(msg),
+                            "must have at most %d members (keys)",
+                            MT_CREATOR_MEMBERS_MAX);
+            mt_model_fail(m->ctx, NULL, m->path, msg);
+            return -1;
+        }
+
+        m->size += v->u.object.n ? v->u.object.n + 1 : 2;
+
+        for (i = 0; i < v->u.object.n && m->size <= MT_CREATOR_SIZE_MAX; i++)
+        {
+            p = &v->u.object.pairs[i];
+            m->size += p->key_len + 3;      /* quotes and colon */
+
+            len = mt_creator_path(m, path_len, path_len ? ".%s" : "%s",
+                                  p->key, 0);
+
+            if (mt_creator_measure(m, p->value, len, depth + 1) != 0) {
+                return -1;
+            }
+
+            m->path[path_len] = '\0';
+        }
+
+        break;
+    }
+
+    if (m->size > MT_CREATOR_SIZE_MAX) {
+        (void) snprintf(msg, sizeof(msg), "must be at most %d bytes of JSON",
+                        MT_CREATOR_SIZE_MAX);
+        /* the whole creator, not the value that crossed the line */
+        mt_model_fail(m->ctx, NULL, "", msg);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+/* appends ".key" or "[i]" to m->path at len (cut to fit); the new length */
+static size_t
+mt_creator_path(mt_creator_measure_t *m, size_t len, const char *fmt,
+    const char *key, size_t i)
+{
+    int  n;
+
+    if (len >= sizeof(m->path) - 1) {
+        return len;
+    }
+
+    if (key != NULL) {
+        n = snprintf(m->path + len, sizeof(m->path) - len, fmt, key);
+
+    } else {
+        n = snprintf(m->path + len, sizeof(m->path) - len, fmt, i);
+    }
+
+    if (n < 0) {
+        m->path[len] = '\0';
+        return len;
+    }
+
+    len += (size_t) n;
+
+    return len < sizeof(m->path) ? len : sizeof(m->path) - 1;
 }
 
 

@@ -114,9 +114,18 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
     int                 rc;
     size_t              i, index;
     const char         *p, *last, *eol;
+    mt_json_limits_t    lim;
     mt_ingest_batch_t  *b;
 
     memset(res, 0, sizeof(*res));
+
+    /* no limits: zeros, which mean none, and never a NULL to check */
+    if (limits != NULL) {
+        lim = *limits;
+
+    } else {
+        memset(&lim, 0, sizeof(lim));
+    }
 
     b = calloc(1, sizeof(mt_ingest_batch_t));
     if (b == NULL) {
@@ -128,7 +137,7 @@ mt_ingest(mt_store_t *s, const char *data, size_t len,
     b->store = s;
     b->now_ms = now_ms;
     b->res = res;
-    b->limits = limits;
+    b->limits = &lim;
     rc = 0;
 
     if (format == MT_INGEST_NDJSON) {
@@ -284,7 +293,7 @@ mt_ingest_json(mt_ingest_batch_t *b, const char *data, size_t len,
         len = 0;
     }
 
-    if (b->limits && b->limits->max_size && len > b->limits->max_size) {
+    if (b->limits->max_size && len > b->limits->max_size) {
         mt_ingest_json_error(res, MT_JSON_ESIZE, b->limits, 0);
         return -1;
     }
@@ -458,8 +467,7 @@ mt_ingest_on_number(void *data, const char *s, size_t len)
 static int
 mt_ingest_string_ok(mt_ingest_stream_t *st, size_t len)
 {
-    if (st->limits && st->limits->max_string
-        && len > st->limits->max_string)
+    if (st->limits->max_string && len > st->limits->max_string)
     {
         st->err = MT_JSON_ESTRING;
         return 0;
@@ -513,8 +521,7 @@ mt_ingest_on_open(mt_ingest_stream_t *st, mt_json_type_t type)
         st->start = yajl_get_bytes_consumed(st->h) - 1;
     }
 
-    if (st->limits && st->limits->max_depth
-        && st->depth >= st->limits->max_depth)
+    if (st->limits->max_depth && st->depth >= st->limits->max_depth)
     {
         st->err = MT_JSON_EDEPTH;
         return 0;

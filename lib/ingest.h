@@ -30,7 +30,7 @@
  * its own, refused before it is parsed, so that what one item costs is
  * bounded whatever the body (see also mt_creator_validate()'s caps).
  */
-#define MT_INGEST_ITEM_MAX    65536
+#define MT_INGEST_ITEM_MAX    MT_CREATOR_SIZE_MAX
 
 typedef enum {
     MT_INGEST_JSON = 0,     /* {"creators": [...]} */

@@ -381,8 +381,11 @@ mt_assignment_set_matches(const mt_json_t *stored,
     for (i = 0; i < stored->u.object.n; i++) {
         p = &stored->u.object.pairs[i];
 
-        /* a duplicate key: only the last one counts, as when read */
-        if (mt_json_get(stored, p->key) != p->value) {
+        /*
+         * a duplicate key: only the last one counts, as when read; O(1),
+         * where mt_json_get() here made the loop quadratic in the keys
+         */
+        if (mt_json_shadowed(stored, i)) {
             continue;
         }
 

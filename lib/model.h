@@ -106,6 +106,22 @@ int mt_sort_parse(const char *s, size_t len);
 #define MT_UNIQUE_ID_MAX  100
 #define MT_REGION_MAX     10
 
+/*
+ * Caps on a creator, so that what one costs (to parse, hash, store and
+ * embed) is bounded whatever a client sends; over a cap, the creator
+ * fails with the field named.  Every list of strings of the model
+ * (topHashtags, the analysis lists, tone, callsToAction, the
+ * partnershipPotential lists): at most MT_CREATOR_LIST_MAX items of at
+ * most MT_CREATOR_ITEM_MAX characters.  Any object in it, the creator's
+ * own members and unknown fields included: at most MT_CREATOR_MEMBERS_MAX
+ * members.  The whole creator: at most MT_CREATOR_SIZE_MAX bytes as JSON.
+ */
+#define MT_CREATOR_LIST_MAX     50
+#define MT_CREATOR_ITEM_MAX     200
+#define MT_CREATOR_MEMBERS_MAX  100
+#define MT_CREATOR_SIZE_MAX     65536
+#define MT_CREATOR_URL_MAX      2048    /* avatarUrl, profileUrl */
+
 typedef struct {
     char                    unique_id[MT_UNIQUE_ID_MAX + 1];
     size_t                  unique_id_len;
@@ -127,7 +143,9 @@ void mt_creator_meta_free(mt_creator_meta_t *meta);
 
 /*
  * Validates one creator as the contract says (required fields, lengths,
- * uniqueId charset and reserved names, http(s) avatarUrl) and fills meta.
+ * uniqueId charset and reserved names, http(s) avatarUrl) and the caps
+ * above (its size and members first: a creator over them is refused
+ * before anything else looks at it), and fills meta.
  * Server-managed fields in the input (createdAt, updatedAt, embedding) are
  * ignored, and do not count in content_hash; unknown fields are kept and
  * do count.  Returns 0 or -1 with errs.

@@ -1838,6 +1838,218 @@ test_creator_embedding(void **state)
 }
 
 
+/* n strings item, comma separated: the inside of a JSON array */
+static char *
+str_list(const char *item, size_t n)
+{
+    char  *one, *all, *s;
+
+    one = fmt("\"%s\",", item);
+    all = rep(one, n);
+    free(one);
+
+    /* drop the last comma */
+    if (n > 0) {
+        all[strlen(all) - 1] = '\0';
+    }
+
+    s = all;
+    return s;
+}
+
+
+#define ANALYSIS \
+    "\"summary\":\"S\",\"primaryNiches\":[\"P\"]," \
+    "\"engagementStyle\":{\"tone\":[\"Calm\"]}"
+
+
+/* one list at n items of item: accepted at the cap, refused past it */
+static void
+caps_list(const char *fmt_extra, const char *field)
+{
+    char  *at, *over, *extra, *item, *item_over, *path;
+
+    at = str_list("x", MT_CREATOR_LIST_MAX);
+    over = str_list("x", MT_CREATOR_LIST_MAX + 1);
+
+    extra = fmt(fmt_extra, at);
+    creator_ok(extra);
+    free(extra);
+
+    extra = fmt(fmt_extra, over);
+    creator_err_extra(extra, field, "must have at most 50 items");
+    free(extra);
+
+    /* items: characters, not bytes */
+    item = rep(E_ACUTE, MT_CREATOR_ITEM_MAX);
+    item_over = rep("a", MT_CREATOR_ITEM_MAX + 1);
+
+    free(at);
+    at = fmt("\"%s\"", item);
+    extra = fmt(fmt_extra, at);
+    creator_ok(extra);
+    free(extra);
+
+    free(over);
+    over = fmt("\"a\",\"%s\"", item_over);
+    extra = fmt(fmt_extra, over);
+    path = fmt("%s[1]", field);
+    creator_err_extra(extra, path, "must be at most 200 characters");
+    free(extra);
+    free(path);
+
+    free(item);
+    free(item_over);
+    free(at);
+    free(over);
+}
+
+
+/* one string field: max characters accepted, one more refused */
+static void
+caps_string(const char *fmt_extra, const char *prefix, size_t max,
+    const char *field, const char *message)
+{
+    char  *at, *over, *extra;
+
+    at = rep("a", max - strlen(prefix));
+    over = rep("a", max + 1 - strlen(prefix));
+
+    extra = fmt(fmt_extra, prefix, at);
+    creator_ok(extra);
+    free(extra);
+
+    extra = fmt(fmt_extra, prefix, over);
+    creator_err_extra(extra, field, message);
+    free(extra);
+
+    free(at);
+    free(over);
+}
+
+
+static void
+test_creator_caps(void **state)
+{
+    char    *text, *keys, *extra;
+    size_t   i, len, base;
+
+    (void) state;
+
+    /* every list of strings of the model */
+    caps_list(",\"topHashtags\":[%s]", "topHashtags");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"secondaryNiches\":[%s]}",
+              "analysis.secondaryNiches");
+    caps_list(",\"analysis\":{\"summary\":\"S\",\"primaryNiches\":[%s],"
+              "\"engagementStyle\":{\"tone\":[\"Calm\"]}}",
+              "analysis.primaryNiches");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"apparentValues\":[%s]}",
+              "analysis.apparentValues");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"audienceInterests\":[%s]}",
+              "analysis.audienceInterests");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"identifiedCauses\":[%s]}",
+              "analysis.identifiedCauses");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"socialStances\":[%s]}",
+              "analysis.socialStances");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"topHashtags\":[%s]}",
+              "analysis.topHashtags");
+    caps_list(",\"analysis\":{\"summary\":\"S\",\"primaryNiches\":[\"P\"],"
+              "\"engagementStyle\":{\"tone\":[%s]}}",
+              "analysis.engagementStyle.tone");
+    caps_list(",\"analysis\":{\"summary\":\"S\",\"primaryNiches\":[\"P\"],"
+              "\"engagementStyle\":{\"tone\":[\"C\"],"
+              "\"callsToAction\":[%s]}}",
+              "analysis.engagementStyle.callsToAction");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"partnershipPotential\":{"
+              "\"alignedOrganizationTypes\":[%s]}}",
+              "analysis.partnershipPotential.alignedOrganizationTypes");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"partnershipPotential\":{"
+              "\"contentStrengths\":[%s]}}",
+              "analysis.partnershipPotential.contentStrengths");
+    caps_list(",\"analysis\":{" ANALYSIS ",\"partnershipPotential\":{"
+              "\"considerations\":[%s]}}",
+              "analysis.partnershipPotential.considerations");
+
+    /* the strings that had no cap */
+    caps_string(",\"avatarUrl\":\"%s%s\"", "https://e.com/", 2048,
+                "avatarUrl", "must be at most 2048 characters");
+    caps_string(",\"profileUrl\":\"%s%s\"", "https://e.com/", 2048,
+                "profileUrl", "must be at most 2048 characters");
+    caps_string(",\"analysis\":{\"summary\":\"S\",\"primaryNiches\":[\"P\"],"
+                "\"engagementStyle\":{\"tone\":[\"C\"],"
+                "\"contentStyle\":\"%s%s\"}}", "", 500,
+                "analysis.engagementStyle.contentStyle",
+                "must be at most 500 characters");
+    caps_string(",\"analysis\":{" ANALYSIS ",\"evidenceNotes\":\"%s%s\"}",
+                "", 2000, "analysis.evidenceNotes",
+                "must be at most 2000 characters");
+
+    /* members: CREATOR has 6, so 94 more are the cap */
+    keys = rep("", 0);
+
+    for (i = 0; i < MT_CREATOR_MEMBERS_MAX - 6; i++) {
+        extra = fmt("%s,\"u%zu\":%zu", keys, i, i);
+        free(keys);
+        keys = extra;
+    }
+
+    creator_ok(keys);
+
+    extra = fmt("%s,\"u-over\":0", keys);
+    creator_err_extra(extra, "", "must have at most 100 members (keys)");
+    free(extra);
+
+    /* in unknown fields too, named by their path; duplicates count */
+    extra = fmt(",\"x\":[1,{\"y\":{%s}}]", keys + 1);
+    creator_ok(extra);
+    free(extra);
+
+    extra = fmt(",\"x\":[1,{\"y\":{%s,\"a\":1,\"a\":2,\"a\":3,"
+                "\"a\":4,\"a\":5,\"a\":6,\"a\":7}}]", keys + 1);
+    creator_err_extra(extra, "x[1].y", "must have at most 100 members (keys)");
+    free(extra);
+    free(keys);
+
+    /* 100,000 keys: refused by their count, not hashed */
+    keys = malloc((size_t) 100000 * 16);
+    assert_non_null(keys);
+    len = 0;
+
+    for (i = 0; i < 100000; i++) {
+        len += (size_t) sprintf(keys + len, ",\"k%zu\":%zu", i, i);
+    }
+
+    creator_err_extra(keys, "", "must have at most 100 members (keys)");
+    free(keys);
+
+    /* the size as compact JSON: this text is compact, with no escapes */
+    text = fmt("{" CREATOR ",\"notes\":\"\"}");
+    base = strlen(text);
+    free(text);
+
+    keys = rep("n", MT_CREATOR_SIZE_MAX - base);
+    text = fmt("{" CREATOR ",\"notes\":\"%s\"}", keys);
+    assert_int_equal(strlen(text), MT_CREATOR_SIZE_MAX);
+    free(text);
+
+    extra = fmt(",\"notes\":\"%s\"", keys);
+    creator_ok(extra);
+    free(extra);
+
+    extra = fmt(",\"notes\":\"%sn\"", keys);
+    creator_err_extra(extra, "", "must be at most 65536 bytes of JSON");
+    free(extra);
+
+    /* in many small values: the walk stops at the cap */
+    free(keys);
+    keys = str_list("abcdefghijklmnopqrstuvwxyz", 5000);
+    extra = fmt(",\"many\":[%s]", keys);
+    creator_err_extra(extra, "", "must be at most 65536 bytes of JSON");
+    free(extra);
+    free(keys);
+}
+
+
 int
 main(void)
 {
@@ -1871,6 +2083,7 @@ main(void)
         cmocka_unit_test(test_creator_text),
         cmocka_unit_test(test_creator_hash),
         cmocka_unit_test(test_creator_embedding),
+        cmocka_unit_test(test_creator_caps),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
