@@ -288,7 +288,7 @@ ngx_http_matcher_ingest_done(ngx_http_request_t *r, void *data)
 {
     ngx_http_matcher_ingest_t  *ingest = data;
 
-    char                  msg[64];
+    char                  msg[128];
     size_t                i;
     mt_jw_t               w;
     mt_ingest_result_t   *res;
@@ -331,8 +331,16 @@ ngx_http_matcher_ingest_done(ngx_http_request_t *r, void *data)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    ngx_snprintf((u_char *) msg, sizeof(msg), "ingested %uz creators%Z",
-                 res->count);
+    if (res->nfailed < res->nfailed_total) {
+        ngx_snprintf((u_char *) msg, sizeof(msg),
+                     "ingested %uz creators; %uz failed, the first %uz "
+                     "listed%Z", res->count, res->nfailed_total,
+                     res->nfailed);
+
+    } else {
+        ngx_snprintf((u_char *) msg, sizeof(msg), "ingested %uz creators%Z",
+                     res->count);
+    }
 
     mt_jw_init(&w);
     mt_jw_obj_open(&w);
@@ -363,6 +371,16 @@ ngx_http_matcher_ingest_done(ngx_http_request_t *r, void *data)
     }
 
     mt_jw_arr_close(&w);
+
+    /*
+     * added to the contract's fields: "failed" holds the first
+     * MT_INGEST_FAILED_MAX failures only (a hostile body can fail
+     * millions), so the total and whether the list was cut are said
+     */
+    mt_jw_key(&w, "failedCount");
+    mt_jw_int(&w, (int64_t) res->nfailed_total);
+    mt_jw_key(&w, "failedTruncated");
+    mt_jw_bool(&w, res->nfailed < res->nfailed_total);
     mt_jw_obj_close(&w);
 
     return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
