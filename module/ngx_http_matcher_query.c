@@ -1,25 +1,33 @@
 
 /*
- * Query string arguments: decoded ("%20" and "+"), UTF-8 checked, and
- * integers parsed strictly ("limit=10abc" is an error, not 10).
+ * Query string arguments: form-decoded by lib/query.c, every byte kept
+ * or the value refused, and integers parsed strictly ("limit=10abc" is
+ * an error, not 10).
  */
 
 
 #include "ngx_http_matcher_module.h"
+#include "query.h"
 #include "util.h"
 
 
 /*
- * NGX_OK with out set (NUL-terminated), NGX_DECLINED when absent,
- * NGX_ABORT when the value is not valid UTF-8 once decoded.
+ * NGX_OK with out set, NGX_DECLINED when absent, NGX_ABORT when the value
+ * is refused (see mt_query_decode(): a malformed escape, a NUL byte or
+ * invalid UTF-8 once decoded); the caller answers 400 naming the
+ * argument.  out->len is the decoded length and out->data is also
+ * NUL-terminated; an accepted value has no NUL inside, so a caller that
+ * reads it as a C string sees every byte.
  */
 
 ngx_int_t
 ngx_http_matcher_query_str(ngx_http_request_t *r, const char *name,
     ngx_str_t *out)
 {
-    u_char     *p, *dst, *src;
-    ngx_str_t   raw;
+    u_char          *p;
+    size_t           len;
+    ngx_str_t        raw;
+    mt_query_err_t   err;
 
     if (ngx_http_arg(r, (u_char *) name, ngx_strlen(name), &raw) != NGX_OK) {
         return NGX_DECLINED;
@@ -30,23 +38,17 @@ ngx_http_matcher_query_str(ngx_http_request_t *r, const char *name,
         return NGX_ERROR;
     }
 
-    /* form encoding: "+" is a space; ngx_unescape_uri() keeps it */
+    err = mt_query_decode((const char *) raw.data, raw.len, (char *) p, &len);
 
-    for (src = raw.data, dst = p; src < raw.data + raw.len; src++) {
-        *dst++ = (*src == '+') ? ' ' : *src;
-    }
-
-    src = p;
-    dst = p;
-    ngx_unescape_uri(&dst, &src, raw.len, 0);
-
-    *dst = '\0';
-    out->data = p;
-    out->len = dst - p;
-
-    if (!mt_utf8_valid((const char *) out->data, out->len)) {
+    if (err != MT_QUERY_OK) {
+        ngx_log_debug2(NGX_LOG_DEBUG_HTTP, r->connection->log, 0,
+                       "matcher: query argument \"%s\": %s", name,
+                       mt_query_strerror(err));
         return NGX_ABORT;
     }
+
+    out->data = p;
+    out->len = len;
 
     return NGX_OK;
 }

@@ -26,6 +26,7 @@ typedef struct {
     int64_t                   now_ms;
     size_t                    existing;
     mt_store_rc_t             rc;
+    char                      error[256];   /* the thread's store error */
     mt_ingest_result_t        res;
 } ngx_http_matcher_load_t;
 
@@ -408,7 +409,14 @@ ngx_http_matcher_load_run(void *data, ngx_log_t *log)
     s = ngx_http_matcher_store_handle;
 
     load->rc = s->ops->creator_count(s, &load->existing);
-    if (load->rc != MT_STORE_OK || load->existing > 0) {
+
+    if (load->rc != MT_STORE_OK) {
+        ngx_cpystrn((u_char *) load->error, (u_char *) mt_store_error(s),
+                    sizeof(load->error));
+        return;
+    }
+
+    if (load->existing > 0) {
         return;
     }
 
@@ -427,8 +435,7 @@ ngx_http_matcher_load_done(ngx_http_request_t *r, void *data)
 
     if (load->rc != MT_STORE_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
-                      "matcher: cannot count creators: %s",
-                      ngx_http_matcher_store_handle->error);
+                      "matcher: cannot count creators: %s", load->error);
         return NGX_OK;
     }
 
