@@ -90,7 +90,23 @@ Content-Type: application/json
 
 
 
-=== TEST 7: an empty body is 400 invalid_json
+=== TEST 7: bytes after the JSON text are 400 invalid_json, even an open string
+--- http_config eval: $::HttpConfig
+--- config
+    location /api/assignments { matcher_assignments; }
+--- more_headers eval
+[("Content-Type: application/json") x 4]
+--- request eval
+["POST /api/assignments\n$::Body x", "POST /api/assignments\n$::Body$::Body",
+ "POST /api/assignments\n$::Body \"junk", "POST /api/assignments\n$::Body 1"]
+--- error_code eval
+[400, 400, 400, 400]
+--- response_body_like eval
+[(qr/"code":"invalid_json"/) x 4]
+
+
+
+=== TEST 8: an empty body is 400 invalid_json
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -104,7 +120,7 @@ POST /api/assignments
 
 
 
-=== TEST 8: JSON that is not an object is 400 validation_failed
+=== TEST 9: JSON that is not an object is 400 validation_failed
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -118,7 +134,7 @@ POST /api/assignments
 
 
 
-=== TEST 9: a Content-Length over the limit is 413 in the envelope
+=== TEST 10: a Content-Length over the limit is 413 in the envelope
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments {
@@ -134,7 +150,7 @@ Content-Type: application/json
 
 
 
-=== TEST 10: a chunked body over the limit is 413 in the envelope
+=== TEST 11: a chunked body over the limit is 413 in the envelope
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments {
@@ -157,7 +173,7 @@ matcher: request body exceeds 64 bytes
 
 
 
-=== TEST 11: a chunked body within the limit is read
+=== TEST 12: a chunked body within the limit is read
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -175,7 +191,7 @@ Transfer-Encoding: chunked\r
 
 
 
-=== TEST 12: a body over client_body_buffer_size stays in memory, no temp file
+=== TEST 13: a body over client_body_buffer_size stays in memory, no temp file
 --- http_config eval: $::HttpConfig
 --- config
     client_body_buffer_size 1k;
@@ -192,7 +208,7 @@ a client request body is buffered to a temporary file
 
 
 
-=== TEST 13: nesting deeper than matcher_json_max_depth is 400
+=== TEST 14: nesting deeper than matcher_json_max_depth is 400
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments {
@@ -209,7 +225,7 @@ POST /api/assignments
 
 
 
-=== TEST 14: the wrong method on a resource is 405 with its Allow
+=== TEST 15: the wrong method on a resource is 405 with its Allow
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -221,7 +237,7 @@ Allow: POST, OPTIONS
 
 
 
-=== TEST 15: a path the endpoint does not have is 404
+=== TEST 16: a path the endpoint does not have is 404
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -232,7 +248,7 @@ GET /api/assignments/a/b/c
 
 
 
-=== TEST 16: a prefix location does not take a longer word as a path
+=== TEST 17: a prefix location does not take a longer word as a path
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -243,7 +259,7 @@ GET /api/assignmentsabcdef0123456789abcdef012
 
 
 
-=== TEST 17: a body on GET is discarded, the request still answered
+=== TEST 18: a body on GET is discarded, the request still answered
 --- http_config eval: $::HttpConfig
 --- config
     location /api/assignments { matcher_assignments; }
@@ -257,7 +273,7 @@ GET /api/assignments/65a1b2c3d4e5f60718293a4b
 
 
 
-=== TEST 18: without a store the endpoint is 503 unavailable
+=== TEST 19: without a store the endpoint is 503 unavailable
 --- config
     location /api/assignments { matcher_assignments; }
 --- more_headers
