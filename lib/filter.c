@@ -272,11 +272,14 @@ mt_fail(mt_fctx_t *ctx, const mt_json_t *v, const char *message)
 }
 
 
-/* a limit exceeded: this error alone, and nothing looked at past it */
+/*
+ * A limit exceeded: nothing looked at past it, and the value is not
+ * echoed in the reply's details (an 889 KB filter would come back whole)
+ */
 static void
-mt_limit(mt_fctx_t *ctx, const mt_json_t *v, const char *message)
+mt_limit(mt_fctx_t *ctx, const char *message)
 {
-    mt_fail(ctx, v, message);
+    mt_fail(ctx, NULL, message);
     ctx->stop = 1;
 }
 
@@ -508,7 +511,7 @@ mt_operand_ok(mt_fctx_t *ctx, size_t o, const mt_json_t *v)
     ctx->values += v->u.array.n;
 
     if (ctx->values > MT_FILTER_MAX_VALUES) {
-        mt_limit(ctx, v, "more than 4096 values in the filter");
+        mt_limit(ctx, "more than 4096 values in the filter");
         return 0;
     }
 
@@ -535,14 +538,14 @@ mt_filter_op(mt_fctx_t *ctx, mt_field_t field, size_t o, const mt_json_t *v)
     mt_fnode_t     *node;
 
     if (++ctx->conditions > MT_FILTER_MAX_CONDITIONS) {
-        mt_limit(ctx, v, "more than 64 conditions in the filter");
+        mt_limit(ctx, "more than 64 conditions in the filter");
         return NULL;
     }
 
     if (mt_ops[o].operand != MT_OPD_LIST
         && ++ctx->values > MT_FILTER_MAX_VALUES)
     {
-        mt_limit(ctx, v, "more than 4096 values in the filter");
+        mt_limit(ctx, "more than 4096 values in the filter");
         return NULL;
     }
 
@@ -603,7 +606,7 @@ mt_filter_logic(mt_fctx_t *ctx, mt_node_kind_t kind, const mt_json_t *v,
 
     /* before a look at the items: a 45,000 wide $or costs nothing */
     if (v->u.array.n > MT_FILTER_MAX_CLAUSES) {
-        mt_limit(ctx, v, "must have at most 64 clauses");
+        mt_limit(ctx, "must have at most 64 clauses");
         return NULL;
     }
 
@@ -705,7 +708,7 @@ mt_filter_pairs(mt_fctx_t *ctx, const mt_json_t *v, mt_field_t field,
     if (v->u.object.n == 0) {
         /* a condition too: an $and of 64 $ands of {} must not pass */
         if (++ctx->conditions > MT_FILTER_MAX_CONDITIONS) {
-            mt_limit(ctx, v, "more than 64 conditions in the filter");
+            mt_limit(ctx, "more than 64 conditions in the filter");
             return NULL;
         }
 
@@ -879,7 +882,7 @@ mt_filter_compile(const mt_json_t *f, mt_errs_t *errs)
         return NULL;
 
     } else if (mt_json_size(f, MT_FILTER_MAX_BYTES) > MT_FILTER_MAX_BYTES) {
-        mt_fail(&ctx, f, "must be at most 65536 bytes as JSON");
+        mt_limit(&ctx, "must be at most 65536 bytes as JSON");
         return NULL;
 
     } else {
@@ -1061,7 +1064,7 @@ mt_match_node(const mt_fnode_t *node, const mt_meta_t *m, uint64_t hits)
 int
 mt_filter_match(const mt_filter_t *f, const mt_meta_t *m)
 {
-    size_t    i, n;
+    size_t    i;
     uint64_t  hits;
 
     if (f == NULL) {
@@ -1070,12 +1073,8 @@ mt_filter_match(const mt_filter_t *f, const mt_meta_t *m)
 
     hits = 0;
 
-    if (f->sets > 0) {
-        n = m->ntags < MT_META_TAGS ? m->ntags : MT_META_TAGS;
-
-        for (i = 0; i < n; i++) {
-            hits |= mt_tag_bits(f, m->tags[i]);
-        }
+    for (i = 0; f->sets > 0 && i < m->ntags && i < MT_META_TAGS; i++) {
+        hits |= mt_tag_bits(f, m->tags[i]);
     }
 
     return mt_match_node(f->root, m, hits);

@@ -881,7 +881,7 @@ values_filter(size_t extra)
     static const char  *fields[] = { "region", "primaryNiches",
                                      "secondaryNiches", "apparentValues" };
 
-    cap = 128 * 1024;
+    cap = (size_t) 128 * 1024;
     s = malloc(cap);
     assert_non_null(s);
 

@@ -1730,7 +1730,7 @@ test_search_selective(void **state)
             assert_int_equal(len, 13);
             assert_memory_equal(id, "creator-01234", 13);
             assert_true(fabs((double) hits[0].score
-                              - cosine(q, &vecs[1234 * DIMS], DIMS))
+                              - cosine(q, &vecs[(size_t) 1234 * DIMS], DIMS))
                         < 0.01f);
 
             /* followers i * 10 < 200: creators 0..19, the best 10 */
