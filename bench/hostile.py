@@ -27,7 +27,8 @@ read back) and measures, while it runs:
   probe waits exactly as long as something else holds the event loop:
   the longest probe overlapping the hostile request is that request's
   stall of the loop (p50 of the probes is the noise floor).  A probe
-  still waiting at the end is counted as a lower bound (">").
+  still waiting 10 s after the request ended (or timed out) is given up
+  and its wait so far is the stall's lower bound (">").
 - memory: `echo 5 > /proc/<worker>/clear_refs` resets the worker's peak
   RSS before the request; VmHWM is read from /proc/<worker>/status after
   it (VmRSS before and after too).  A sampler thread also records the
@@ -880,10 +881,10 @@ def run_scenario(nginx, sc):
     if not after:
         notes.append("worker %d gone after the request" % worker)
     log = nginx.log_since(log_at)
-    for pat in ("exited on signal", "[alert]", "[emerg]", "[crit]"):
-        for line in log.splitlines():
-            if pat in line:
-                notes.append("error log: %s" % line.split("] ", 1)[-1][:200])
+    for line in log.splitlines():
+        if any(pat in line for pat in ("exited on signal", "[alert]",
+                                       "[emerg]", "[crit]")):
+            notes.append("error log: %s" % line.split("] ", 1)[-1][:200])
     if res["timed_out"]:
         say("%s timed out after %d s: restarting nginx" % (sid, TIMEOUT))
         nginx.restart()
@@ -916,7 +917,9 @@ def fmt_row(r):
     if r["idle"]:
         status = "-"
     elif r["timed_out"]:
-        status = "none"
+        status = "none (timeout)"
+    elif r["killed"]:
+        status = "none (worker killed)"
     else:
         status = str(r["status"]) if r["status"] else "none"
         if r["code"]:
@@ -930,10 +933,13 @@ def fmt_row(r):
         return "%.0f" % mib(kb) if kb else "?"
     growth = ("%+.0f" % mib(r["rss1"] - r["rss0"])
               if r["rss0"] and r["rss1"] else "?")
+    hwm = m(r["hwm"])
+    if r["killed"]:
+        hwm = "> %d (killed)" % RSS_LIMIT_MIB
     return "| %s %s | %s | %s | %s | %s | %s | %s | %d | %s | %s → %s (%s) | %s |" % (
         r["id"], r["title"], human_bytes(r["body"]) or "-", status,
         human_bytes(r["reply"]) if r["reply"] else "-", wall, stall, p50,
-        r["probes"], m(r["hwm"]), m(r["rss0"]), m(r["rss1"]), growth,
+        r["probes"], hwm, m(r["rss0"]), m(r["rss1"]), growth,
         m(r["anon"]))
 
 
@@ -957,7 +963,8 @@ measures from outside:
   back on a keep-alive connection while the request runs; with a single
   worker a probe waits exactly as long as something holds its event loop,
   so the longest probe overlapping the request is its time on the loop
-  ("> x": a probe was still waiting when the request ended or timed out).
+  ("> x": a probe was still unanswered when the script gave up on it,
+  10 s after the request ended or timed out, so x can exceed TIMEOUT).
   The rule is 50 ms at 100,000 creators; compare with the idle rows (h0,
   h9: the noise floor).
 - **worker peak RSS**: VmHWM of the worker after the request, its peak
