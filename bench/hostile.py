@@ -29,6 +29,11 @@ read back) and measures, while it runs:
   stall of the loop (p50 of the probes is the noise floor).  A probe
   still waiting 10 s after the request ended (or timed out) is given up
   and its wait so far is the stall's lower bound (">").
+- the event loop thread's own account (/proc/PID/task/PID/schedstat of
+  the worker's main thread): its CPU time during the request, and its
+  time runnable without a core (2 cores shared by the loop, the pool
+  threads, this script and whatever else runs): a long probe with little
+  loop CPU is the scheduler, not the module holding the loop.
 - memory: `echo 5 > /proc/<worker>/clear_refs` resets the worker's peak
   RSS before the request; VmHWM is read from /proc/<worker>/status after
   it (VmRSS before and after too).  A sampler thread also records the
@@ -139,6 +144,17 @@ def proc_status(pid):
     except OSError:
         return {}
     return out
+
+
+def loop_sched(pid):
+    """(ns on a CPU, ns runnable but waiting for one) of pid's main
+    thread, the event loop (/proc/PID/task/PID/schedstat); None if gone."""
+    try:
+        with open("/proc/%d/task/%d/schedstat" % (pid, pid)) as f:
+            run, wait = f.read().split()[:2]
+        return int(run), int(wait)
+    except (OSError, ValueError):
+        return None
 
 
 def clear_peak(pid):
@@ -841,6 +857,7 @@ def run_scenario(nginx, sc):
     sampler.start()
     probe.start()
     time.sleep(0.2)                       # a few probes before it starts
+    sched0 = loop_sched(worker)
     t_start = time.monotonic()
     if method is None:
         time.sleep(3)
@@ -851,6 +868,7 @@ def run_scenario(nginx, sc):
             len(body)) if body is not None else "no body"))
         res = request(nginx.port, method, path, body, ctype, TIMEOUT)
     t_end = time.monotonic()
+    sched1 = loop_sched(worker)
     time.sleep(0.05)
     sampler.stop()
     after = proc_status(worker)
@@ -866,6 +884,8 @@ def run_scenario(nginx, sc):
         "hwm": after.get("VmHWM"), "rss0": before.get("VmRSS"),
         "rss1": after.get("VmRSS"), "anon": sampler.max_anon,
         "killed": sampler.killed, "code": None,
+        "cpu": (sched1[0] - sched0[0]) / 1e6 if sched0 and sched1 else None,
+        "runq": (sched1[1] - sched0[1]) / 1e6 if sched0 and sched1 else None,
     }
     if method is not None:
         row["code"], note = reply_note(res)
@@ -928,6 +948,8 @@ def fmt_row(r):
         r["wall"] * 1000)
     stall = "%s%.1f" % ("> " if r["bound"] else "", r["stall"])
     p50 = "%.2f" % r["p50"] if r["p50"] is not None else "-"
+    cpu = "%.0f" % r["cpu"] if r["cpu"] is not None else "?"
+    runq = "%.0f" % r["runq"] if r["runq"] is not None else "?"
 
     def m(kb):
         return "%.0f" % mib(kb) if kb else "?"
@@ -936,19 +958,21 @@ def fmt_row(r):
     hwm = m(r["hwm"])
     if r["killed"]:
         hwm = "> %d (killed)" % RSS_LIMIT_MIB
-    return "| %s %s | %s | %s | %s | %s | %s | %s | %d | %s | %s → %s (%s) | %s |" % (
+    return ("| %s %s | %s | %s | %s | %s | %s | %s | %d | %s / %s | %s "
+            "| %s → %s (%s) | %s |") % (
         r["id"], r["title"], human_bytes(r["body"]) or "-", status,
         human_bytes(r["reply"]) if r["reply"] else "-", wall, stall, p50,
-        r["probes"], hwm, m(r["rss0"]), m(r["rss1"]), growth,
+        r["probes"], cpu, runq, hwm, m(r["rss0"]), m(r["rss1"]), growth,
         m(r["anon"]))
 
 
 TABLE_HEAD = (
     "| scenario | body | status | reply | wall ms | max loop stall ms "
-    "(probe) | p50 probe ms | probes | worker peak RSS MiB (VmHWM) | "
-    "RSS before → after MiB (growth) | peak RssAnon MiB (sampled) |\n"
+    "(probe) | p50 probe ms | probes | loop thread on CPU / waiting for "
+    "a CPU ms | worker peak RSS MiB (VmHWM) | RSS before → after MiB "
+    "(growth) | peak RssAnon MiB (sampled) |\n"
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
-    "---: |")
+    "---: | ---: |")
 
 INTRO = """
 %s
@@ -967,6 +991,12 @@ measures from outside:
   10 s after the request ended or timed out, so x can exceed TIMEOUT).
   The rule is 50 ms at 100,000 creators; compare with the idle rows (h0,
   h9: the noise floor).
+- **loop thread on CPU / waiting for a CPU**: from the worker's main
+  thread's /proc/PID/task/PID/schedstat over the request: the CPU time
+  the event loop used (answering the probes included: see the idle rows)
+  and the time it was runnable but had no core (2 cores for nginx's loop,
+  its pool threads, the client and the probe).  A long probe with little
+  loop CPU and a long wait is the scheduler, not the module.
 - **worker peak RSS**: VmHWM of the worker after the request, its peak
   reset by `echo 5 > /proc/<pid>/clear_refs` just before; VmRSS before
   and after.  RSS counts the pages of the mapped index and store the
