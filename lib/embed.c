@@ -706,18 +706,42 @@ int
 mt_embedder_save(const mt_embedder_t *e, const char *path, uint64_t epoch,
     char *err, size_t errlen)
 {
+    char  tmp[4096];
+
+    /* the pid: two processes saving at once do not share a file */
+    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path,
+                          (long) getpid())
+        >= sizeof(tmp))
+    {
+        (void) snprintf(err, errlen, "path too long");
+        return -1;
+    }
+
+    if (mt_embedder_write(e, tmp, epoch, err, errlen) != 0) {
+        return -1;
+    }
+
+    if (rename(tmp, path) != 0) {
+        (void) snprintf(err, errlen, "rename \"%s\": %s", tmp,
+                        strerror(errno));
+        (void) unlink(tmp);
+        return -1;
+    }
+
+    return 0;
+}
+
+
+int
+mt_embedder_write(const mt_embedder_t *e, const char *tmp, uint64_t epoch,
+    char *err, size_t errlen)
+{
     int              fd, rc;
-    char             tmp[4096];
     size_t           slots;
     mt_embed_file_t  h;
 
     if (!e->frozen) {
         (void) snprintf(err, errlen, "the embedder is not frozen");
-        return -1;
-    }
-
-    if ((size_t) snprintf(tmp, sizeof(tmp), "%s.tmp", path) >= sizeof(tmp)) {
-        (void) snprintf(err, errlen, "path too long");
         return -1;
     }
 
@@ -731,7 +755,7 @@ mt_embedder_save(const mt_embedder_t *e, const char *path, uint64_t epoch,
     h.epoch = epoch;
     h.slots = slots;
 
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd == -1) {
         (void) snprintf(err, errlen, "open(\"%s\"): %s", tmp, strerror(errno));
         return -1;
@@ -747,7 +771,7 @@ mt_embedder_save(const mt_embedder_t *e, const char *path, uint64_t epoch,
         rc = mt_write_all(fd, e->idf, slots * sizeof(float));
     }
 
-    /* the rename must not publish a file whose blocks are not on disk */
+    /* a rename must not publish a file whose blocks are not on disk */
     if (rc == 0) {
         rc = fsync(fd);
     }
@@ -756,8 +780,8 @@ mt_embedder_save(const mt_embedder_t *e, const char *path, uint64_t epoch,
         rc = -1;
     }
 
-    if (rc != 0 || rename(tmp, path) != 0) {
-        (void) snprintf(err, errlen, "writing \"%s\": %s", path,
+    if (rc != 0) {
+        (void) snprintf(err, errlen, "writing \"%s\": %s", tmp,
                         strerror(errno));
         (void) unlink(tmp);
         return -1;

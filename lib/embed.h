@@ -56,13 +56,16 @@ int mt_embed(const mt_embedder_t *e, const char *text, size_t len,
 /*
  * A frozen embedder's state (dims, seed, IDF) as a file, so that every
  * process embeds alike and the vectors of an index stay comparable with
- * new ones after a restart.  Save writes "<path>.tmp", syncs it and
- * renames it over path (readers never see half a file); epoch names the
- * state.  Map opens a saved state read-only and shared: the IDF table is
+ * new ones after a restart.  Save writes "<path>.tmp.<pid>", syncs it
+ * and renames it over path (readers never see half a file); epoch names
+ * the state.  Write writes and syncs path itself, no rename: a caller
+ * that publishes the state with something else renames it (indexer.c).  Map opens a saved state read-only and shared: the IDF table is
  * not copied, every process that maps it shares one copy.  Both block:
  * call them off the event loop, or at start-up.  0 / NULL with err.
  */
 int mt_embedder_save(const mt_embedder_t *e, const char *path,
+    uint64_t epoch, char *err, size_t errlen);
+int mt_embedder_write(const mt_embedder_t *e, const char *path,
     uint64_t epoch, char *err, size_t errlen);
 mt_embedder_t *mt_embedder_map(const char *path, uint64_t *epoch,
     char *err, size_t errlen);

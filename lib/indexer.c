@@ -6,10 +6,12 @@
  * come after the scan: the scan only collects ids.
  */
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "filter.h"
 #include "indexer.h"
@@ -65,6 +67,10 @@ static void mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n);
 static void mt_ix_fail(mt_indexer_t *ix, const char *what);
 static unsigned mt_index_auto_lists(size_t n);
 static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
+static uint64_t mt_ix_next_epoch(const mt_indexer_t *ix,
+    const char *embedder_path, uint64_t epoch);
+static int mt_ix_state_tmp(mt_indexer_t *ix, const char *embedder_path,
+    uint64_t epoch, char *tmp, size_t len);
 
 
 uint64_t
@@ -158,7 +164,8 @@ int
 mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
     uint64_t epoch)
 {
-    int                  rc, *status;
+    int                  rc, lock, *status;
+    char                 tmp[4096];
     size_t               b, n;
     mt_ix_list_t         list;
     mt_ix_scan_t         sc;
@@ -169,6 +176,36 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
     memset(&sc, 0, sizeof(sc));
     sc.ix = ix;
     sc.list = &list;
+    tmp[0] = '\0';
+
+    lock = mt_vindex_rebuild_lock(ix->index_path, ix->wait, ix->error,
+                                  sizeof(ix->error));
+    if (lock == -1) {
+        if (errno == EWOULDBLOCK) {
+            mt_ix_fail(ix, MT_INDEX_BUSY);
+        }
+
+        return -1;
+    }
+
+    mt_vindex_crash_point("rebuild-locked");
+
+    /* no other rebuild runs: what a killed one left is of no use */
+    (void) mt_vindex_remove_tmp(embedder_path);
+    (void) mt_vindex_clean_tmp(ix->index_path);
+
+    /*
+     * Above the epochs on disk: a sync that holds the old state must
+     * never take the new index for its own, even when two rebuilds start
+     * within one millisecond.
+     */
+    epoch = mt_ix_next_epoch(ix, embedder_path, epoch);
+
+    if (mt_ix_state_tmp(ix, embedder_path, epoch, tmp, sizeof(tmp)) != 0) {
+        tmp[0] = '\0';
+        rc = -1;
+        goto done;
+    }
 
     /* pass 1: the document frequencies of the whole corpus */
 
@@ -192,13 +229,16 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
     mt_ix_progress(ix, MT_IX_TOTAL, sc.counted);
     mt_embedder_freeze(sc.learn);
 
-    if (mt_embedder_save(sc.learn, embedder_path, epoch, ix->error,
-                         sizeof(ix->error))
+    /* not published yet: the index is renamed first (mt_vcommit()) */
+    if (mt_embedder_write(sc.learn, tmp, epoch, ix->error,
+                          sizeof(ix->error))
         != 0)
     {
         rc = -1;
         goto done;
     }
+
+    mt_vindex_crash_point("idf-written");
 
     /* pass 2: every vector, into a new file renamed over the old one */
 
@@ -225,12 +265,24 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
         goto done;
     }
 
-    rc = mt_vindex_build_commit(sc.build, ix->error, sizeof(ix->error));
+    mt_vindex_crash_point("index-built");
+
+    rc = mt_vindex_build_commit_pair(sc.build, tmp, embedder_path, ix->error,
+                                     sizeof(ix->error));
     mt_vindex_close(sc.build);
+
+    /*
+     * A failed commit may have renamed the index already: the state's
+     * temporary file is then what a repair needs, and the next rebuild
+     * or repair removes it otherwise.
+     */
+    tmp[0] = '\0';
 
     if (rc != 0) {
         goto done;
     }
+
+    mt_vindex_crash_point("committed");
 
     /* then the documents: ready, for the text each was embedded from */
 
@@ -250,9 +302,79 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
 done:
 
+    if (tmp[0] != '\0') {
+        (void) unlink(tmp);
+    }
+
+    mt_vindex_rebuild_unlock(lock);
     mt_embedder_free(sc.learn);
     free(sc.vec);
     mt_ix_list_free(&list);
+
+    return rc;
+}
+
+
+int
+mt_index_repair(mt_indexer_t *ix, const char *embedder_path)
+{
+    int             rc, lock, ok;
+    char            tmp[4096], err[256];
+    unsigned        dims;
+    uint64_t        iepoch, epoch;
+    mt_vindex_t    *vi;
+    mt_embedder_t  *emb;
+
+    lock = mt_vindex_rebuild_lock(ix->index_path, 0, ix->error,
+                                  sizeof(ix->error));
+    if (lock == -1) {
+        /* a rebuild runs: it publishes a consistent pair itself */
+        return (errno == EWOULDBLOCK) ? 0 : -1;
+    }
+
+    rc = 0;
+
+    vi = mt_vindex_open(ix->index_path, NULL, 0, err, sizeof(err));
+
+    if (vi != NULL) {
+        iepoch = mt_vindex_model_epoch(vi);
+        dims = mt_vindex_dims(vi);
+        mt_vindex_close(vi);
+
+        emb = mt_embedder_map(embedder_path, &epoch, err, sizeof(err));
+        ok = emb != NULL && epoch == iepoch && mt_embedder_dims(emb) == dims;
+        mt_embedder_free(emb);
+
+        /* killed between the renames: the index's state is still "tmp" */
+
+        if (!ok
+            && mt_ix_state_tmp(ix, embedder_path, iepoch, tmp, sizeof(tmp))
+               == 0)
+        {
+            emb = mt_embedder_map(tmp, &epoch, err, sizeof(err));
+
+            if (emb != NULL && epoch == iepoch
+                && mt_embedder_dims(emb) == dims)
+            {
+                if (rename(tmp, embedder_path) == 0) {
+                    rc = 1;
+
+                } else {
+                    (void) snprintf(ix->error, sizeof(ix->error),
+                                    "rename %.160s: %s", tmp,
+                                    strerror(errno));
+                    rc = -1;
+                }
+            }
+
+            mt_embedder_free(emb);
+        }
+    }
+
+    (void) mt_vindex_remove_tmp(embedder_path);
+    (void) mt_vindex_clean_tmp(ix->index_path);
+
+    mt_vindex_rebuild_unlock(lock);
 
     return rc;
 }
@@ -364,6 +486,18 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
 
         free(text);
         free(doc.data);
+    }
+
+    /* the vectors reach the disk before the store says they are there */
+
+    if (rc == 0) {
+        mt_vindex_crash_point("sync-upserted");
+
+        rc = mt_vindex_sync(vi, ix->error, sizeof(ix->error));
+
+        if (rc == 0) {
+            mt_vindex_crash_point("sync-synced");
+        }
     }
 
     mt_vindex_unlock(vi);
@@ -693,4 +827,49 @@ mt_ix_step(const mt_indexer_t *ix, size_t left)
     batch = ix->batch ? ix->batch : 1;
 
     return (left < batch) ? left : batch;
+}
+
+
+/* the next epoch: at least epoch, above those of the files on disk */
+
+static uint64_t
+mt_ix_next_epoch(const mt_indexer_t *ix, const char *embedder_path,
+    uint64_t epoch)
+{
+    char            err[256];
+    uint64_t        e;
+    mt_vindex_t    *vi;
+    mt_embedder_t  *emb;
+
+    vi = mt_vindex_open(ix->index_path, NULL, 0, err, sizeof(err));
+    if (vi != NULL) {
+        e = mt_vindex_model_epoch(vi);
+        epoch = (e >= epoch && e < UINT64_MAX) ? e + 1 : epoch;
+        mt_vindex_close(vi);
+    }
+
+    emb = mt_embedder_map(embedder_path, &e, err, sizeof(err));
+    if (emb != NULL) {
+        epoch = (e >= epoch && e < UINT64_MAX) ? e + 1 : epoch;
+        mt_embedder_free(emb);
+    }
+
+    return epoch;
+}
+
+
+/* the temporary name of the state of epoch: one rebuild writes it */
+
+static int
+mt_ix_state_tmp(mt_indexer_t *ix, const char *embedder_path, uint64_t epoch,
+    char *tmp, size_t len)
+{
+    if ((size_t) snprintf(tmp, len, "%s.tmp.%" PRIu64, embedder_path, epoch)
+        >= len)
+    {
+        mt_ix_fail(ix, "embedder path too long");
+        return -1;
+    }
+
+    return 0;
 }

@@ -21,6 +21,9 @@
 /* mt_index_sync()'s error when a rebuild brought another embedder state */
 #define MT_INDEX_EMBEDDER_CHANGED  "embedder changed"
 
+/* mt_index_rebuild()'s error when another one runs (ix->wait 0) */
+#define MT_INDEX_BUSY  "another rebuild is running"
+
 /* params.lists: as many IVF lists as suit the corpus a rebuild finds */
 #define MT_INDEX_LISTS_AUTO  0xffffffffu
 
@@ -44,6 +47,7 @@ typedef struct {
     int64_t                 now_ms;
     size_t                  batch;      /* creators per store write */
     mt_index_progress_t    *progress;   /* may be NULL */
+    int                     wait;       /* rebuild: wait for another */
     char                    error[256];
 } mt_indexer_t;
 
@@ -70,13 +74,31 @@ int mt_index_ids(mt_indexer_t *ix, const char *const *ids,
 int mt_index_sync(mt_indexer_t *ix, int force);
 
 /*
- * The full refresh: a new IDF from every stored creator's text, saved to
- * embedder_path under a new epoch, and a new index file built beside the
- * old one and renamed over ix->index_path.  ix->emb and ix->epoch are
- * ignored and left alone.
+ * The full refresh: a new IDF from every stored creator's text and a new
+ * index made with it, published together.  One at a time across every
+ * process (mt_vindex_rebuild_lock()): when another runs it waits
+ * (ix->wait) or fails at once with MT_INDEX_BUSY.  The state is written
+ * to "<embedder_path>.tmp.<epoch>" and the index to its temporary file,
+ * both synced, then the index and the state are renamed in that order
+ * under the index's writer lock.  A kill at any point leaves the old
+ * pair, or the new index with its state still under the temporary name,
+ * which mt_index_repair() renames into place.  The epoch used is at
+ * least epoch and above the epochs of the files it replaces.  ix->emb
+ * and ix->epoch are ignored and left alone.
  */
 int mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path,
     uint64_t seed, uint64_t epoch);
+
+/*
+ * After a crash: when the index records an epoch that the embedder state
+ * at embedder_path does not have, and "<embedder_path>.tmp.<epoch>" has
+ * it (a rebuild killed between its two renames), renames that into
+ * place; removes the temporary files of killed writers.  Nothing when a
+ * rebuild runs (it leaves a consistent pair).  Returns 1 when it renamed
+ * a state, 0 when it had nothing to repair (or a rebuild runs), -1 on an
+ * error (ix->error).  A mismatch it cannot repair is left for a rebuild.
+ */
+int mt_index_repair(mt_indexer_t *ix, const char *embedder_path);
 
 /* the text hash the documents and the index both use */
 uint64_t mt_index_text_hash(const char *text, size_t len);

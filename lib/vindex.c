@@ -32,8 +32,10 @@
 
 #define _DEFAULT_SOURCE  /* flock(); NOLINT(bugprone-reserved-identifier) */
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +64,8 @@ static int mt_vold_open(const char *path, uint64_t *gen);
 static int mt_vold_mark(int fd);
 static int mt_vsync_dir(const char *path);
 static int mt_vflock(int fd, int op);
+static int mt_vcommit(mt_vindex_t *b, const char *side_tmp,
+    const char *side_path, char *err, size_t errlen);
 
 
 void
@@ -318,6 +322,8 @@ mt_vmap(mt_vindex_t *vi, char *err, size_t errlen)
     vi->dims = h.dims;
     vi->vstride = h.vstride;
     vi->capacity = (size_t) h.capacity;
+    vi->file_dev = (uint64_t) st.st_dev;
+    vi->file_ino = (uint64_t) st.st_ino;
 
     return 0;
 }
@@ -483,6 +489,46 @@ mt_vindex_replaced(const mt_vindex_t *vi)
 }
 
 
+/*
+ * The flag is the fast path; a writer killed between its rename and
+ * the flag leaves an old file that never gets it, which only the path
+ * naming another file (or none) tells.
+ */
+int
+mt_vindex_stale(const mt_vindex_t *vi)
+{
+    struct stat  st;
+
+    if (mt_vindex_replaced(vi)) {
+        return 1;
+    }
+
+    if (stat(vi->path, &st) != 0) {
+        return errno == ENOENT;
+    }
+
+    return (uint64_t) st.st_dev != vi->file_dev
+           || (uint64_t) st.st_ino != vi->file_ino;
+}
+
+
+/*
+ * Upserts write through the shared mapping: the page cache has them at
+ * once, the disk only after this.  A caller that records elsewhere that
+ * vectors are in the index (the store's "ready") syncs first.
+ */
+int
+mt_vindex_sync(mt_vindex_t *vi, char *err, size_t errlen)
+{
+    if (msync(vi->base, vi->size, MS_SYNC) != 0) {
+        mt_verr(err, errlen, "msync %s: %s", vi->path, strerror(errno));
+        return -1;
+    }
+
+    return 0;
+}
+
+
 /* Writers */
 
 /*
@@ -637,6 +683,37 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 int
 mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
 {
+    return mt_vcommit(b, NULL, NULL, err, errlen);
+}
+
+
+int
+mt_vindex_build_commit_pair(mt_vindex_t *b, const char *side_tmp,
+    const char *side_path, char *err, size_t errlen)
+{
+    if (side_tmp == NULL || side_path == NULL) {
+        mt_verr(err, errlen, "no side file to commit");
+        mt_vindex_build_abort(b);
+        return -1;
+    }
+
+    return mt_vcommit(b, side_tmp, side_path, err, errlen);
+}
+
+
+/*
+ * The side file (the embedder state the vectors were made with) was
+ * written and synced by the caller.  The index is renamed first: a
+ * crash between the two renames leaves the new index beside the old
+ * side file, and the new side file still under side_tmp, which the next
+ * start renames into place (mt_index_repair()); the other order would
+ * leave a new side file with the old index and nothing to serve from.
+ */
+
+static int
+mt_vcommit(mt_vindex_t *b, const char *side_tmp, const char *side_path,
+    char *err, size_t errlen)
+{
     int       old;
     uint64_t  gen;
 
@@ -656,10 +733,20 @@ mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
 
     __atomic_store_n(&b->hdr->generation, gen + 2, __ATOMIC_RELEASE);
 
-    if (fdatasync(b->fd) != 0) {
-        mt_verr(err, errlen, "fdatasync %s: %s", b->tmp, strerror(errno));
+    /* written through the mapping: msync is what POSIX makes durable */
+    if (msync(b->base, b->size, MS_SYNC) != 0 || fdatasync(b->fd) != 0) {
+        mt_verr(err, errlen, "sync %s: %s", b->tmp, strerror(errno));
         goto failed;
     }
+
+    /* both temporary names on disk before either rename */
+    if (side_tmp != NULL && mt_vsync_dir(b->path) != 0) {
+        mt_verr(err, errlen, "fsync the directory of %s: %s", b->path,
+                strerror(errno));
+        goto failed;
+    }
+
+    mt_vindex_crash_point("index-synced");
 
     if (rename(b->tmp, b->path) != 0) {
         mt_verr(err, errlen, "rename %s: %s", b->tmp, strerror(errno));
@@ -667,6 +754,22 @@ mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen)
     }
 
     b->building = 0;
+
+    if (side_tmp != NULL) {
+        mt_vindex_crash_point("index-renamed");
+
+        if (rename(side_tmp, side_path) != 0) {
+            /* the next start finds side_tmp and renames it (above) */
+            mt_verr(err, errlen, "rename %s: %s", side_tmp, strerror(errno));
+            if (old != -1) {
+                (void) mt_vold_mark(old);
+            }
+            mt_vindex_unlock(b);
+            return -1;
+        }
+
+        mt_vindex_crash_point("pair-renamed");
+    }
 
     if (old != -1 && mt_vold_mark(old) != 0) {
         mt_verr(err, errlen, "%s: rebuilt, but the old file could not be "
@@ -704,6 +807,160 @@ void
 mt_vindex_build_abort(mt_vindex_t *b)
 {
     mt_vindex_close(b);
+}
+
+
+/*
+ * One rebuild at a time across processes and threads: every call opens
+ * the lock file anew, so two threads of one process conflict too (flock
+ * belongs to the open file description).  The kernel drops the lock
+ * with the process, however it dies.
+ */
+int
+mt_vindex_rebuild_lock(const char *path, int wait, char *err, size_t errlen)
+{
+    int   fd, e;
+    char  lock[4096];
+
+    if ((size_t) snprintf(lock, sizeof(lock), "%s.rebuild", path)
+        >= sizeof(lock))
+    {
+        mt_verr(err, errlen, "path too long: %s", path);
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+
+    fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd == -1) {
+        e = errno;
+        mt_verr(err, errlen, "open %s: %s", lock, strerror(e));
+        errno = e;
+        return -1;
+    }
+
+    if (mt_vflock(fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB) != 0) {
+        e = errno;
+        mt_verr(err, errlen, "lock %s: %s", lock, strerror(e));
+        (void) close(fd);
+        errno = e;
+        return -1;
+    }
+
+    return fd;
+}
+
+
+void
+mt_vindex_rebuild_unlock(int fd)
+{
+    if (fd != -1) {
+        (void) mt_vflock(fd, LOCK_UN);
+        (void) close(fd);
+    }
+}
+
+
+/*
+ * Removes "<path>.tmp" and "<path>.tmp.*": what a writer killed in the
+ * middle of a save or a build left behind.  The caller holds whatever
+ * lock the writers of those names hold.  Returns the files removed, or
+ * -1 when the directory cannot be read.
+ */
+int
+mt_vindex_remove_tmp(const char *path)
+{
+    int             n;
+    DIR            *d;
+    char            dir[4096], file[4096];
+    size_t          blen;
+    const char     *base, *slash;
+    struct dirent  *de;
+
+    slash = strrchr(path, '/');
+    base = (slash == NULL) ? path : slash + 1;
+
+    if (slash == NULL) {
+        memcpy(dir, ".", 2);
+
+    } else if ((size_t) (slash - path) + 1 >= sizeof(dir)) {
+        errno = ENAMETOOLONG;
+        return -1;
+
+    } else {
+        blen = (slash == path) ? 1 : (size_t) (slash - path);
+        memcpy(dir, path, blen);
+        dir[blen] = '\0';
+    }
+
+    d = opendir(dir);
+    if (d == NULL) {
+        return -1;
+    }
+
+    blen = strlen(base);
+    n = 0;
+
+    while ((de = readdir(d)) != NULL) {
+        if (strncmp(de->d_name, base, blen) != 0
+            || strncmp(de->d_name + blen, ".tmp", 4) != 0
+            || (de->d_name[blen + 4] != '\0' && de->d_name[blen + 4] != '.'))
+        {
+            continue;
+        }
+
+        if ((size_t) snprintf(file, sizeof(file), "%s/%s", dir, de->d_name)
+                < sizeof(file)
+            && unlink(file) == 0)
+        {
+            n++;
+        }
+    }
+
+    (void) closedir(d);
+
+    return n;
+}
+
+
+/* the index's leftover build, under its writer lock: no build is running */
+int
+mt_vindex_clean_tmp(const char *path)
+{
+    int           n;
+    mt_vindex_t  *vi;
+
+    vi = mt_vhandle(path, 1, NULL, 0);
+    if (vi == NULL) {
+        return -1;
+    }
+
+    if (mt_vindex_lock(vi) != 0) {
+        mt_vindex_close(vi);
+        return -1;
+    }
+
+    n = mt_vindex_remove_tmp(path);
+
+    mt_vindex_close(vi);
+
+    return n;
+}
+
+
+/*
+ * For crash tests: a process whose MT_TEST_CRASH_AT names this step
+ * kills itself here, as kill -9 would.  Nothing else reads it.
+ */
+void
+mt_vindex_crash_point(const char *step)
+{
+    const char  *at;
+
+    at = getenv("MT_TEST_CRASH_AT");
+
+    if (at != NULL && strcmp(at, step) == 0) {
+        (void) kill(getpid(), SIGKILL);
+    }
 }
 
 

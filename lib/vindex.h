@@ -16,7 +16,7 @@
  * the old vector, the new one, or for an instant both (search drops the
  * duplicate).  A rebuild writes "<path>.tmp" and renames it over the
  * path, then marks the old file as replaced: readers see
- * mt_vindex_replaced() and reopen.
+ * mt_vindex_replaced() (or mt_vindex_stale()) and reopen.
  *
  * The search is exact, approximate with a sketch (below), or
  * approximate with an inverted file (IVF): a
@@ -86,6 +86,12 @@ size_t mt_vindex_records(const mt_vindex_t *vi);    /* incl. dead ones */
 size_t mt_vindex_record_size(const mt_vindex_t *vi);  /* bytes */
 /* 1 once a rebuild renamed another file over this one's path */
 int mt_vindex_replaced(const mt_vindex_t *vi);
+/*
+ * 1 when replaced, or when the path names another file or none (a
+ * writer killed before it could set the flag): a stat(), not for every
+ * search.
+ */
+int mt_vindex_stale(const mt_vindex_t *vi);
 /* the lists trained in the file: 0 when its searches are all exact */
 unsigned mt_vindex_lists(const mt_vindex_t *vi);
 
@@ -117,6 +123,52 @@ int mt_vindex_build_add(mt_vindex_t *b, const char *id, size_t id_len,
     uint64_t text_hash, const mt_meta_t *meta, const float *vec);
 int mt_vindex_build_commit(mt_vindex_t *b, char *err, size_t errlen);
 void mt_vindex_build_abort(mt_vindex_t *b);
+
+/*
+ * A commit that publishes a second file with the index, under the same
+ * lock: side_tmp (written and synced by the caller) is renamed over
+ * side_path just after the index is renamed over its path.  A crash
+ * between the two leaves side_tmp in place for the next start to rename
+ * (the index records what it goes with).  -1 before the index rename:
+ * nothing changed; -1 after it: side_tmp is left for that repair.
+ */
+int mt_vindex_build_commit_pair(mt_vindex_t *b, const char *side_tmp,
+    const char *side_path, char *err, size_t errlen);
+
+/*
+ * Makes the upserts so far durable (msync): before anything outside the
+ * index records that the vectors are there.
+ */
+int mt_vindex_sync(mt_vindex_t *vi, char *err, size_t errlen);
+
+/*
+ * One rebuild at a time across every process and thread: an flock of
+ * "<path>.rebuild", taken before a rebuild reads anything and held to
+ * its end.  wait 0: -1 with errno EWOULDBLOCK at once when another holds
+ * it.  Returns the lock's fd for mt_vindex_rebuild_unlock().  A process
+ * that dies lets go of it.
+ */
+int mt_vindex_rebuild_lock(const char *path, int wait, char *err,
+    size_t errlen);
+void mt_vindex_rebuild_unlock(int fd);
+
+/*
+ * Leftovers of a process killed mid-write: remove_tmp removes
+ * "<path>.tmp" and "<path>.tmp.*" (the caller holds the lock of their
+ * writers); clean_tmp does it for an index's build, under its writer
+ * lock.  The count removed, or -1.
+ */
+int mt_vindex_remove_tmp(const char *path);
+int mt_vindex_clean_tmp(const char *path);
+
+/*
+ * Crash tests: kills the process (SIGKILL) when the environment
+ * variable MT_TEST_CRASH_AT is step.  The steps of a rebuild, in order:
+ * "rebuild-locked", "idf-written", "index-built", "index-synced",
+ * "index-renamed", "pair-renamed", "committed"; of a sync batch:
+ * "sync-upserted", "sync-synced".
+ */
+void mt_vindex_crash_point(const char *step);
 
 
 /* Readers. */

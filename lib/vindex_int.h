@@ -96,6 +96,8 @@ struct mt_vindex_s {
     size_t                  capacity;
     int                     fd;
     int                     writer;
+    uint64_t                file_dev;   /* the file mapped: stale when */
+    uint64_t                file_ino;   /* the path names another */
 
     /* writers */
     int                     lock_fd;    /* "<path>.lock", own open */

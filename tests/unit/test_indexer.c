@@ -14,12 +14,19 @@
 
 #include "unit.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "embed.h"
 #include "indexer.h"
@@ -574,7 +581,7 @@ test_epoch_mismatch(void **state)
 static char *
 big_batch(size_t n)
 {
-    char    *buf, *one, uid[16], bio[96];
+    char    *buf, *one, uid[32], bio[96];
     size_t   i, len, cap;
 
     static const char *const  topics[8] = {
@@ -666,6 +673,341 @@ test_empty(void **state)
 }
 
 
+/* Crashes and concurrency (issue 8, item 8) */
+
+#define DO_REBUILD  0
+#define DO_SYNC     1
+
+/* the exit status of a child's run: 0 done, 2 busy, 1 failed, 3 no store */
+#define EXIT_BUSY   2
+
+static const char *const  rebuild_steps[] = {
+    "rebuild-locked", "idf-written", "index-built", "index-synced",
+    "index-renamed", "pair-renamed", "committed", NULL
+};
+
+
+/*
+ * A rebuild or a sync in a child process with its own store handle, as
+ * another nginx worker would run it; step set: it kills itself there
+ * (MT_TEST_CRASH_AT).  go: a pipe whose closing starts it, or NULL.
+ */
+static pid_t
+child_run(ctx_t *c, int what, const char *step, uint64_t epoch, int wait,
+    const int *go)
+{
+    int          rc;
+    char         b;
+    pid_t        pid;
+    mt_store_t  *s;
+
+    pid = fork();
+    assert_true(pid != -1);
+
+    if (pid != 0) {
+        return pid;
+    }
+
+    s = mt_store_lmdb_open(c->fx->dir, 64 * MB, c->ix.error,
+                           sizeof(c->ix.error));
+    if (s == NULL) {
+        _exit(3);
+    }
+
+    /* the write end closed here too, or the read never sees the end */
+    if (go != NULL && (close(go[1]) != 0 || read(go[0], &b, 1) < 0)) {
+        _exit(3);
+    }
+
+    if (step != NULL && setenv("MT_TEST_CRASH_AT", step, 1) != 0) {
+        _exit(3);
+    }
+
+    c->ix.store = s;
+    c->ix.wait = wait;
+    c->ix.progress = NULL;
+
+    rc = (what == DO_REBUILD)
+         ? mt_index_rebuild(&c->ix, c->emb_path, SEED, epoch)
+         : mt_index_sync(&c->ix, 0);
+
+    _exit(rc == 0 ? 0
+          : strcmp(c->ix.error, MT_INDEX_BUSY) == 0 ? EXIT_BUSY : 1);
+}
+
+
+static int
+child_wait(pid_t pid)
+{
+    int  st;
+
+    while (waitpid(pid, &st, 0) == -1) {
+        assert_int_equal(errno, EINTR);
+    }
+
+    return st;
+}
+
+
+static void
+assert_killed(pid_t pid, const char *step)
+{
+    int  st;
+
+    st = child_wait(pid);
+
+    if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGKILL) {
+        fail_msg("step %s: the child was not killed there (status 0x%x)",
+                 step, (unsigned) st);
+    }
+}
+
+
+/* "<path>.tmp" or "<path>.tmp.*" in the directory */
+static int
+tmp_left(const char *path)
+{
+    int     n;
+    char    cmd[512];
+    FILE   *f;
+
+    (void) snprintf(cmd, sizeof(cmd), "ls -d '%s'.tmp* 2>/dev/null | wc -l",
+                    path);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &n), 1);
+    (void) pclose(f);
+
+    return n;
+}
+
+
+/*
+ * What a started module would serve: the index and the embedder state
+ * open, of the same epoch and dims; a search finds creators; the vector
+ * of a stored creator is its text embedded with that very state (two
+ * states learnt from different corpora give different vectors).
+ * Returns the epoch.
+ */
+static uint64_t
+assert_consistent(ctx_t *c, const char *uid)
+{
+    char           *text, err[256];
+    float           q[DIMS], v[DIMS];
+    double          d;
+    size_t          len, n;
+    unsigned        i;
+    uint64_t        epoch, h;
+    mt_vhit_t       hits[5];
+    mt_vindex_t    *vi;
+    mt_json_doc_t  *doc;
+    mt_embedder_t  *e;
+
+    vi = open_index(c);
+    e = mt_embedder_map(c->emb_path, &epoch, err, sizeof(err));
+    if (e == NULL) {
+        fail_msg("map %s: %s", c->emb_path, err);
+    }
+
+    assert_int_equal(epoch, mt_vindex_model_epoch(vi));
+    assert_int_equal(mt_embedder_dims(e), mt_vindex_dims(vi));
+
+    assert_int_equal(mt_embed(e, "personal finance and budgeting",
+                              sizeof("personal finance and budgeting") - 1,
+                              q), 0);
+    n = mt_vindex_search(vi, q, NULL, 5, hits);
+    assert_true(n >= 1);
+
+    doc = get_doc(c->fx->s, uid);
+    text = mt_creator_text(mt_json_root(doc), &len);
+    assert_non_null(text);
+    assert_int_equal(mt_embed(e, text, len, q), 0);
+    free(text);
+    mt_json_free(doc);
+
+    assert_int_equal(mt_vindex_get(vi, uid, strlen(uid), &h, v), 0);
+
+    d = 0.0;
+    for (i = 0; i < DIMS; i++) {
+        d += (double) q[i] * v[i];
+    }
+
+    if (d < 0.99) {
+        fail_msg("%s: cosine %.4f between its indexed vector and its text "
+                 "embedded with the state of epoch %" PRIu64, uid, d, epoch);
+    }
+
+    mt_embedder_free(e);
+    mt_vindex_close(vi);
+
+    return epoch;
+}
+
+
+static void
+test_rebuild_busy(void **state)
+{
+    ctx_t     *c = *state;
+    int        fd, st[2], p[2], busy, done, i;
+    char       lock[160];
+    pid_t      pid[2];
+    uint64_t   epoch;
+
+    setup17(c);
+
+    /* another process (or thread) rebuilds: this one says so at once */
+    (void) snprintf(lock, sizeof(lock), "%s.rebuild", c->vec_path);
+    fd = open(lock, O_RDWR | O_CREAT, 0644);
+    assert_true(fd >= 0);
+    assert_int_equal(flock(fd, LOCK_EX), 0);
+
+    reingest(c->fx->s, "greenroutes", "Bike lanes, trains and ferries");
+    assert_int_equal(mt_index_rebuild(&c->ix, c->emb_path, SEED, EPOCH + 1),
+                     -1);
+    assert_string_equal(c->ix.error, MT_INDEX_BUSY);
+    assert_int_equal(tmp_left(c->emb_path), 0);
+    assert_int_equal(tmp_left(c->vec_path), 0);
+    assert_int_equal(assert_consistent(c, "mindsovermoney"), EPOCH);
+
+    /* one that waits: it runs once the other is done */
+    pid[0] = child_run(c, DO_REBUILD, NULL, EPOCH + 2, 1, NULL);
+    (void) nanosleep(&(struct timespec) { 0, 300 * 1000000L }, NULL);
+    assert_int_equal(waitpid(pid[0], &st[0], WNOHANG), 0);
+    assert_int_equal(flock(fd, LOCK_UN), 0);
+    (void) close(fd);
+    st[0] = child_wait(pid[0]);
+    assert_true(WIFEXITED(st[0]) && WEXITSTATUS(st[0]) == 0);
+    assert_int_equal(assert_consistent(c, "greenroutes"), EPOCH + 2);
+
+    /* two at once on 4,113 creators: one builds, the other is turned away */
+    {
+        char  *data = big_batch(NBIG);
+        ingest_ok(c->fx->s, data, MT_INGEST_JSON, NBIG, 0);
+        free(data);
+    }
+
+    assert_int_equal(pipe(p), 0);
+    for (i = 0; i < 2; i++) {
+        pid[i] = child_run(c, DO_REBUILD, NULL, EPOCH + 10 + i, 0, p);
+    }
+    (void) close(p[0]);
+    (void) nanosleep(&(struct timespec) { 0, 200 * 1000000L }, NULL);
+    (void) close(p[1]);
+
+    busy = done = 0;
+    for (i = 0; i < 2; i++) {
+        st[i] = child_wait(pid[i]);
+        assert_true(WIFEXITED(st[i]));
+        done += WEXITSTATUS(st[i]) == 0;
+        busy += WEXITSTATUS(st[i]) == EXIT_BUSY;
+    }
+
+    assert_int_equal(done, 1);
+    assert_int_equal(busy, 1);
+
+    epoch = assert_consistent(c, "syn04095");
+    assert_true(epoch == EPOCH + 10 || epoch == EPOCH + 11);
+    assert_int_equal(assert_consistent(c, "greenroutes"), epoch);
+    check_index(c, NFILE + NBIG, epoch, 0);
+    assert_int_equal(tmp_left(c->emb_path), 0);
+    assert_int_equal(tmp_left(c->vec_path), 0);
+}
+
+
+/*
+ * A rebuild killed at each of its steps (kill -9, in a child): what the
+ * next start finds, once mt_index_repair() ran, is a consistent pair,
+ * the old one until the index is renamed, the new one from then on, and
+ * no temporary file.  Each round changes the corpus, so that the IDF and
+ * the vectors of two epochs differ.
+ */
+static void
+test_rebuild_crash(void **state)
+{
+    ctx_t        *c = *state;
+    int           i, rc;
+    char          uid[32], bio[64], *data;
+    pid_t         pid;
+    uint64_t      epoch, want, before;
+
+    setup17(c);
+    before = EPOCH;
+
+    for (i = 0; rebuild_steps[i] != NULL; i++) {
+        (void) snprintf(uid, sizeof(uid), "crash%02d", i);
+        (void) snprintf(bio, sizeof(bio), "Round %d of sourdough and %s", i,
+                        i % 2 ? "kayaks" : "violins");
+        data = cr_json(uid, bio);
+        ingest_ok(c->fx->s, data, MT_INGEST_NDJSON, 1, 0);
+        free(data);
+
+        epoch = EPOCH + 10 * (uint64_t) (i + 1);
+        pid = child_run(c, DO_REBUILD, rebuild_steps[i], epoch, 0, NULL);
+        assert_killed(pid, rebuild_steps[i]);
+
+        /* the next start */
+        rc = mt_index_repair(&c->ix, c->emb_path);
+        if (rc < 0) {
+            fail_msg("repair after %s: %s", rebuild_steps[i], c->ix.error);
+        }
+
+        want = (i >= 4) ? epoch : before;
+        assert_int_equal(rc, strcmp(rebuild_steps[i], "index-renamed") == 0);
+        assert_int_equal(assert_consistent(c, "mindsovermoney"), want);
+        assert_int_equal(tmp_left(c->emb_path), 0);
+        assert_int_equal(tmp_left(c->vec_path), 0);
+
+        /* and it brings the documents up to date with that state */
+        use_embedder(c, want);
+        assert_int_equal(mt_index_sync(&c->ix, 0), 0);
+        assert_ready(c->fx->s, uid);
+        assert_int_equal(assert_consistent(c, uid), want);
+        before = want;
+    }
+
+    /* a rebuild after all that */
+    rebuild_ok(c, EPOCH + 1000);
+    assert_int_equal(assert_consistent(c, "crash00"), EPOCH + 1000);
+}
+
+
+/*
+ * A sync killed after its upserts, before or after their msync: the
+ * documents stay pending (the store is marked after the sync), the
+ * index opens, and the next sync makes them ready.
+ */
+static void
+test_sync_crash(void **state)
+{
+    ctx_t        *c = *state;
+    int           i;
+    char          bio[64];
+    pid_t         pid;
+
+    static const char *const  steps[] = { "sync-upserted", "sync-synced" };
+
+    setup17(c);
+
+    for (i = 0; i < 2; i++) {
+        (void) snprintf(bio, sizeof(bio), "Night trains, take %d", i);
+        reingest(c->fx->s, "greenroutes", bio);
+
+        pid = child_run(c, DO_SYNC, steps[i], 0, 0, NULL);
+        assert_killed(pid, steps[i]);
+
+        assert_int_equal(mt_index_repair(&c->ix, c->emb_path), 0);
+        assert_emb(c->fx->s, "greenroutes", "status", "pending");
+        assert_int_equal(assert_consistent(c, "mindsovermoney"), EPOCH);
+
+        sync_ok(c, 0, 1);
+        assert_ready(c->fx->s, "greenroutes");
+        assert_int_equal(assert_consistent(c, "greenroutes"), EPOCH);
+        assert_int_equal(index_hash(c, "greenroutes", NULL),
+                         text_hash(c->fx->s, "greenroutes"));
+    }
+}
+
+
 int
 main(void)
 {
@@ -678,6 +1020,9 @@ main(void)
         T(test_epoch_mismatch),
         T(test_auto_lists),
         T(test_empty),
+        T(test_rebuild_busy),
+        T(test_rebuild_crash),
+        T(test_sync_crash),
 #undef T
     };
 
