@@ -20,6 +20,7 @@
 
 #define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
 #define NGX_HTTP_MATCHER_UNMAP_MSEC     5000
+#define NGX_HTTP_MATCHER_RETRY_MSEC     1000
 
 
 typedef struct {
@@ -29,7 +30,9 @@ typedef struct {
 
 
 static void ngx_http_matcher_unmap_handler(ngx_event_t *ev);
-static void ngx_http_matcher_drop_replaced(void);
+static void ngx_http_matcher_retry_handler(ngx_event_t *ev);
+static void ngx_http_matcher_reopen(ngx_log_t *log,
+    ngx_http_matcher_main_conf_t *mmcf);
 static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
     void *data);
@@ -56,6 +59,7 @@ static mt_embedder_t   *ngx_http_matcher_embedder;
 static mt_embedder_t   *ngx_http_matcher_plain;   /* no IDF: no index yet */
 static uint64_t         ngx_http_matcher_epoch;
 static ngx_msec_t       ngx_http_matcher_reopen_at;
+static ngx_msec_t       ngx_http_matcher_stat_at;
 
 /*
  * Drops a replaced mapping in a worker that serves no search meanwhile.
@@ -64,6 +68,9 @@ static ngx_msec_t       ngx_http_matcher_reopen_at;
  */
 static ngx_event_t      ngx_http_matcher_unmap_event;
 static ngx_connection_t ngx_http_matcher_unmap_dumb;
+
+/* a sync that found another worker rebuilding runs again after it */
+static ngx_event_t      ngx_http_matcher_retry_event;
 
 /* one background sync at a time in a worker; "again" coalesces kicks */
 static ngx_uint_t       ngx_http_matcher_sync_busy;
@@ -313,6 +320,15 @@ ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t, ngx_uint_t force)
         return NGX_ERROR;
     }
 
+    /*
+     * A rebuild killed between its two renames left the index with its
+     * state under a temporary name: renamed into place, the pair serves
+     * at once, where a mismatch would cost a rebuild.  An error here
+     * leaves the mismatch to the rebuild below.
+     */
+    t->repaired = (mt_index_repair(&t->ix, t->embedder_path) == 1);
+    t->ix.error[0] = '\0';
+
     emb = mt_embedder_map(t->embedder_path, &epoch, err, sizeof(err));
     vi = mt_vindex_open(t->ix.index_path, NULL, 0, err, sizeof(err));
 
@@ -416,7 +432,29 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
     ngx_http_matcher_sync_busy = 0;
 
+    if (sync->task.repaired) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "matcher: an interrupted rebuild's embedder state "
+                      "renamed into place");
+    }
+
     if (sync->task.rc != NGX_OK
+        && ngx_strcmp(sync->task.ix.error, MT_INDEX_BUSY) == 0)
+    {
+        /* it may have scanned before the ingest that kicked this one */
+        ngx_log_error(NGX_LOG_INFO, ngx_cycle->log, 0,
+                      "matcher: another worker rebuilds the vector index, "
+                      "syncing again after it");
+
+        if (!ngx_http_matcher_retry_event.timer_set
+            && ngx_http_matcher_retry_event.handler != NULL
+            && !ngx_exiting && !ngx_quit && !ngx_terminate)
+        {
+            ngx_add_timer(&ngx_http_matcher_retry_event,
+                          NGX_HTTP_MATCHER_RETRY_MSEC);
+        }
+
+    } else if (sync->task.rc != NGX_OK
         && ngx_strcmp(sync->task.ix.error, MT_INDEX_EMBEDDER_CHANGED) == 0)
     {
         /* a rebuild (a refresh job) came in between: go again with it */
@@ -448,18 +486,22 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
 
 /*
- * The worker's reader, reopened when a rebuild replaced the file, and an
- * embedder state matching its vectors.  Opening and mapping are cheap
- * metadata calls on local files, not reads; a missing index is retried
- * at most once a second.  NULL: no index (yet).
+ * The worker's reader and the embedder state its vectors were made
+ * with: always a pair of one epoch, swapped together.  A rebuild renames
+ * the new index, then the new state: between the two (or after a rebuild
+ * killed there) the new index has no state yet, and the old pair serves
+ * on while a sync repairs the files.  A replaced file is seen by its
+ * flag at once, or by its path naming another file (a writer killed
+ * before it set the flag) within a second.  Opening and mapping are
+ * cheap metadata calls on local files, not reads; a missing index is
+ * retried at most once a second.  NULL: no index (yet).
  */
 
 mt_vindex_t *
 ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
 {
-    char                           err[256];
-    uint64_t                       epoch;
-    mt_embedder_t                 *e;
+    ngx_msec_t                     now;
+    ngx_uint_t                     due;
     ngx_http_matcher_main_conf_t  *mmcf;
 
     *emb = NULL;
@@ -470,66 +512,103 @@ ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
         return NULL;
     }
 
-    ngx_http_matcher_drop_replaced();
+    now = ngx_current_msec;
+    due = (ngx_http_matcher_reopen_at == 0
+           || (ngx_msec_int_t) (now - ngx_http_matcher_reopen_at) >= 0);
 
-    if (ngx_http_matcher_reader == NULL) {
-        if (ngx_http_matcher_reopen_at
-            && (ngx_msec_int_t) (ngx_current_msec - ngx_http_matcher_reopen_at)
-               < 0)
-        {
-            return NULL;
+    if (ngx_http_matcher_reader == NULL
+        || mt_vindex_replaced(ngx_http_matcher_reader))
+    {
+        if (due) {
+            ngx_http_matcher_reopen(log, mmcf);
         }
 
-        ngx_http_matcher_reopen_at = ngx_current_msec
-                                     + NGX_HTTP_MATCHER_REOPEN_MSEC;
-        if (ngx_http_matcher_reopen_at == 0) {
-            ngx_http_matcher_reopen_at = 1;
-        }
+    } else if ((ngx_msec_int_t) (now - ngx_http_matcher_stat_at) >= 0) {
+        ngx_http_matcher_stat_at = now + NGX_HTTP_MATCHER_REOPEN_MSEC;
 
-        ngx_http_matcher_reader = mt_vindex_open(
-                                      (char *) mmcf->index_path.data, NULL,
-                                      0, err, sizeof(err));
-        if (ngx_http_matcher_reader == NULL) {
-            ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
-                           "matcher: no vector index: %s", err);
-            return NULL;
+        if (due && mt_vindex_stale(ngx_http_matcher_reader)) {
+            ngx_http_matcher_reopen(log, mmcf);
         }
-
-        mt_vindex_set_mode(ngx_http_matcher_reader, (int) mmcf->index_search);
-        mt_vindex_set_nprobe(ngx_http_matcher_reader,
-                             (unsigned) mmcf->index_nprobe);
     }
 
-    if (ngx_http_matcher_embedder == NULL
-        || ngx_http_matcher_epoch
-           != mt_vindex_model_epoch(ngx_http_matcher_reader))
-    {
-        e = mt_embedder_map((char *) mmcf->embedder_path.data, &epoch, err,
-                            sizeof(err));
-        if (e == NULL) {
-            ngx_log_error(NGX_LOG_ERR, log, 0,
-                          "matcher: cannot map the embedder state: %s", err);
-            return NULL;
-        }
-
-        /* a rebuild renames the state first, then the index: wait */
-        if (epoch != mt_vindex_model_epoch(ngx_http_matcher_reader)) {
-            mt_embedder_free(e);
-
-            if (ngx_http_matcher_embedder == NULL) {
-                return NULL;
-            }
-
-        } else {
-            mt_embedder_free(ngx_http_matcher_embedder);
-            ngx_http_matcher_embedder = e;
-            ngx_http_matcher_epoch = epoch;
-        }
+    if (ngx_http_matcher_reader == NULL) {
+        return NULL;
     }
 
     *emb = ngx_http_matcher_embedder;
 
     return ngx_http_matcher_reader;
+}
+
+
+/*
+ * Opens the index at its path and swaps it in with its embedder state
+ * when they are of one epoch; otherwise keeps what the worker has and
+ * asks for a sync, which repairs or rebuilds.
+ */
+
+static void
+ngx_http_matcher_reopen(ngx_log_t *log, ngx_http_matcher_main_conf_t *mmcf)
+{
+    char            err[256];
+    uint64_t        epoch, want;
+    mt_vindex_t    *vi;
+    mt_embedder_t  *e;
+
+    /* at most once a second from here on, unless this one swaps */
+    ngx_http_matcher_reopen_at = ngx_current_msec
+                                 + NGX_HTTP_MATCHER_REOPEN_MSEC;
+    if (ngx_http_matcher_reopen_at == 0) {
+        ngx_http_matcher_reopen_at = 1;
+    }
+
+    vi = mt_vindex_open((char *) mmcf->index_path.data, NULL, 0, err,
+                        sizeof(err));
+    if (vi == NULL) {
+        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
+                       "matcher: no vector index: %s", err);
+        return;
+    }
+
+    want = mt_vindex_model_epoch(vi);
+    e = NULL;
+
+    if (ngx_http_matcher_embedder == NULL || ngx_http_matcher_epoch != want
+        || mt_embedder_dims(ngx_http_matcher_embedder) != mt_vindex_dims(vi))
+    {
+        e = mt_embedder_map((char *) mmcf->embedder_path.data, &epoch, err,
+                            sizeof(err));
+
+        if (e == NULL || epoch != want
+            || mt_embedder_dims(e) != mt_vindex_dims(vi))
+        {
+            ngx_log_error(NGX_LOG_INFO, log, 0,
+                          "matcher: the vector index (epoch %uL) has no "
+                          "embedder state yet%s%s", want,
+                          e == NULL ? ": " : "", e == NULL ? err : "");
+
+            mt_embedder_free(e);
+            mt_vindex_close(vi);
+
+            /* a rebuild between its renames finishes alone; else repair */
+            ngx_http_matcher_index_kick(log);
+            return;
+        }
+    }
+
+    mt_vindex_set_mode(vi, (int) mmcf->index_search);
+    mt_vindex_set_nprobe(vi, (unsigned) mmcf->index_nprobe);
+
+    mt_vindex_close(ngx_http_matcher_reader);
+    ngx_http_matcher_reader = vi;
+
+    if (e != NULL) {
+        mt_embedder_free(ngx_http_matcher_embedder);
+        ngx_http_matcher_embedder = e;
+        ngx_http_matcher_epoch = want;
+    }
+
+    ngx_http_matcher_reopen_at = 0;
 }
 
 
@@ -548,6 +627,11 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
         ngx_http_matcher_unmap_event.cancelable = 1;
         ngx_add_timer(&ngx_http_matcher_unmap_event,
                       NGX_HTTP_MATCHER_UNMAP_MSEC);
+
+        ngx_http_matcher_retry_event.data = &ngx_http_matcher_unmap_dumb;
+        ngx_http_matcher_retry_event.handler = ngx_http_matcher_retry_handler;
+        ngx_http_matcher_retry_event.log = cycle->log;
+        ngx_http_matcher_retry_event.cancelable = 1;
     }
 
     /*
@@ -565,31 +649,38 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 }
 
 
-static void
-ngx_http_matcher_drop_replaced(void)
-{
-    if (ngx_http_matcher_reader && mt_vindex_replaced(ngx_http_matcher_reader))
-    {
-        mt_vindex_close(ngx_http_matcher_reader);
-        ngx_http_matcher_reader = NULL;
-        ngx_http_matcher_reopen_at = 0;
-    }
-}
-
-
 /*
  * A rebuild renames a new file over the index; the old one's pages stay
  * in memory while a worker maps it.  Searches reopen at once; this timer
- * lets go of it in a worker that has none to serve.
+ * moves a worker that has none to serve to the new pair, so that it lets
+ * go of the old file.
  */
 
 static void
 ngx_http_matcher_unmap_handler(ngx_event_t *ev)
 {
-    ngx_http_matcher_drop_replaced();
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
+
+    if (mmcf != NULL && ngx_http_matcher_reader != NULL
+        && mt_vindex_stale(ngx_http_matcher_reader))
+    {
+        ngx_http_matcher_reopen(ev->log, mmcf);
+    }
 
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
         ngx_add_timer(ev, NGX_HTTP_MATCHER_UNMAP_MSEC);
+    }
+}
+
+
+static void
+ngx_http_matcher_retry_handler(ngx_event_t *ev)
+{
+    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+        ngx_http_matcher_index_kick(ev->log);
     }
 }
 

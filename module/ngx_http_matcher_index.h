@@ -32,6 +32,7 @@ typedef struct {
     const char                   *embedder_path;
     ngx_int_t                     rc;
     ngx_uint_t                    rebuilt;
+    ngx_uint_t                    repaired;  /* a state renamed in */
 } ngx_http_matcher_index_task_t;
 
 

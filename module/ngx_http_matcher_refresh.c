@@ -229,6 +229,13 @@ ngx_http_matcher_refresh(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     rf = job->data;
     ngx_http_matcher_index_task_init(&rf->task, mmcf);
     rf->task.ix.progress = &slot->progress;
+    /*
+     * A background rebuild in another worker (the index missing, or the
+     * corpus doubled) holds the rebuild lock: the job, on its thread,
+     * waits for it rather than fail, and then rebuilds from the corpus
+     * as it is by then.
+     */
+    rf->task.ix.wait = 1;
     rf->slot = slot;
     rf->force = force;
 
