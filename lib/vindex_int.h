@@ -176,7 +176,8 @@ mt_vid_len(const mt_vrec_t *r)
 
 /*
  * kernels (vindex_ivf.c); n of mt_vdot() a multiple of 64, a vstride.
- * mt_vquant(): a record's int8 vector and scale, -1 when not finite.
+ * mt_vquant(): a record's int8 vector and scale, -1 when not finite,
+ * zero, or too small for its scale to be a normal float.
  */
 int mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale);
 float mt_vquant16(const float *v, size_t n, size_t stride, int16_t *q);

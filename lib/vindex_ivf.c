@@ -19,6 +19,7 @@
  */
 
 #include <errno.h>
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -422,7 +423,8 @@ mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits)
 int
 mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale)
 {
-    float     max, a, inv;
+    float     max, a;
+    double    inv;
     unsigned  i;
     long      r;
 
@@ -439,20 +441,25 @@ mt_vquant(const float *v, unsigned dims, int8_t *q, float *scale)
         }
     }
 
-    if (max == 0.0f) {
-        memset(q, 0, dims);
-        *scale = 0.0f;
-        return 0;
+    /*
+     * A zero vector has no direction (cosine is undefined on it, and
+     * Pinecone refuses one), and one so small that its scale would not be
+     * a normal float would be stored as garbage: both are refused.  The
+     * scale is worked out in double, where 127 / max cannot overflow.
+     */
+
+    if ((double) max / 127.0 < (double) FLT_MIN) {
+        return -1;
     }
 
-    inv = 127.0f / max;
+    inv = 127.0 / (double) max;
 
     for (i = 0; i < dims; i++) {
-        r = lrintf(v[i] * inv);
+        r = lrint((double) v[i] * inv);
         q[i] = (int8_t) (r > 127 ? 127 : (r < -127 ? -127 : r));
     }
 
-    *scale = max / 127.0f;
+    *scale = (float) ((double) max / 127.0);
 
     return 0;
 }

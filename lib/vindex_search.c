@@ -91,7 +91,7 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
     }
 
     if (mt_vquant(vec, vi->dims, q, &scale) != 0) {
-        mt_verr(err, errlen, "vector not finite");
+        mt_verr(err, errlen, "vector not finite, or zero");
         return -1;
     }
 

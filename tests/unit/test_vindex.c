@@ -443,6 +443,15 @@ test_upsert(void **state)
     assert_int_equal(mt_vindex_upsert(w, S("c"), 1, &m, nan, err,
                                       sizeof(err)), -1);
     assert_non_null(strstr(err, "finite"));
+
+    /* no direction to store: a zero vector, or one whose scale underflows */
+    memset(nan, 0, sizeof(nan));
+    assert_int_equal(mt_vindex_upsert(w, S("c"), 1, &m, nan, err,
+                                      sizeof(err)), -1);
+    assert_non_null(strstr(err, "zero"));
+    nan[5] = 1e-37f;
+    assert_int_equal(mt_vindex_upsert(w, S("c"), 1, &m, nan, err,
+                                      sizeof(err)), -1);
     assert_int_equal(mt_vindex_records(r), 5);
 
     mt_vindex_unlock(w);
