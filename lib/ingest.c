@@ -91,9 +91,6 @@ static int mt_ingest_json(mt_ingest_batch_t *b, const char *data,
 static int mt_ingest_stream(mt_ingest_stream_t *st);
 static void mt_ingest_json_error(mt_ingest_result_t *res, mt_json_err_t err,
     const mt_json_limits_t *limits, size_t pos);
-static mt_json_err_t mt_ingest_check_text(const unsigned char *p,
-    size_t len, size_t *pos, size_t *end);
-static int mt_ingest_is_ws(unsigned char c);
 static int mt_ingest_text(mt_ingest_batch_t *b, const char *p, size_t len,
     size_t index);
 static int mt_ingest_one(mt_ingest_batch_t *b, const mt_json_t *in,
@@ -299,8 +296,7 @@ mt_ingest_json(mt_ingest_batch_t *b, const char *data, size_t len,
     }
 
     pos = 0;
-    err = mt_ingest_check_text((const unsigned char *) data, len, &pos,
-                               &end);
+    err = mt_json_check_text((const unsigned char *) data, len, &pos, &end);
 
     if (err != MT_JSON_OK) {
         mt_ingest_json_error(res, err, b->limits, pos);
@@ -320,11 +316,11 @@ mt_ingest_json(mt_ingest_batch_t *b, const char *data, size_t len,
     }
 
     /* one JSON text: only whitespace after the value, as mt_json_parse() */
-    for (i = end; i < len; i++) {
-        if (!mt_ingest_is_ws((unsigned char) data[i])) {
-            mt_ingest_json_error(res, MT_JSON_ESYNTAX, b->limits, i + 1);
-            return -1;
-        }
+    i = mt_json_trailing(data, len, end);
+
+    if (i) {
+        mt_ingest_json_error(res, MT_JSON_ESYNTAX, b->limits, i);
+        return -1;
     }
 
     if (st.root == MT_JSON_OBJECT && st.creators && st.creators_array) {
@@ -651,192 +647,7 @@ mt_ingest_json_error(mt_ingest_result_t *res, mt_json_err_t err,
     res->status = (err == MT_JSON_ENOMEM) ? MT_INGEST_NOMEM
                                           : MT_INGEST_BAD_JSON;
 
-    switch (err) {
-
-    case MT_JSON_EUTF8:
-        snprintf(res->error, sizeof(res->error), "invalid UTF-8 in string");
-        break;
-
-    case MT_JSON_EDEPTH:
-        snprintf(res->error, sizeof(res->error),
-                 "nesting deeper than %u levels", limits->max_depth);
-        break;
-
-    case MT_JSON_ESIZE:
-        snprintf(res->error, sizeof(res->error),
-                 "body larger than %zu bytes", limits->max_size);
-        break;
-
-    case MT_JSON_ESTRING:
-        snprintf(res->error, sizeof(res->error),
-                 "string longer than %zu bytes", limits->max_string);
-        break;
-
-    case MT_JSON_ENOMEM:
-        snprintf(res->error, sizeof(res->error), "out of memory");
-        break;
-
-    default:
-        snprintf(res->error, sizeof(res->error), "invalid JSON at byte %zu",
-                 pos);
-        break;
-    }
-}
-
-
-static int
-mt_ingest_hex4(const unsigned char *p, unsigned *out)
-{
-    int       i;
-    unsigned  c, v;
-
-    v = 0;
-
-    for (i = 0; i < 4; i++) {
-        c = p[i];
-
-        if (c >= '0' && c <= '9') {
-            c -= '0';
-
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-            c = (c | 0x20) - 'a' + 10;
-
-        } else {
-            return -1;
-        }
-
-        v = v << 4 | c;
-    }
-
-    *out = v;
-
-    return 0;
-}
-
-
-static int
-mt_ingest_is_ws(unsigned char c)
-{
-    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-
-/* a byte that ends a number or a literal (true, false, null) */
-static int
-mt_ingest_is_delim(unsigned char c)
-{
-    return mt_ingest_is_ws(c) || c == '\f' || c == '\v' || c == '"'
-           || c == '[' || c == ']' || c == '{' || c == '}' || c == ','
-           || c == ':';
-}
-
-
-/*
- * What mt_json_parse() checks before yajl runs, and where the first value
- * ends: a copy of lib/json.c's mt_json_check_text() (static there), so
- * that a streamed body is refused exactly when a parsed one would be.
- * UTF-8 that yajl lets through (overlongs, surrogates, past U+10FFFF),
- * lone surrogate escapes, '\f' and '\v' (whitespace to yajl); *end is
- * where the first value ends, by brackets and quotes alone: yajl takes an
- * unterminated string after the value ("{} \"abc") for an unfinished one.
- */
-static mt_json_err_t
-mt_ingest_check_text(const unsigned char *p, size_t len, size_t *pos,
-    size_t *end)
-{
-    int       k;
-    size_t    i, depth;
-    unsigned  cp, lo;
-
-    i = 0;
-    depth = 0;
-    *end = len;
-
-    while (i < len) {
-
-        if (p[i] == '\f' || p[i] == '\v') {
-            *pos = i + 1;
-            return MT_JSON_ESYNTAX;
-        }
-
-        if (p[i] == '[' || p[i] == '{') {
-            depth++;
-
-        } else if (p[i] == ']' || p[i] == '}') {
-            if (depth && --depth == 0 && *end == len) {
-                *end = i + 1;
-            }
-
-        } else if (depth == 0 && *end == len && p[i] != '"'
-                   && !mt_ingest_is_ws(p[i]))
-        {
-            /* a number or a literal at the top: it ends at a delimiter */
-
-            while (i < len && !mt_ingest_is_delim(p[i])) {
-                i++;
-            }
-
-            *end = i;
-            continue;
-        }
-
-        if (p[i++] != '"') {
-            continue;
-        }
-
-        /* inside a string until the closing quote */
-
-        while (i < len && p[i] != '"') {
-
-            if (p[i] >= 0x80) {
-                k = mt_utf8_seq(p + i, len - i);
-                if (k < 0) {
-                    return MT_JSON_EUTF8;
-                }
-
-                i += (size_t) k;
-                continue;
-            }
-
-            if (p[i] != '\\') {
-                i++;
-                continue;
-            }
-
-            if (len - i < 6 || p[i + 1] != 'u'
-                || mt_ingest_hex4(p + i + 2, &cp))
-            {
-                /* a short escape, or a malformed one yajl reports */
-                i += 2;
-                continue;
-            }
-
-            i += 6;
-
-            if (cp >= 0xdc00 && cp <= 0xdfff) {
-                return MT_JSON_EUTF8;
-            }
-
-            if (cp >= 0xd800 && cp <= 0xdbff) {
-                if (len - i < 6 || p[i] != '\\' || p[i + 1] != 'u'
-                    || mt_ingest_hex4(p + i + 2, &lo)
-                    || lo < 0xdc00 || lo > 0xdfff)
-                {
-                    return MT_JSON_EUTF8;
-                }
-
-                i += 6;
-            }
-        }
-
-        if (i < len && depth == 0 && *end == len) {
-            *end = i + 1;
-        }
-
-        i++;
-    }
-
-    return MT_JSON_OK;
+    mt_json_message(err, limits, pos, res->error, sizeof(res->error));
 }
 
 

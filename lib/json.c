@@ -192,7 +192,7 @@ mt_json_is_delim(unsigned char c)
  * ("{} \"abc") only looks unfinished to its lexer, and yajl_complete_parse
  * accepts it; the caller checks that only whitespace follows *end.
  */
-static mt_json_err_t
+mt_json_err_t
 mt_json_check_text(const unsigned char *p, size_t len, size_t *pos,
     size_t *end)
 {
@@ -747,6 +747,14 @@ mt_json_fail(mt_json_err_t code, mt_json_err_t *err, char *errbuf,
         *err = code;
     }
 
+    mt_json_message(code, limits, pos, errbuf, errlen);
+}
+
+
+void
+mt_json_message(mt_json_err_t code, const mt_json_limits_t *limits,
+    size_t pos, char *errbuf, size_t errlen)
+{
     if (errbuf == NULL || errlen == 0) {
         return;
     }
@@ -780,6 +788,21 @@ mt_json_fail(mt_json_err_t code, mt_json_err_t *err, char *errbuf,
         snprintf(errbuf, errlen, "invalid JSON at byte %zu", pos);
         break;
     }
+}
+
+
+size_t
+mt_json_trailing(const char *data, size_t len, size_t end)
+{
+    size_t  i;
+
+    for (i = end; i < len; i++) {
+        if (!mt_json_is_ws((unsigned char) data[i])) {
+            return i + 1;
+        }
+    }
+
+    return 0;
 }
 
 
@@ -858,10 +881,12 @@ mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
 
     /* one JSON text: only whitespace after the value (see check_text) */
 
-    for (i = end; st == yajl_status_ok && i < len; i++) {
-        if (!mt_json_is_ws((unsigned char) data[i])) {
+    if (st == yajl_status_ok) {
+        i = mt_json_trailing(data, len, end);
+
+        if (i) {
             st = yajl_status_error;
-            pos = i + 1;
+            pos = i;
         }
     }
 

@@ -92,6 +92,21 @@ const mt_json_t *mt_json_root(const mt_json_doc_t *doc);
 void mt_json_free(mt_json_doc_t *doc);
 
 /*
+ * For a caller that runs yajl over a text itself (the streamed ingest):
+ * what mt_json_parse() checks around yajl, so that such a text is refused
+ * exactly when a parsed one would be.  mt_json_check_text(): the UTF-8,
+ * escapes and bytes yajl lets through; MT_JSON_OK, or the error with its
+ * byte in *pos; *end is where the first value ends.  mt_json_trailing():
+ * 0 when only whitespace follows end, else the 1-based byte of the first
+ * that is not.  mt_json_message(): mt_json_parse()'s text for an error.
+ */
+mt_json_err_t mt_json_check_text(const unsigned char *p, size_t len,
+    size_t *pos, size_t *end);
+size_t mt_json_trailing(const char *data, size_t len, size_t end);
+void mt_json_message(mt_json_err_t code, const mt_json_limits_t *limits,
+    size_t pos, char *errbuf, size_t errlen);
+
+/*
  * Object member by key; the last one wins on duplicates (as JSON.parse).
  * A linear scan from the end: fine for the few fixed keys a caller looks
  * up, quadratic if called for every member of a client's object (loop
