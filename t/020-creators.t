@@ -118,7 +118,7 @@ Allow: POST, OPTIONS
 --- request
 POST /api/creators/ingest
 --- response_body chomp
-{"message":"ingested 17 creators","count":17,"inserted":0,"updated":0,"unchanged":17,"failed":[]}
+{"message":"ingested 17 creators","count":17,"inserted":0,"updated":0,"unchanged":17,"failed":[],"failedCount":0,"failedTruncated":false}
 
 
 
@@ -138,7 +138,7 @@ my $bad = { uniqueId => 'search', nickname => 'x' };
 "POST /api/creators/ingest\n" . JSON::PP->new->utf8->canonical->encode(
     { creators => [$new, $changed, $bad, $same] })
 --- response_body_like eval
-qr/^\{"message":"ingested 3 creators","count":3,"inserted":1,"updated":1,"unchanged":1,"failed":\[\{"index":2,"uniqueId":"search","error":"[^"]*uniqueId[^"]*"\}\]\}$/
+qr/^\{"message":"ingested 3 creators","count":3,"inserted":1,"updated":1,"unchanged":1,"failed":\[\{"index":2,"uniqueId":"search","error":"[^"]*uniqueId[^"]*"\}\],"failedCount":1,"failedTruncated":false\}$/
 
 
 
@@ -161,7 +161,7 @@ my $c = '{"uniqueId":"nd1","nickname":"N","bio":"b","followerCount":1,"region":"
 (my $d = $c) =~ s/nd1/nd2/;
 "POST /api/creators/ingest\n$c\n\n{not json}\n$d\n"
 --- response_body_like eval
-qr/^\{"message":"ingested 2 creators","count":2,"inserted":2,"updated":0,"unchanged":0,"failed":\[\{"index":1,"uniqueId":null,"error":"invalid JSON at byte \d+"\}\]\}$/
+qr/^\{"message":"ingested 2 creators","count":2,"inserted":2,"updated":0,"unchanged":0,"failed":\[\{"index":1,"uniqueId":null,"error":"invalid JSON at byte \d+"\}\],"failedCount":1,"failedTruncated":false\}$/
 
 
 
