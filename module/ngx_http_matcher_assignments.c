@@ -288,9 +288,12 @@ ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     }
 
     if (rc != NGX_DECLINED) {
-        sort = mt_sort_parse((const char *) value.data, value.len);
+        /* NGX_ABORT: a value refused undecoded, value is not set */
+        sort = (rc == NGX_OK) ? mt_sort_parse((const char *) value.data,
+                                              value.len)
+                              : -1;
 
-        if (rc == NGX_ABORT || sort < 0) {
+        if (sort < 0) {
             details[nd].field = "sortBy";
             details[nd].message = "must be one of createdAt, updatedAt, "
                                   "topic, status";

@@ -111,7 +111,11 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_ABORT || (rc == NGX_OK && region.len > MT_REGION_MAX)) {
+    if (rc == NGX_ABORT) {
+        details[nd].field = "region";
+        details[nd++].message = NGX_HTTP_MATCHER_QUERY_REFUSED;
+
+    } else if (rc == NGX_OK && region.len > MT_REGION_MAX) {
         details[nd].field = "region";
         details[nd++].message = "must be at most 10 characters";
 
@@ -125,7 +129,11 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (rc == NGX_ABORT || (rc == NGX_OK && niche.len > 400)) {
+    if (rc == NGX_ABORT) {
+        details[nd].field = "niche";
+        details[nd++].message = NGX_HTTP_MATCHER_QUERY_REFUSED;
+
+    } else if (rc == NGX_OK && niche.len > 400) {
         details[nd].field = "niche";
         details[nd++].message = "must be at most 100 characters of UTF-8";
 

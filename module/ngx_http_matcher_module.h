@@ -225,6 +225,11 @@ ngx_int_t ngx_http_matcher_job_start(ngx_http_request_t *r,
     ngx_http_matcher_job_t *job, const ngx_http_matcher_job_type_t *type);
 
 /* ngx_http_matcher_query.c */
+
+/* the 400's detail for a value ngx_http_matcher_query_str() refused */
+#define NGX_HTTP_MATCHER_QUERY_REFUSED                                       \
+    "must be UTF-8 with no NUL and no malformed %-escape"
+
 ngx_int_t ngx_http_matcher_query_int(ngx_http_request_t *r, const char *name,
     int64_t min, int64_t max, int64_t def, int64_t *out,
     mt_json_detail_t *detail);
