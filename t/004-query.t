@@ -43,7 +43,7 @@ __DATA__
 GET /api/creators?region=US%00junk
 --- error_code: 400
 --- response_body_like eval
-qr/^\{"success":false,"error":"request validation failed","code":"validation_failed","details":\[\{"field":"region","message":"[^"]+"\}\],"timestamp":"[^"]+"\}$/
+qr/^\{"success":false,"error":"request validation failed","code":"validation_failed","details":\[\{"field":"region","message":"must be UTF-8 with no NUL and no malformed %-escape"\}\],"timestamp":"[^"]+"\}$/
 --- no_error_log
 [error]
 
