@@ -80,9 +80,12 @@ fuzz_matches(const char *text, size_t len, int *compiled)
     *compiled = 0;
 
     /* the module's limits for a search body */
+    memset(&limits, 0, sizeof(limits));
     limits.max_size = 1 << 20;
     limits.max_depth = 64;
     limits.max_string = 65536;
+    limits.max_members = 4096;
+    limits.max_values = 16384;
 
     doc = mt_json_parse(text, len, &limits, &err, NULL, 0);
     if (doc == NULL) {

@@ -107,6 +107,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     /* the module's limits for an ingest body */
+    memset(&limits, 0, sizeof(limits));
     limits.max_size = (size_t) 64 << 20;
     limits.max_depth = 32;
     limits.max_string = (size_t) 64 << 20;

@@ -38,9 +38,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     mt_json_doc_t    *doc, *doc2;
     mt_json_limits_t  limits;
 
+    memset(&limits, 0, sizeof(limits));
     limits.max_size = 1 << 20;
     limits.max_depth = FUZZ_MAX_DEPTH;
     limits.max_string = 65536;
+    limits.max_members = 256;
+    limits.max_values = 4096;
 
     errbuf[0] = '\0';
     err = MT_JSON_OK;

@@ -316,6 +316,8 @@ typedef struct {
 
     mt_json_pair_t        **order;      /* scratch for mt_json_dups() */
     size_t                  corder;
+
+    size_t                  nvalues;
 } mt_json_ctx_t;
 
 
@@ -352,6 +354,11 @@ static mt_json_t *
 mt_json_node(mt_json_ctx_t *ctx, mt_json_type_t type)
 {
     mt_json_t  *v;
+
+    if (ctx->limits.max_values && ++ctx->nvalues > ctx->limits.max_values) {
+        ctx->err = MT_JSON_EVALUES;
+        return NULL;
+    }
 
     v = mt_arena_alloc(ctx->doc, sizeof(mt_json_t), 1);
     if (v == NULL) {
@@ -390,6 +397,13 @@ mt_json_add(mt_json_ctx_t *ctx, mt_json_t *v)
     }
 
     f = &ctx->frames[ctx->nframes - 1];
+
+    if (ctx->limits.max_members
+        && ctx->nkids - f->start >= ctx->limits.max_members)
+    {
+        ctx->err = MT_JSON_EMEMBERS;
+        return 0;
+    }
 
     kid = &ctx->kids[ctx->nkids++];
     kid->key = f->key;
@@ -778,6 +792,15 @@ mt_json_message(mt_json_err_t code, const mt_json_limits_t *limits,
     case MT_JSON_ESTRING:
         snprintf(errbuf, errlen, "string longer than %zu bytes",
                  limits->max_string);
+        break;
+
+    case MT_JSON_EMEMBERS:
+        snprintf(errbuf, errlen, "an object or array of more than %zu "
+                 "members", limits->max_members);
+        break;
+
+    case MT_JSON_EVALUES:
+        snprintf(errbuf, errlen, "more than %zu values", limits->max_values);
         break;
 
     case MT_JSON_ENOMEM:

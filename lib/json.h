@@ -58,11 +58,17 @@ struct mt_json_pair_s {
 };
 
 
-/* Zero in a field means "no limit" for that field. */
+/*
+ * Zero in a field means "no limit" for that field.  The counts bound the
+ * work of a parse and of every walk over the tree, whatever the bytes:
+ * a 1 MB body holds 100,000 keys or 500,000 numbers.
+ */
 typedef struct {
     size_t                  max_size;   /* input bytes */
     unsigned                max_depth;  /* arrays and objects nested */
     size_t                  max_string; /* bytes in one string or key */
+    size_t                  max_members; /* of one object or array */
+    size_t                  max_values; /* in the whole document */
 } mt_json_limits_t;
 
 
@@ -73,6 +79,8 @@ typedef enum {
     MT_JSON_EDEPTH,
     MT_JSON_ESIZE,
     MT_JSON_ESTRING,
+    MT_JSON_EMEMBERS,
+    MT_JSON_EVALUES,
     MT_JSON_ENOMEM
 } mt_json_err_t;
 

@@ -9,6 +9,16 @@
 /* the first allocation for a body of unknown or large size */
 #define NGX_HTTP_MATCHER_BODY_MIN  16384
 
+/*
+ * No body of the contract comes near these (2,048 texts, 1,000 ids and a
+ * filter of 4,096 values are the largest lists), and they bound what
+ * parsing a body and walking its tree costs on the event loop: a 1 MB
+ * object of 100,000 keys held it for 50 ms.  The ingest's creators are
+ * parsed one at a time on the thread pool, with their own caps.
+ */
+#define NGX_HTTP_MATCHER_JSON_MAX_MEMBERS  4096
+#define NGX_HTTP_MATCHER_JSON_MAX_VALUES   16384
+
 
 #include "ngx_http_matcher_module.h"
 
@@ -253,6 +263,8 @@ ngx_http_matcher_parse_body(ngx_http_request_t *r,
     limits.max_size = ctx->body_limit;
     limits.max_depth = mlcf->json_max_depth;
     limits.max_string = ctx->body_limit;
+    limits.max_members = NGX_HTTP_MATCHER_JSON_MAX_MEMBERS;
+    limits.max_values = NGX_HTTP_MATCHER_JSON_MAX_VALUES;
 
     doc = mt_json_parse((const char *) ctx->body, ctx->body_len, &limits,
                         &err, errbuf, sizeof(errbuf));

@@ -143,3 +143,35 @@ Transfer-Encoding: chunked\r
 --- response_body_like: "code":"payload_too_large"
 --- error_log
 matcher: request body exceeds 1024 bytes
+
+
+
+=== TEST 9: a body of 60,000 keys is refused at the 4,097th, on every endpoint
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+[map { "Content-Type: application/json" } 1 .. 3]
+--- request eval
+my $wide = '{' . join(',', map { qq{"k$_":$_} } 1 .. 60000) . '}';
+["POST /api/matches\n$wide", "POST /api/assignments\n$wide",
+ "POST /api/creators/search\n$wide"]
+--- error_code eval
+[400, 400, 400]
+--- response_body_like eval
+[(qr/^\{"success":false,"error":"an object or array of more than 4096 members","code":"invalid_json"/) x 3]
+
+
+
+=== TEST 10: 16,385 values in small arrays are refused; 2,048 texts are not
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers eval
+[map { "Content-Type: application/json" } 1 .. 2]
+--- request eval
+my $many = '{"texts":[' . join(',', map { '[' . join(',', (1) x 15) . ']' } 1 .. 1100) . ']}';
+my $ok = '{"texts":[' . join(',', map { qq{"t$_"} } 1 .. 2048) . ']}';
+["POST /api/creators/embeddings\n$many", "POST /api/creators/embeddings\n$ok"]
+--- error_code eval
+[400, 200]
+--- response_body_like eval
+[qr/^\{"success":false,"error":"more than 16384 values","code":"invalid_json"/, qr/^\{"embeddings":\[/]

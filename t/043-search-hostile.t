@@ -89,13 +89,25 @@ run_tests();
 
 __DATA__
 
-=== TEST 1: issue 8's $or of 45,000 clauses (889 KB): 400 at once
+=== TEST 1: issue 8's $or of 45,000 clauses (889 KB): 400 at once, by the parser
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
 --- more_headers
 Content-Type: application/json
 --- request eval
 ::wide('$or', 45000, '{"region":"X%d"}')
+--- error_code: 400
+--- response_body_like: ^\{"success":false,"error":"an object or array of more than 4096 members","code":"invalid_json","timestamp":"[^"]+"\}$
+
+
+
+=== TEST 1b: an $or of 4,000 clauses (130 KB) that the parser takes: 400 at the filter's size
+--- http_config eval: $::HttpConfig
+--- config eval: $::Config
+--- more_headers
+Content-Type: application/json
+--- request eval
+::wide('$or', 4000, '{"region":"X%d-a-region-name-of-some-length"}')
 --- error_code: 400
 --- response_body_like: ^\{"success":false,"error":"[^"]+","code":"validation_failed","details":\[\{"field":"filter","message":"must be at most 65536 bytes as JSON"[^\]]*\],"timestamp":"[^"]+"\}$
 

@@ -619,6 +619,55 @@ nest(const char *open, const char *mid, const char *close, size_t depth)
 
 
 static void
+test_limit_counts(void **state)
+{
+    size_t             i;
+    mt_jw_t            w;
+    mt_json_doc_t     *doc;
+    mt_json_limits_t   lim;
+
+    (void) state;
+
+    memset(&lim, 0, sizeof(lim));
+    lim.max_members = 3;
+    lim.max_values = 8;
+
+    doc = parse_ok_n(S("{\"a\":1,\"b\":2,\"c\":[1,2,3]}"), &lim);
+    mt_json_free(doc);
+
+    /* duplicate keys count: each is work to parse */
+    parse_err_n(S("{\"a\":1,\"a\":2,\"a\":3,\"a\":4}"), &lim,
+                MT_JSON_EMEMBERS, "an object or array of more than 3 members");
+    parse_err_n(S("[1,2,3,4]"), &lim, MT_JSON_EMEMBERS, NULL);
+    parse_err_n(S("{\"a\":[1,2,3,[]]}"), &lim, MT_JSON_EMEMBERS, NULL);
+
+    /* 9 values: the root, three arrays, five numbers */
+    parse_err_n(S("[[1,2],[3,4],[5]]"), &lim, MT_JSON_EVALUES,
+                "more than 8 values");
+    doc = parse_ok_n(S("[[1,2],[3,4],[]]"), &lim);
+    mt_json_free(doc);
+
+    /* 100,000 keys stop at the limit, not at the end */
+    lim.max_members = 4096;
+    lim.max_values = 0;
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+    for (i = 0; i < 100000; i++) {
+        char  key[16];
+
+        (void) snprintf(key, sizeof(key), "k%zu", i);
+        mt_jw_key(&w, key);
+        mt_jw_int(&w, (int64_t) i);
+    }
+    mt_jw_obj_close(&w);
+    assert_false(mt_jw_failed(&w));
+    parse_err_n(w.data, w.len, &lim, MT_JSON_EMEMBERS,
+                "an object or array of more than 4096 members");
+    mt_jw_free(&w);
+}
+
+
+static void
 test_limit_depth(void **state)
 {
     char              *text;
@@ -1656,6 +1705,7 @@ main(void)
         cmocka_unit_test(test_syntax),
         cmocka_unit_test(test_limit_size),
         cmocka_unit_test(test_limit_depth),
+        cmocka_unit_test(test_limit_counts),
         cmocka_unit_test(test_deep_unlimited),
         cmocka_unit_test(test_limit_string),
         cmocka_unit_test(test_utf8),
