@@ -17,29 +17,12 @@ my $config = <<'_EOC_';
 _EOC_
 
 my $N = 20_000;
-my @Niches = ('Personal Finance', 'Cooking', 'Travel', 'Fitness',
-              'Gardening', 'Tech Reviews', 'Parenting', 'Comedy');
 my $J = JSON::PP->new->utf8->canonical;
 
 sub creator {
-    my ($i) = @_;
-    my $n = $Niches[$i % @Niches];
-    return {
-        uniqueId => sprintf('refresh-%05d', $i),
-        nickname => "Refresh $i",
-        bio => "Short videos about \L$n\E, tip number $i.",
-        followerCount => 1000 + $i,
-        region => ('US', 'UK', 'EU')[$i % 3],
-        analysis => {
-            summary => "A creator about $n.",
-            primaryNiches => [$n],
-            apparentValues => ['Clarity'],
-            engagementStyle => { tone => ['Informative'] },
-        },
-    };
+    synthetic_creator('Refresh', $_[0],
+                      'Short videos about %s, tip number %d.');
 }
-
-sub post { request(POST => $_[0], $J->encode($_[1])) }
 
 sub job {
     request(GET => "/api/creators/embeddings/refresh/$_[0]")->{json}{job};
@@ -74,11 +57,13 @@ for (1 .. 600) {
 like($detail, qr/\b$N creators/, 'the index follows the ingest');
 
 my $t = time;
-$r = post('/api/creators/embeddings/refresh', { forceRefresh => JSON::PP::true });
+$r = request(POST => '/api/creators/embeddings/refresh',
+             { forceRefresh => JSON::PP::true });
 is($r->{status}, 202, 'a forced refresh starts');
 my $job = $r->{json}{job}{id};
 
-$r = post('/api/creators/embeddings/refresh', { forceRefresh => JSON::PP::true });
+$r = request(POST => '/api/creators/embeddings/refresh',
+             { forceRefresh => JSON::PP::true });
 is($r->{status}, 202, 'a second request while it runs: 202');
 is($r->{json}{job}{id}, $job, '... with the running job');
 is($r->{json}{job}{status}, 'running', '... still running');
@@ -107,9 +92,10 @@ is($j->{summary}{errors}, 0, 'summary: no errors');
 like(request(GET => '/api/health')->{json}{checks}{vectors}{detail},
      qr/auto search, IVF 128 lists, nprobe 16/,
      'IVF lists for 20,000 creators: 128');
-$r = post('/api/creators/search', { query => 'gardening tips', topK => 20,
-          filter => { primaryNiches => 'Gardening', region => 'UK',
-                      followerCount => { '$lt' => 1000 + 200 } } });
+$r = request(POST => '/api/creators/search',
+             { query => 'gardening tips', topK => 20,
+               filter => { primaryNiches => 'Gardening', region => 'UK',
+                           followerCount => { '$lt' => 1000 + 200 } } });
 is($r->{status}, 200, 'search with a selective filter');
 is_deeply([ sort map { $_->{id} } @{ $r->{json}{results} } ],
           [ map { sprintf 'refresh-%05d', $_ }
@@ -123,7 +109,7 @@ my $sock = Matcher::Flow::send_raw(POST => '/api/creators/embeddings/refresh',
 close $sock;
 my $other;
 for (1 .. 50) {
-    $r = post('/api/creators/embeddings/refresh', {});
+    $r = request(POST => '/api/creators/embeddings/refresh', {});
     $other = $r->{json}{job};
     last if $other->{id} ne $job;
     sleep 0.1;

@@ -24,8 +24,6 @@ my $config = <<'_EOC_';
 _EOC_
 
 my $N = 4000;
-my @Niches = ('Personal Finance', 'Cooking', 'Travel', 'Fitness',
-              'Gardening', 'Tech Reviews', 'Parenting', 'Comedy');
 my $J = JSON::PP->new->utf8->canonical;
 
 # the worker that runs a job kills itself at MT_TEST_CRASH_AT (lib/vindex.c)
@@ -38,24 +36,9 @@ srand(44);
 
 sub creator {
     my ($i, $round) = @_;
-    my $n = $Niches[$i % @Niches];
-    return {
-        uniqueId => sprintf('crash-%05d', $i),
-        nickname => "Crash $i",
-        bio => "Videos about \L$n\E, tip $i" . ($round ? ", round $round" : '')
-               . '.',
-        followerCount => 1000 + $i,
-        region => ('US', 'UK', 'EU')[$i % 3],
-        analysis => {
-            summary => "A creator about $n.",
-            primaryNiches => [$n],
-            apparentValues => ['Clarity'],
-            engagementStyle => { tone => ['Informative'] },
-        },
-    };
+    return synthetic_creator('Crash', $i, 'Videos about %s, tip %d'
+                             . ($round ? ", round $round" : '') . '.');
 }
-
-sub post { request(POST => $_[0], $J->encode($_[1])) }
 
 # the epoch in each file's header (lib/embed.c, lib/vindex_int.h)
 sub epoch_at {
@@ -91,7 +74,7 @@ sub rebuilder {
 
 # a forced refresh: its job id
 sub refresh {
-    my $r = post('/api/creators/embeddings/refresh',
+    my $r = request(POST => '/api/creators/embeddings/refresh',
                  { forceRefresh => JSON::PP::true });
     return $r->{status} == 202 ? $r->{json}{job}{id} : undef;
 }
@@ -114,7 +97,7 @@ sub check {
     # fresh connections land on either worker: each must answer
     my @bad;
     for my $q (1 .. 8) {
-        my $r = post('/api/creators/search',
+        my $r = request(POST => '/api/creators/search',
                      { query => 'budget tips for personal finance',
                        topK => 5 });
         push @bad, "$r->{status} " . scalar(@{ $r->{json}{results} // [] })
@@ -217,7 +200,7 @@ for my $i (0 .. $#rounds) {
 my ($e0, $v0) = epochs();
 ok(refresh(), 'a refresh that dies between its renames');
 my $log = '';
-for (1 .. 200) {
+for (1 .. 600) {        # 30 s: the respawned worker's first sync repairs
     open my $fh, '<', $Test::Nginx::Socket::ErrLogFile or last;
     $log = join '', <$fh>;
     last if $log =~ /renamed into place/;

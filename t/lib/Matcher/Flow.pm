@@ -19,7 +19,7 @@ use Test::Nginx::Socket ();
 
 use Exporter 'import';
 our @EXPORT = qw(start_server stop_server reload_server request json
-                 send_raw read_raw expect_clean_log);
+                 send_raw read_raw expect_clean_log synthetic_creator);
 
 my $Json = JSON::PP->new->canonical->allow_nonref;
 my %Conf;
@@ -132,6 +132,30 @@ sub read_raw {
     $out{json} = eval { $Json->decode($res->{body}) }
         if ($out{headers}{'content-type'} // '') =~ /json/;
     return \%out;
+}
+
+# synthetic_creator(PREFIX, I, BIO): creator I of a made-up set, id
+# "prefix-0000I", its niche the I-th of eight in turn, its region the
+# I-th of three; BIO is a sprintf format given the niche (lowercase), I
+my @Niches = ('Personal Finance', 'Cooking', 'Travel', 'Fitness',
+              'Gardening', 'Tech Reviews', 'Parenting', 'Comedy');
+
+sub synthetic_creator {
+    my ($prefix, $i, $bio) = @_;
+    my $n = $Niches[$i % @Niches];
+    return {
+        uniqueId => sprintf('%s-%05d', lc $prefix, $i),
+        nickname => "$prefix $i",
+        bio => sprintf($bio, lc $n, $i),
+        followerCount => 1000 + $i,
+        region => ('US', 'UK', 'EU')[$i % 3],
+        analysis => {
+            summary => "A creator about $n.",
+            primaryNiches => [$n],
+            apparentValues => ['Clarity'],
+            engagementStyle => { tone => ['Informative'] },
+        },
+    };
 }
 
 # request(METHOD, URI, [BODY (string or ref)], [HEADER => VALUE ...])
