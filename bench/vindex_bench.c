@@ -166,6 +166,28 @@ texts(size_t n, int brief)
 }
 
 
+/* the embedder learns its IDF from the first n texts, then is frozen */
+static int
+learn(mt_embedder_t *e, const char *bios, size_t n)
+{
+    size_t  i;
+
+    for (i = 0; i < n; i++) {
+        if (mt_embedder_add_doc(e, &bios[i * TEXT_MAX],
+                                strlen(&bios[i * TEXT_MAX]))
+            != 0)
+        {
+            fprintf(stderr, "add doc: no memory\n");
+            return -1;
+        }
+    }
+
+    mt_embedder_freeze(e);
+
+    return 0;
+}
+
+
 static void
 embed(const mt_embedder_t *e, const char *t, float *v)
 {
@@ -508,17 +530,9 @@ hostile(size_t n, const char *dir)
         return 1;
     }
 
-    for (i = 0; i < n; i++) {
-        if (mt_embedder_add_doc(e, &bios[i * TEXT_MAX],
-                                strlen(&bios[i * TEXT_MAX]))
-            != 0)
-        {
-            fprintf(stderr, "add doc: no memory\n");
-            return 1;
-        }
+    if (learn(e, bios, n) != 0) {
+        return 1;
     }
-
-    mt_embedder_freeze(e);
 
     memset(&p, 0, sizeof(p));
     p.dims = DIMS;
@@ -640,17 +654,9 @@ main(int argc, char **argv)
         return 1;
     }
 
-    for (i = 0; i < n; i++) {
-        if (mt_embedder_add_doc(e, &bios[i * TEXT_MAX],
-                                strlen(&bios[i * TEXT_MAX]))
-            != 0)
-        {
-            fprintf(stderr, "add doc: no memory\n");
-            return 1;
-        }
+    if (learn(e, bios, n) != 0) {
+        return 1;
     }
-
-    mt_embedder_freeze(e);
 
     for (i = 0; i < n + UPSERTS; i++) {
         embed(e, &bios[i * TEXT_MAX], &vecs[i * DIMS]);
