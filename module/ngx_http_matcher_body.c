@@ -136,7 +136,7 @@ ngx_http_matcher_body_append(ngx_http_request_t *r,
 
     need = ctx->body_len + size + 1;
 
-    if (need > ctx->body_cap) {
+    if (ctx->body == NULL || need > ctx->body_cap) {
         cap = ngx_max(ctx->body_cap * 2, NGX_HTTP_MATCHER_BODY_MIN);
 
         if (r->headers_in.content_length_n > 0) {
