@@ -25,6 +25,26 @@ our @NotObjects = ('[]', '1', '"x"', 'null', 'true', '[{"topic":"x"}]');
 
 our @Requests = map { my $e = $_; map { "$e\n$_" } @NotObjects } @Endpoints;
 
+# {"texts":["t1",...]} of n texts
+sub texts_body {
+    my ($n, $fmt) = @_;
+    return '{"texts":[' . join(',', map { sprintf $fmt, $_ } 1 .. $n) . ']}';
+}
+
+# an object of n keys
+sub wide_object {
+    my ($n) = @_;
+    return '{' . join(',', map { qq{"k$_":$_} } 1 .. $n) . '}';
+}
+
+# a chunked body of n chunks of len bytes
+sub chunks {
+    my ($n, $len) = @_;
+    my $chunk = 'x' x $len;
+    return join('', map { sprintf("%x", $len) . "\r\n$chunk\r\n" } 1 .. $n)
+        . "0\r\n\r\n";
+}
+
 sub raw_expect {
     my ($type, $length) = @_;
     return "POST /api/creators/embeddings HTTP/1.1\r\n"
@@ -57,8 +77,7 @@ POST /api/creators/embeddings
 --- more_headers
 Content-Type: application/json
 --- request eval
-'POST /api/creators/embeddings
-{"texts":[' . join(',', map { qq{"text number $_"} } 1 .. 40) . ']}'
+"POST /api/creators/embeddings\n" . main::texts_body(40, '"text number %d"')
 --- error_code: 200
 --- response_body_like: ^\{"embeddings":\[(?:\[[^\]]+\],){39}\[[^\]]+\]\]
 
@@ -130,15 +149,13 @@ $r
         matcher_max_body_size 1k;
     }
 --- raw_request eval
-my $chunk = 'x' x 8000;
 "POST /api/creators/search HTTP/1.1\r
 Host: localhost\r
 Connection: close\r
 Content-Type: application/json\r
 Transfer-Encoding: chunked\r
 \r
-" . join('', map { sprintf("%x", length $chunk) . "\r\n$chunk\r\n" } 1 .. 200)
-  . "0\r\n\r\n"
+" . main::chunks(200, 8000)
 --- error_code: 413
 --- response_body_like: "code":"payload_too_large"
 --- error_log
@@ -152,7 +169,7 @@ matcher: request body exceeds 1024 bytes
 --- more_headers eval
 [map { "Content-Type: application/json" } 1 .. 3]
 --- request eval
-my $wide = '{' . join(',', map { qq{"k$_":$_} } 1 .. 60000) . '}';
+my $wide = main::wide_object(60000);
 ["POST /api/matches\n$wide", "POST /api/assignments\n$wide",
  "POST /api/creators/search\n$wide"]
 --- error_code eval
@@ -168,8 +185,8 @@ my $wide = '{' . join(',', map { qq{"k$_":$_} } 1 .. 60000) . '}';
 --- more_headers eval
 [map { "Content-Type: application/json" } 1 .. 2]
 --- request eval
-my $many = '{"texts":[' . join(',', map { '[' . join(',', (1) x 15) . ']' } 1 .. 1100) . ']}';
-my $ok = '{"texts":[' . join(',', map { qq{"t$_"} } 1 .. 2048) . ']}';
+my $many = main::texts_body(1100, '[1,1,1,1,1,1,1,1,1,1,1,1,1,1,%d]');
+my $ok = main::texts_body(2048, '"t%d"');
 ["POST /api/creators/embeddings\n$many", "POST /api/creators/embeddings\n$ok"]
 --- error_code eval
 [400, 200]

@@ -51,7 +51,9 @@
 #define CREATORS  "t/data/creators.json"
 
 
-static const mt_json_limits_t  limits = { 64 * MB, 32, 1 * MB };
+static const mt_json_limits_t  limits = {
+    .max_size = 64 * MB, .max_depth = 32, .max_string = 1 * MB
+};
 
 static const char *const  ids17[NFILE] = {
     "mindsovermoney", "marketdecoded", "careercompass", "civicbriefs",

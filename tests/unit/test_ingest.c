@@ -73,7 +73,9 @@ typedef struct {
 } cr_t;
 
 
-static const mt_json_limits_t  limits = { 64 * MB, 32, 1 * MB };
+static const mt_json_limits_t  limits = {
+    .max_size = 64 * MB, .max_depth = 32, .max_string = 1 * MB
+};
 
 
 /* Helpers */
