@@ -61,9 +61,12 @@ sub start_server {
     return 1;
 }
 
+# A graceful stop waits for the thread pool's running job (nginx joins
+# its threads): under valgrind a background sync of thousands of
+# creators takes a minute or more, natively about a second.
 sub stop_server {
     my $st = Test::Nginx::Socket::stop_nginx(
-        $Test::Nginx::Socket::UseValgrind ? 30 : 5);
+        $Test::Nginx::Socket::UseValgrind ? 180 : 5);
     ok(!$st->{killed}, 'nginx stopped gracefully');
     expect_clean_log();
     Test::Nginx::Socket::check_valgrind('flow', $st->{pid})
