@@ -85,6 +85,8 @@ import sys
 import threading
 import time
 
+from mem import children     # bench/mem.py, beside this script
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "bench", "out")
 HOSTILE_OUT = os.path.join(OUT, "hostile")
@@ -166,24 +168,6 @@ def clear_peak(pid):
     except OSError as e:
         say("clear_refs of %d: %s" % (pid, e.strerror))
         return False
-
-
-def children(ppid):
-    """(pid, cmdline) of the processes whose parent is ppid."""
-    kids = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % d) as f:
-                stat = f.read()
-            with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-        except OSError:
-            continue
-        if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
-            kids.append((int(d), cmd.strip()))
-    return sorted(kids)
 
 
 def mib(kb):

@@ -64,6 +64,7 @@ def smaps(pid):
 
 
 def children(ppid):
+    """(pid, cmdline) of the processes whose parent is ppid, by pid."""
     kids = []
     for d in os.listdir("/proc"):
         if not d.isdigit():
@@ -72,7 +73,8 @@ def children(ppid):
             with open("/proc/%s/stat" % d) as f:
                 stat = f.read()
             with open("/proc/%s/cmdline" % d, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode().strip()
+                cmd = f.read().replace(b"\0", b" ").decode(
+                    errors="replace").strip()
         except OSError:
             continue
         if int(stat.rsplit(")", 1)[1].split()[1]) == ppid:
