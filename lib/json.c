@@ -137,21 +137,14 @@ mt_hex4(const unsigned char *p, unsigned *out)
     v = 0;
 
     for (i = 0; i < 4; i++) {
-        unsigned  c;
+        int  c;
 
-        c = p[i];
-
-        if (c >= '0' && c <= '9') {
-            c -= '0';
-
-        } else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') {
-            c = (c | 0x20) - 'a' + 10;
-
-        } else {
+        c = mt_hex_digit(p[i]);
+        if (c < 0) {
             return -1;
         }
 
-        v = v << 4 | c;
+        v = v << 4 | (unsigned) c;
     }
 
     *out = v;

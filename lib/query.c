@@ -10,23 +10,6 @@
 #include "util.h"
 
 
-static int
-mt_query_hex(unsigned char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-
-    c |= 0x20;
-
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-
-    return -1;
-}
-
-
 mt_query_err_t
 mt_query_decode(const char *src, size_t len, char *dst, size_t *out_len)
 {
@@ -50,8 +33,8 @@ mt_query_decode(const char *src, size_t len, char *dst, size_t *out_len)
                 return MT_QUERY_EESCAPE;
             }
 
-            hi = mt_query_hex(s[i + 1]);
-            lo = mt_query_hex(s[i + 2]);
+            hi = mt_hex_digit(s[i + 1]);
+            lo = mt_hex_digit(s[i + 2]);
 
             if (hi < 0 || lo < 0) {
                 return MT_QUERY_EESCAPE;

@@ -212,6 +212,23 @@ mt_utf8_seq(const unsigned char *p, size_t n)
 
 
 int
+mt_hex_digit(unsigned char c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+
+    c |= 0x20;
+
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+
+    return -1;
+}
+
+
+int
 mt_utf8_valid(const char *s, size_t len)
 {
     size_t                i;

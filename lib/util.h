@@ -32,6 +32,9 @@ int mt_utf8_seq(const unsigned char *p, size_t n);
 /* 1 when s[0..len) is well-formed UTF-8 (no overlongs, no surrogates). */
 int mt_utf8_valid(const char *s, size_t len);
 
+/* the value of a hex digit, either case; -1 for any other byte */
+int mt_hex_digit(unsigned char c);
+
 /*
  * Checks a Content-Type header value against one wanted media type
  * ("application/json"): type and subtype case-insensitive, parameters
