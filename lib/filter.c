@@ -739,58 +739,6 @@ mt_filter_pairs(mt_fctx_t *ctx, const mt_json_t *v, mt_field_t field,
 }
 
 
-/*
- * The size of v as compact JSON (strings unescaped) when it is at most
- * max, else more than max: the walk stops there, so it is bounded by
- * max whatever v holds (every value counts one byte at least).
- */
-static size_t
-mt_json_size(const mt_json_t *v, size_t max)
-{
-    size_t  i, size;
-
-    switch (v->type) {
-
-    case MT_JSON_NULL:
-        return 4;
-
-    case MT_JSON_BOOL:
-        return v->u.boolean ? 4 : 5;
-
-    case MT_JSON_NUMBER:
-        return v->u.number.raw_len > 0 ? v->u.number.raw_len : 1;
-
-    case MT_JSON_STRING:
-        return v->u.string.len + 2;
-
-    case MT_JSON_ARRAY:
-        size = 2;
-
-        for (i = 0; i < v->u.array.n && size <= max; i++) {
-            size += (i > 0) + mt_json_size(v->u.array.items[i], max - size);
-        }
-
-        return size;
-
-    case MT_JSON_OBJECT:
-        size = 2;
-
-        for (i = 0; i < v->u.object.n && size <= max; i++) {
-            size += (i > 0) + v->u.object.pairs[i].key_len + 3;
-
-            if (size <= max) {
-                size += mt_json_size(v->u.object.pairs[i].value, max - size);
-            }
-        }
-
-        return size;
-
-    default:
-        return 1;
-    }
-}
-
-
 static int
 mt_node_is_set(const mt_fnode_t *node)
 {

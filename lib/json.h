@@ -138,6 +138,12 @@ uint64_t mt_json_hash_pair(const mt_json_pair_t *p);
  */
 int mt_json_shadowed(const mt_json_t *obj, size_t i);
 
+/*
+ * v's size as compact JSON (strings unescaped) when at most max, else
+ * some size over max: the walk stops there, so it costs O(max).
+ */
+size_t mt_json_size(const mt_json_t *v, size_t max);
+
 
 /*
  * The writer appends to a growing heap buffer.  Errors are sticky: calls
