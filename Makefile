@@ -12,6 +12,10 @@ NGINX        ?= /usr/sbin/nginx
 BUILD        := $(CURDIR)/build
 NGX_BUILD    := $(BUILD)/nginx
 MODULE_SO    := $(BUILD)/ngx_http_matcher_module.so
+# the same module with every store read and vector search parked on the
+# thread pool by default (issue 9): t/ runs against both
+PARKED_BUILD := $(BUILD)/parked
+PARKED_SO    := $(PARKED_BUILD)/ngx_http_matcher_module.so
 NDK_SO       ?= /usr/lib/nginx/modules/ndk_http_module.so
 
 MODULE_CFLAGS := -g -O2 -Wall -Wextra -Wno-unused-parameter -Werror \
@@ -33,7 +37,8 @@ UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb 2>/dev/null) -lm
 export TEST_NGINX_BINARY        ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
-.PHONY: all deps build run test unit nginx-tests runner-selftest lint \
+.PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
+        runner-selftest lint \
         format clean bench bench-hostile
 
 all: build
@@ -58,20 +63,39 @@ $(MODULE_SO): $(NGX_BUILD)/objs/Makefile $(LIB_SRCS) $(LIB_HDRS) $(MOD_SRCS)
 	cp $(NGX_BUILD)/objs/ngx_http_matcher_module.so $@.tmp
 	mv -f $@.tmp $@
 
+$(PARKED_BUILD)/nginx/objs/Makefile: config
+	rm -rf $(PARKED_BUILD)/nginx
+	mkdir -p $(PARKED_BUILD)
+	cp -r $(NGINX_SRC) $(PARKED_BUILD)/nginx
+	cd $(PARKED_BUILD)/nginx && ./configure --with-compat --with-threads \
+	    --with-cc-opt="$(MODULE_CFLAGS) -DNGX_HTTP_MATCHER_PARKED=1" \
+	    --add-dynamic-module=$(CURDIR) > $(PARKED_BUILD)/configure.log \
+	    || { tail -20 $(PARKED_BUILD)/configure.log; exit 1; }
+
+$(PARKED_SO): $(PARKED_BUILD)/nginx/objs/Makefile $(LIB_SRCS) $(LIB_HDRS) \
+              $(MOD_SRCS)
+	$(MAKE) -s -C $(PARKED_BUILD)/nginx -f objs/Makefile modules
+	cp $(PARKED_BUILD)/nginx/objs/ngx_http_matcher_module.so $@.tmp
+	mv -f $@.tmp $@
+
+build-parked: $(PARKED_SO)
+
 run: deps build
 	@deploy/run.sh
 
 # every suite runs even when one fails; the summary lines come last
-test: deps build
+test: deps build build-parked
 	@rc=0; \
 	$(MAKE) -s unit > $(BUILD)/unit.log 2>&1 || rc=1; \
 	tests/runner/selftest.sh > $(BUILD)/selftest.log 2>&1 || rc=1; \
 	t/run.sh > $(BUILD)/nginx-tests.log 2>&1 || rc=1; \
-	for f in unit selftest nginx-tests; do \
+	TEST_NGINX_LOAD_MODULES="$(NDK_SO) $(PARKED_SO)" \
+	    t/run.sh --label parked > $(BUILD)/nginx-parked.log 2>&1 || rc=1; \
+	for f in unit selftest nginx-tests nginx-parked; do \
 	    if [ $$rc -ne 0 ]; then grep -v "^ok\|^\[ \|^\[=\|passed, .* failed" $(BUILD)/$$f.log | tail -40; fi; \
 	done; \
 	grep -h "passed, .* failed" $(BUILD)/unit.log $(BUILD)/selftest.log \
-	    $(BUILD)/nginx-tests.log; \
+	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log; \
 	exit $$rc
 
 unit: $(UNIT_BINS)
@@ -91,6 +115,10 @@ runner-selftest:
 
 nginx-tests: build
 	@t/run.sh
+
+# t/ with every store read and vector search on the thread pool
+nginx-parked: build-parked
+	@TEST_NGINX_LOAD_MODULES="$(NDK_SO) $(PARKED_SO)" t/run.sh --label parked
 
 lint:
 	@deploy/lint.sh

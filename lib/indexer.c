@@ -535,7 +535,7 @@ mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
 
         emb[m].unique_id = items[i].id;
         emb[m].unique_id_len = items[i].len;
-        emb[m].info.model = MT_INDEX_MODEL;
+        emb[m].info.model = ix->params.model;
         emb[m].info.dimensions = ix->params.dims;
         emb[m].info.text_hash = items[i].text_hash;
         emb[m].info.updated_at_ms = ix->now_ms;
@@ -607,7 +607,7 @@ mt_ix_prepare(const mt_indexer_t *ix, const char *doc, size_t len,
 
         v = mt_json_get(emb, "model");
         *ready = *ready && v != NULL && v->type == MT_JSON_STRING
-                 && strcmp(v->u.string.s, MT_INDEX_MODEL) == 0;
+                 && strcmp(v->u.string.s, ix->params.model) == 0;
 
         v = mt_json_get(emb, "dimensions");
         *ready = *ready && v != NULL && v->type == MT_JSON_NUMBER

@@ -16,8 +16,6 @@
 #include "vindex.h"
 
 
-#define MT_INDEX_MODEL       "local-tfidf-v1"
-
 /* mt_index_sync()'s error when a rebuild brought another embedder state */
 #define MT_INDEX_EMBEDDER_CHANGED  "embedder changed"
 

@@ -123,8 +123,17 @@ typedef struct {
         const mt_creator_embedded_t *items, size_t n, size_t *updated);
 } mt_store_ops_t;
 
+/*
+ * Capabilities.  LOOP_READS: a read answers from memory or a local
+ * mapping in microseconds and may run on the event loop (LMDB); without
+ * it every read is made on a thread (MongoDB: a network round trip).
+ * Writes always go to a thread.
+ */
+#define MT_STORE_LOOP_READS   0x01
+
 struct mt_store_s {
     const mt_store_ops_t   *ops;
+    unsigned                caps;       /* MT_STORE_* */
 };
 
 

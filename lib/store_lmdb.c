@@ -552,6 +552,7 @@ mt_store_lmdb_open(const char *path, size_t map_size, char *err,
     }
 
     s->store.ops = &mt_lmdb_ops;
+    s->store.caps = MT_STORE_LOOP_READS;
     s->e = e;
 
     return &s->store;

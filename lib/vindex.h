@@ -109,6 +109,9 @@ void mt_vindex_unlock(mt_vindex_t *vi);
 int mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
     uint64_t text_hash, const mt_meta_t *meta, const float *vec,
     char *err, size_t errlen);
+/* id's live record marked dead, under the lock: 1, 0 (none) or -1 */
+int mt_vindex_delete(mt_vindex_t *vi, const char *id, size_t id_len,
+    char *err, size_t errlen);
 
 /*
  * A rebuild: begin creates "<path>.tmp" with p (under the writer lock of

@@ -106,6 +106,13 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
      * The metadata counts too: a changed follower count with the same
      * text must reach the filters.
      */
+    /* a record removed (mt_vindex_delete) stays in the map, dead */
+    if (old != MT_VNONE
+        && __atomic_load_n(&vi->slots[old].live, __ATOMIC_RELAXED) == 0)
+    {
+        old = MT_VNONE;
+    }
+
     if (old != MT_VNONE
         && vi->recs[old].text_hash == text_hash
         && vi->slots[old].scale == scale
@@ -154,6 +161,48 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
     __atomic_add_fetch(&h->generation, 1, __ATOMIC_RELEASE);
 
     return 0;
+}
+
+
+/*
+ * Marks the live record of id dead: searches skip it from now on, the
+ * live count drops and the generation moves.  Under the writer lock, as
+ * upsert.  1: removed; 0: not there; -1: err.
+ */
+int
+mt_vindex_delete(mt_vindex_t *vi, const char *id, size_t id_len, char *err,
+    size_t errlen)
+{
+    uint32_t  old;
+
+    if (!vi->writer || !vi->locked || vi->building) {
+        mt_verr(err, errlen, "vector index not locked for writing");
+        return -1;
+    }
+
+    if (mt_vindex_replaced(vi)) {
+        mt_verr(err, errlen, "vector index replaced by a rebuild: reopen");
+        return -1;
+    }
+
+    if (mt_vmap_sync(vi) != 0) {
+        mt_verr(err, errlen, "out of memory");
+        return -1;
+    }
+
+    old = mt_vmap_find(vi, id, id_len);
+
+    if (old == MT_VNONE
+        || __atomic_load_n(&vi->slots[old].live, __ATOMIC_RELAXED) == 0)
+    {
+        return 0;
+    }
+
+    __atomic_store_n(&vi->slots[old].live, 0, __ATOMIC_RELEASE);
+    __atomic_sub_fetch(&vi->hdr->live, 1, __ATOMIC_RELEASE);
+    __atomic_add_fetch(&vi->hdr->generation, 1, __ATOMIC_RELEASE);
+
+    return 1;
 }
 
 

@@ -27,6 +27,10 @@ static ngx_int_t ngx_http_matcher_assignment_create(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 static ngx_int_t ngx_http_matcher_assignment_get(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_assignment_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_history_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
 static ngx_int_t ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 static ngx_int_t ngx_http_matcher_assignment_patch(ngx_http_request_t *r,
@@ -204,32 +208,40 @@ static ngx_int_t
 ngx_http_matcher_assignment_get(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
-    char            id[MT_OID_LEN + 1];
-    mt_jw_t         w;
-    ngx_int_t       rc;
-    mt_text_t       doc;
-    mt_store_t     *s;
-    mt_store_rc_t   src;
+    char                      id[MT_OID_LEN + 1];
+    ngx_int_t                 rc;
+    ngx_http_matcher_read_t  *rd;
 
     rc = ngx_http_matcher_assignment_id(r, &ctx->params[0], id);
     if (id[0] == '\0') {
         return rc;
     }
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
-        return ngx_http_matcher_no_store(r);
+    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_ASSIGNMENT, 0);
+    if (rd == NULL) {
+        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                        : ngx_http_matcher_no_store(r);
     }
 
-    src = s->ops->assignment_get(s, id, &doc);
-    if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "assignment not found",
-                                            mt_store_error(s));
+    ngx_memcpy(rd->id, id, sizeof(id));
+    rd->next = ngx_http_matcher_assignment_got;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_assignment_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    mt_jw_t  w;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "assignment not found");
     }
 
     ngx_http_matcher_envelope_open(&w);
-    mt_jw_raw(&w, doc.data, doc.len);
-    free(doc.data);
+    mt_jw_raw(&w, rd->doc.data, rd->doc.len);
 
     return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
 }
@@ -240,19 +252,16 @@ ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
     int                  sort;
-    size_t               i, n, total;
-    int64_t              limit, skip;
-    mt_jw_t              w;
-    ngx_str_t            value, *user;
-    ngx_int_t            rc;
-    mt_text_t           *docs;
-    ngx_uint_t           nd;
-    mt_store_t          *s;
-    mt_store_rc_t        src;
-    mt_json_detail_t     details[5];
-    mt_history_query_t   q;
+    int64_t                   limit, skip;
+    ngx_str_t                 value, *user;
+    ngx_int_t                 rc;
+    ngx_uint_t                nd;
+    mt_json_detail_t          details[5];
+    mt_history_query_t        q;
+    ngx_http_matcher_read_t  *rd;
 
     ngx_memzero(details, sizeof(details));
+    ngx_memzero(&q, sizeof(q));
     nd = 0;
 
     user = &ctx->params[0];
@@ -332,45 +341,58 @@ ngx_http_matcher_assignment_history(ngx_http_request_t *r,
                                       details, nd);
     }
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
-        return ngx_http_matcher_no_store(r);
+    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_HISTORY,
+                                     user->len + 1);
+    if (rd == NULL) {
+        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                        : ngx_http_matcher_no_store(r);
     }
 
-    q.user_id = (const char *) user->data;
-    q.user_id_len = user->len;
-    q.sort = (mt_sort_t) sort;
-    q.skip = (size_t) skip;
-    q.limit = (size_t) limit;
+    rd->history = q;
+    rd->history.user_id = ngx_http_matcher_read_copy(rd, user->data,
+                                                     user->len);
+    rd->history.user_id_len = user->len;
+    rd->history.sort = (mt_sort_t) sort;
+    rd->history.skip = (size_t) skip;
+    rd->history.limit = (size_t) limit;
+    rd->next = ngx_http_matcher_history_got;
 
-    src = s->ops->assignment_history(s, &q, &docs, &n, &total);
-    if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found",
-                                            mt_store_error(s));
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_history_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    size_t   i;
+    mt_jw_t  w;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "not found");
     }
 
     ngx_http_matcher_envelope_open(&w);
     mt_jw_arr_open(&w);
 
-    for (i = 0; i < n; i++) {
-        mt_jw_raw(&w, docs[i].data, docs[i].len);
+    for (i = 0; i < rd->n; i++) {
+        mt_jw_raw(&w, rd->docs[i].data, rd->docs[i].len);
     }
 
     mt_jw_arr_close(&w);
-    mt_texts_free(docs, n);
 
     mt_jw_key(&w, "pagination");
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "count");
-    mt_jw_int(&w, (int64_t) n);
+    mt_jw_int(&w, (int64_t) rd->n);
     mt_jw_key(&w, "total");
-    mt_jw_int(&w, (int64_t) total);
+    mt_jw_int(&w, (int64_t) rd->total);
     mt_jw_key(&w, "limit");
-    mt_jw_int(&w, limit);
+    mt_jw_int(&w, (int64_t) rd->history.limit);
     mt_jw_key(&w, "skip");
-    mt_jw_int(&w, skip);
+    mt_jw_int(&w, (int64_t) rd->history.skip);
     mt_jw_key(&w, "hasMore");
-    mt_jw_bool(&w, (size_t) skip + n < total);
+    mt_jw_bool(&w, rd->history.skip + rd->n < rd->total);
     mt_jw_obj_close(&w);
 
     return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);

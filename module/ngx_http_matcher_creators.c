@@ -26,6 +26,10 @@ typedef struct {
 
 static ngx_int_t ngx_http_matcher_creator_list(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
+static ngx_int_t ngx_http_matcher_creator_listed(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_creator_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
 static ngx_int_t ngx_http_matcher_creator_get(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 static ngx_int_t ngx_http_matcher_creator_ingest(ngx_http_request_t *r,
@@ -73,17 +77,13 @@ static ngx_int_t
 ngx_http_matcher_creator_list(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
-    size_t               i, n, total;
-    int64_t              page, limit;
-    mt_jw_t              w;
-    ngx_str_t            region, niche;
-    ngx_int_t            rc;
-    ngx_uint_t           nd;
-    mt_text_t           *docs;
-    mt_store_t          *s;
-    mt_store_rc_t        src;
-    mt_json_detail_t     details[4];
-    mt_creator_query_t   q;
+    int64_t                   page, limit;
+    ngx_str_t                 region, niche;
+    ngx_int_t                 rc;
+    ngx_uint_t                nd;
+    mt_json_detail_t          details[4];
+    mt_creator_query_t        q;
+    ngx_http_matcher_read_t  *rd;
 
     ngx_memzero(details, sizeof(details));
     ngx_memzero(&q, sizeof(q));
@@ -121,6 +121,9 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
 
     } else if (rc == NGX_OK && region.len) {
         q.region = (const char *) region.data;
+
+    } else {
+        region.len = 0;
     }
 
     rc = ngx_http_matcher_query_str(r, "niche", &niche);
@@ -139,6 +142,9 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
 
     } else if (rc == NGX_OK && niche.len) {
         q.niche = (const char *) niche.data;
+
+    } else {
+        niche.len = 0;
     }
 
     if (nd) {
@@ -148,42 +154,62 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
                                       details, nd);
     }
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
-        return ngx_http_matcher_no_store(r);
+    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_CREATOR_LIST,
+                                     region.len + niche.len + 2);
+    if (rd == NULL) {
+        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                        : ngx_http_matcher_no_store(r);
     }
 
-    q.skip = (size_t) ((page - 1) * limit);
-    q.limit = (size_t) limit;
+    rd->list.region = q.region ? ngx_http_matcher_read_copy(rd, region.data,
+                                                            region.len)
+                               : NULL;
+    rd->list.niche = q.niche ? ngx_http_matcher_read_copy(rd, niche.data,
+                                                          niche.len)
+                             : NULL;
+    rd->list.skip = (size_t) ((page - 1) * limit);
+    rd->list.limit = (size_t) limit;
+    rd->next = ngx_http_matcher_creator_listed;
 
-    src = s->ops->creator_list(s, &q, &docs, &n, &total);
-    if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found",
-                                            mt_store_error(s));
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_creator_listed(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    size_t   i, page, limit;
+    mt_jw_t  w;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "not found");
     }
+
+    limit = rd->list.limit;
+    page = rd->list.skip / limit + 1;
 
     mt_jw_init(&w);
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "creators");
     mt_jw_arr_open(&w);
 
-    for (i = 0; i < n; i++) {
-        mt_jw_raw(&w, docs[i].data, docs[i].len);
+    for (i = 0; i < rd->n; i++) {
+        mt_jw_raw(&w, rd->docs[i].data, rd->docs[i].len);
     }
 
     mt_jw_arr_close(&w);
-    mt_texts_free(docs, n);
 
     mt_jw_key(&w, "pagination");
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "page");
-    mt_jw_int(&w, page);
+    mt_jw_int(&w, (int64_t) page);
     mt_jw_key(&w, "limit");
-    mt_jw_int(&w, limit);
+    mt_jw_int(&w, (int64_t) limit);
     mt_jw_key(&w, "total");
-    mt_jw_int(&w, (int64_t) total);
+    mt_jw_int(&w, (int64_t) rd->total);
     mt_jw_key(&w, "pages");
-    mt_jw_int(&w, (int64_t) ((total + limit - 1) / limit));
+    mt_jw_int(&w, (int64_t) ((rd->total + limit - 1) / limit));
     mt_jw_obj_close(&w);
     mt_jw_obj_close(&w);
 
@@ -195,29 +221,41 @@ static ngx_int_t
 ngx_http_matcher_creator_get(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
-    mt_jw_t         w;
-    mt_text_t       doc;
-    mt_store_t     *s;
-    mt_store_rc_t   src;
+    ngx_http_matcher_read_t  *rd;
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
-        return ngx_http_matcher_no_store(r);
+    rd = ngx_http_matcher_read_creators(r, 1, ctx->params[0].len);
+    if (rd == NULL) {
+        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                        : ngx_http_matcher_no_store(r);
     }
 
-    src = s->ops->creator_get(s, (const char *) ctx->params[0].data,
-                              ctx->params[0].len, &doc, NULL);
-    if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "creator not found",
-                                            mt_store_error(s));
+    ngx_http_matcher_read_add_id(rd, (const char *) ctx->params[0].data,
+                                 ctx->params[0].len);
+    rd->next = ngx_http_matcher_creator_got;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_creator_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    mt_jw_t  w;
+
+    if (rd->rc == MT_STORE_OK && rd->found == 0) {
+        rd->rc = MT_STORE_NOT_FOUND;
+    }
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "creator not found");
     }
 
     mt_jw_init(&w);
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "creator");
-    mt_jw_raw(&w, doc.data, doc.len);
+    mt_jw_raw(&w, rd->docs[0].data, rd->docs[0].len);
     mt_jw_obj_close(&w);
-    free(doc.data);
 
     return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
 }

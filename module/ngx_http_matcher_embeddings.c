@@ -23,8 +23,7 @@
 
 /* a big batch of texts, embedded and written on a pool thread */
 typedef struct {
-    const char                     *embedder_path;    /* NULL: none */
-    unsigned                        dims;
+    ngx_http_matcher_backends_t    *be;       /* the job's reference */
     char                           *texts;    /* heap, NUL-separated */
     size_t                         *lens;
     size_t                          n;
@@ -50,13 +49,13 @@ static ngx_int_t ngx_http_matcher_embed_ids_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_embed_ids_free(void *data);
 static ngx_int_t ngx_http_matcher_embed_batch(ngx_http_request_t *r,
-    const mt_json_t *texts, size_t total);
+    ngx_http_matcher_backends_t *be, const mt_json_t *texts, size_t total);
 static void ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_embed_batch_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_embed_batch_free(void *data);
 static void ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n,
-    unsigned dims);
+    mt_emb_t *emb);
 static void ngx_http_matcher_write_vector(mt_jw_t *w, const float *v,
     unsigned dims);
 
@@ -148,17 +147,16 @@ static ngx_int_t
 ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const mt_json_t *texts)
 {
-    float                *vec;
-    size_t                i, total;
-    unsigned              dims;
-    mt_jw_t               w;
-    uint64_t              epoch;
-    ngx_int_t             rc;
-    const mt_json_t      *t;
-    const mt_embedder_t  *emb;
+    float                        *vec;
+    size_t                        i, total;
+    unsigned                      dims;
+    mt_jw_t                       w;
+    ngx_int_t                     rc;
+    const mt_json_t              *t;
+    ngx_http_matcher_backends_t  *be;
 
-    emb = ngx_http_matcher_index_embedder(r->connection->log, &epoch);
-    if (emb == NULL) {
+    be = ngx_http_matcher_backends(r, ctx);
+    if (be == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -177,10 +175,10 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     if (texts->u.array.n > NGX_HTTP_MATCHER_LOOP_TEXTS
         || total > NGX_HTTP_MATCHER_LOOP_BYTES)
     {
-        return ngx_http_matcher_embed_batch(r, texts, total);
+        return ngx_http_matcher_embed_batch(r, be, texts, total);
     }
 
-    dims = mt_embedder_dims(emb);
+    dims = be->emb->ops->dims(be->emb);
 
     vec = ngx_palloc(r->pool, dims * sizeof(float));
     if (vec == NULL) {
@@ -195,7 +193,7 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
     for (i = 0; i < texts->u.array.n; i++) {
         t = texts->u.array.items[i];
 
-        rc = ngx_http_matcher_embed_query(r, ctx, emb, epoch, t->u.string.s,
+        rc = ngx_http_matcher_embed_query(r, ctx, be, t->u.string.s,
                                           t->u.string.len, vec);
         if (rc != NGX_OK) {
             mt_jw_free(&w);
@@ -205,7 +203,7 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
         ngx_http_matcher_write_vector(&w, vec, dims);
     }
 
-    ngx_http_matcher_write_embeddings(&w, texts->u.array.n, dims);
+    ngx_http_matcher_write_embeddings(&w, texts->u.array.n, be->emb);
 
     return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);
 }
@@ -214,30 +212,28 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
 /* the end of a texts reply: after the vectors, the counts */
 
 static void
-ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n, unsigned dims)
+ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n, mt_emb_t *emb)
 {
     mt_jw_arr_close(w);
     mt_jw_key(w, "count");
     mt_jw_int(w, (int64_t) n);
     mt_jw_key(w, "model");
-    mt_jw_cstr(w, MT_INDEX_MODEL);
+    mt_jw_cstr(w, emb->ops->model(emb));
     mt_jw_key(w, "dimensions");
-    mt_jw_int(w, dims);
+    mt_jw_int(w, emb->ops->dims(emb));
     mt_jw_obj_close(w);
 }
 
 
 static ngx_int_t
-ngx_http_matcher_embed_batch(ngx_http_request_t *r, const mt_json_t *texts,
-    size_t total)
+ngx_http_matcher_embed_batch(ngx_http_request_t *r,
+    ngx_http_matcher_backends_t *be, const mt_json_t *texts, size_t total)
 {
     u_char                          *p;
     size_t                           i, n;
     ngx_http_matcher_job_t          *job;
     ngx_http_matcher_embed_batch_t  *b;
-    ngx_http_matcher_main_conf_t    *mmcf;
 
-    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
     n = texts->u.array.n;
 
     job = ngx_http_matcher_job_alloc(r,
@@ -246,9 +242,11 @@ ngx_http_matcher_embed_batch(ngx_http_request_t *r, const mt_json_t *texts,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* the embedder stays mapped until the job is freed, request or not */
     b = job->data;
-    b->embedder_path = (const char *) mmcf->embedder_path.data;
-    b->dims = (unsigned) mmcf->embed_dims;
+    b->be = be;
+    ngx_http_matcher_backends_ref(be);
+    job->type = &ngx_http_matcher_embed_batch_job;
     b->n = n;
     mt_jw_init(&b->out);
 
@@ -280,38 +278,18 @@ ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log)
 {
     ngx_http_matcher_embed_batch_t  *b = data;
 
-    char           *t;
-    float          *vec;
-    size_t          i;
-    uint64_t        epoch;
-    unsigned        dims;
-    mt_embedder_t  *emb;
+    char       *t;
+    float      *vec;
+    size_t      i;
+    unsigned    dims;
+    mt_emb_t   *emb;
+    mt_span_t   span;
 
-    /*
-     * The thread's own mapping: the loop may swap its embedder meanwhile.
-     * No state yet (no index, or no store): no IDF, as on the loop.
-     */
-    emb = b->embedder_path ? mt_embedder_map(b->embedder_path, &epoch,
-                                             b->error, sizeof(b->error))
-                           : NULL;
-    b->error[0] = '\0';
-
-    if (emb == NULL) {
-        emb = mt_embedder_new(b->dims, NGX_HTTP_MATCHER_EMBED_SEED);
-        if (emb == NULL) {
-            ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
-                        sizeof(b->error));
-            return;
-        }
-
-        mt_embedder_freeze(emb);
-    }
-
-    dims = mt_embedder_dims(emb);
+    emb = b->be->emb;
+    dims = emb->ops->dims(emb);
     vec = malloc(dims * sizeof(float));
 
     if (vec == NULL) {
-        mt_embedder_free(emb);
         ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
                     sizeof(b->error));
         return;
@@ -322,19 +300,21 @@ ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log)
     mt_jw_arr_open(&b->out);
 
     for (i = 0, t = b->texts; i < b->n; t += b->lens[i++] + 1) {
-        if (mt_embed(emb, t, b->lens[i], vec) != 0) {
-            ngx_cpystrn((u_char *) b->error, (u_char *) "out of memory",
-                        sizeof(b->error));
+        span.data = t;
+        span.len = b->lens[i];
+
+        if (emb->ops->embed(emb, &span, 1, vec, b->error, sizeof(b->error))
+            != 0)
+        {
             break;
         }
 
         ngx_http_matcher_write_vector(&b->out, vec, dims);
     }
 
-    ngx_http_matcher_write_embeddings(&b->out, b->n, dims);
+    ngx_http_matcher_write_embeddings(&b->out, b->n, emb);
 
     free(vec);
-    mt_embedder_free(emb);
 }
 
 
@@ -362,6 +342,8 @@ ngx_http_matcher_embed_batch_free(void *data)
     mt_jw_free(&b->out);
     ngx_free(b->texts);
     ngx_free(b->lens);
+    ngx_http_matcher_backends_unref(b->be);
+    b->be = NULL;
 }
 
 
@@ -529,7 +511,7 @@ ngx_http_matcher_embed_ids_done(ngx_http_request_t *r, void *data)
     mt_jw_key(&w, "count");
     mt_jw_int(&w, (int64_t) done);
     mt_jw_key(&w, "model");
-    mt_jw_cstr(&w, MT_INDEX_MODEL);
+    mt_jw_cstr(&w, e->task.ix.params.model);
     mt_jw_key(&w, "dimensions");
     mt_jw_int(&w, e->task.ix.params.dims);
     mt_jw_obj_close(&w);

@@ -13,37 +13,56 @@
 #include "score.h"
 
 
+/* a stored assignment being read, and where the request goes next */
+typedef struct {
+    ngx_http_matcher_assignment_pt   next;
+    void                            *data;
+    char                            *id;
+} ngx_http_matcher_get_t;
+
+/* POST /matches/framing between its steps */
+typedef struct {
+    const mt_json_t                 *body;
+    const mt_json_t                 *a;
+} ngx_http_matcher_frame_t;
+
+
+static ngx_int_t ngx_http_matcher_assignment_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_framing_brief(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_json_doc_t *adoc,
+    const char *id);
+static ngx_int_t ngx_http_matcher_framing_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_framing_reply(ngx_http_request_t *r,
+    const mt_json_t *a, const mt_json_t *creator);
 static ngx_uint_t ngx_http_matcher_server_field(const char *key);
 
 
-/*
- * The assignment to match: the body's (validated as POST /assignments
- * does), else the stored one named by assignmentId.  id is "" or the
- * normalised assignmentId.  *doc stays NULL when the reply went out
- * already (an error), whatever the code returned.
- */
-
 ngx_int_t
 ngx_http_matcher_get_assignment(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body, char *id,
-    mt_json_doc_t **doc)
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body,
+    ngx_http_matcher_assignment_pt next, void *data)
 {
-    size_t                 i;
-    mt_jw_t                w;
-    ngx_int_t              rc;
-    mt_errs_t              errs;
-    mt_text_t              text;
-    mt_store_t            *s;
-    mt_json_err_t          err;
-    mt_store_rc_t          src;
-    mt_json_doc_t         *v;
-    mt_json_detail_t       detail;
-    const mt_json_t       *a, *aid;
-    ngx_pool_cleanup_t    *cln;
-    mt_assignment_meta_t   meta;
+    char                     *id;
+    size_t                    i;
+    mt_jw_t                   w;
+    ngx_int_t                 rc;
+    mt_errs_t                 errs;
+    mt_json_err_t             err;
+    mt_json_doc_t            *v;
+    mt_json_detail_t          detail;
+    const mt_json_t          *a, *aid;
+    ngx_pool_cleanup_t       *cln;
+    mt_assignment_meta_t      meta;
+    ngx_http_matcher_get_t   *get;
+    ngx_http_matcher_read_t  *rd;
 
-    *doc = NULL;
-    id[0] = '\0';
+    id = ngx_pcalloc(r->pool, MT_OID_LEN + 1);
+    if (id == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     a = mt_json_get(body, "assignment");
     aid = mt_json_get(body, "assignmentId");
 
@@ -51,8 +70,6 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
         && (aid->type != MT_JSON_STRING
             || mt_oid_normalize(aid->u.string.s, aid->u.string.len, id) != 0))
     {
-        id[0] = '\0';
-
         ngx_memzero(&detail, sizeof(detail));
         detail.field = "assignmentId";
         detail.message = "must be 24 hexadecimal characters";
@@ -61,11 +78,6 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
         return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
                                       "validation_failed",
                                       "invalid assignmentId", &detail, 1);
-    }
-
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     if (a == NULL && aid == NULL) {
@@ -80,27 +92,34 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
     }
 
     if (a == NULL) {
-        /* the stored one: an LMDB read, on the loop */
-        s = ngx_http_matcher_store();
+        /* the stored one: a store read, now or parked */
 
-        src = s->ops->assignment_get(s, id, &text);
-        if (src != MT_STORE_OK) {
-            return ngx_http_matcher_store_error(r, src,
-                                                "assignment not found",
-                                                mt_store_error(s));
-        }
-
-        *doc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
-        free(text.data);
-
-        if (*doc == NULL) {
+        get = ngx_palloc(r->pool, sizeof(ngx_http_matcher_get_t));
+        if (get == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
 
-        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
-        cln->data = *doc;
+        rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_ASSIGNMENT,
+                                         0);
+        if (rd == NULL) {
+            return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                            : ngx_http_matcher_no_store(r);
+        }
 
-        return NGX_OK;
+        get->next = next;
+        get->data = data;
+        get->id = id;
+
+        ngx_memcpy(rd->id, id, MT_OID_LEN + 1);
+        rd->next = ngx_http_matcher_assignment_got;
+        rd->data = get;
+
+        return ngx_http_matcher_read(r, rd);
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     mt_errs_init(&errs);
@@ -147,9 +166,42 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
 
     cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
     cln->data = v;
-    *doc = v;
 
-    return NGX_OK;
+    return next(r, ctx, data, v, id);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_assignment_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    ngx_http_matcher_get_t *get = rd->data;
+
+    mt_json_err_t            err;
+    mt_json_doc_t           *doc;
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_matcher_ctx_t  *ctx;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "assignment not found");
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    doc = mt_json_parse(rd->doc.data, rd->doc.len, NULL, &err, NULL, 0);
+    if (doc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = doc;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
+    return get->next(r, ctx, get->data, doc, get->id);
 }
 
 
@@ -248,44 +300,54 @@ ngx_http_matcher_server_field(const char *key)
 ngx_int_t
 ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
-    char                id[MT_OID_LEN + 1];
-    mt_jw_t             w;
-    ngx_int_t           rc;
-    mt_text_t           text;
-    mt_store_t         *s;
-    mt_json_err_t       err;
-    mt_json_doc_t      *adoc, *cdoc;
-    mt_store_rc_t       src;
-    mt_json_detail_t    detail;
-    const mt_json_t    *body, *creator, *cid, *a;
-    ngx_pool_cleanup_t *cln;
+    ngx_int_t                  rc;
+    const mt_json_t           *body;
+    ngx_http_matcher_frame_t  *fr;
 
     rc = ngx_http_matcher_parse_body(r, ctx, &body);
     if (body == NULL) {
         return rc;
     }
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
+    if (ngx_http_matcher_store() == NULL) {
         return ngx_http_matcher_no_store(r);
     }
 
-    rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
-    if (adoc == NULL) {
-        return rc;
+    fr = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_frame_t));
+    if (fr == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    a = mt_json_root(adoc);
+    fr->body = body;
 
-    if (mt_json_get(body, "assignment") != NULL) {
-        a = ngx_http_matcher_brief(r, a);
-        if (a == NULL) {
+    return ngx_http_matcher_get_assignment(r, ctx, body,
+                                           ngx_http_matcher_framing_brief,
+                                           fr);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_framing_brief(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_json_doc_t *adoc,
+    const char *id)
+{
+    ngx_http_matcher_frame_t *fr = data;
+
+    mt_json_detail_t          detail;
+    const mt_json_t          *creator, *cid;
+    ngx_http_matcher_read_t  *rd;
+
+    fr->a = mt_json_root(adoc);
+
+    if (mt_json_get(fr->body, "assignment") != NULL) {
+        fr->a = ngx_http_matcher_brief(r, fr->a);
+        if (fr->a == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
-    creator = mt_json_get(body, "creator");
-    cid = mt_json_get(body, "creatorId");
+    creator = mt_json_get(fr->body, "creator");
+    cid = mt_json_get(fr->body, "creatorId");
 
     ngx_memzero(&detail, sizeof(detail));
 
@@ -310,27 +372,64 @@ ngx_http_matcher_framing(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
                                       &detail, 1);
     }
 
-    if (creator == NULL) {
-        src = s->ops->creator_get(s, cid->u.string.s, cid->u.string.len,
-                                  &text, NULL);
-        if (src != MT_STORE_OK) {
-            return ngx_http_matcher_store_error(r, src, "creator not found",
-                                                mt_store_error(s));
-        }
-
-        cdoc = mt_json_parse(text.data, text.len, NULL, &err, NULL, 0);
-        free(text.data);
-
-        cln = ngx_pool_cleanup_add(r->pool, 0);
-        if (cdoc == NULL || cln == NULL) {
-            mt_json_free(cdoc);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
-        }
-
-        cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
-        cln->data = cdoc;
-        creator = mt_json_root(cdoc);
+    if (creator != NULL) {
+        return ngx_http_matcher_framing_reply(r, fr->a, creator);
     }
+
+    rd = ngx_http_matcher_read_creators(r, 1, cid->u.string.len);
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_http_matcher_read_add_id(rd, cid->u.string.s, cid->u.string.len);
+    rd->next = ngx_http_matcher_framing_got;
+    rd->data = fr;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_framing_got(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    ngx_http_matcher_frame_t *fr = rd->data;
+
+    mt_json_err_t        err;
+    mt_json_doc_t       *cdoc;
+    ngx_pool_cleanup_t  *cln;
+
+    if (rd->rc == MT_STORE_OK && rd->found == 0) {
+        rd->rc = MT_STORE_NOT_FOUND;
+    }
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "creator not found");
+    }
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cdoc = mt_json_parse(rd->docs[0].data, rd->docs[0].len, NULL, &err, NULL,
+                         0);
+    if (cdoc == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = cdoc;
+
+    return ngx_http_matcher_framing_reply(r, fr->a, mt_json_root(cdoc));
+}
+
+
+static ngx_int_t
+ngx_http_matcher_framing_reply(ngx_http_request_t *r, const mt_json_t *a,
+    const mt_json_t *creator)
+{
+    mt_jw_t  w;
 
     ngx_http_matcher_envelope_open(&w);
     mt_jw_obj_open(&w);

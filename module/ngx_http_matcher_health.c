@@ -29,16 +29,86 @@ typedef struct {
 } ngx_http_matcher_check_t;
 
 
-static void ngx_http_matcher_store_check(ngx_http_request_t *r,
-    ngx_http_matcher_check_t *check);
+static ngx_int_t ngx_http_matcher_health_pinged(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_health_reply(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *store);
 static void ngx_http_matcher_index_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *emb, ngx_http_matcher_check_t *vec);
 static void ngx_http_matcher_cache_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *check);
 
 
+/*
+ * The store is pinged as a read: a read transaction begun and ended on
+ * LMDB (cheap, and it proves the map works), on the thread pool for a
+ * store whose reads may not run on the loop.
+ */
+
 static ngx_int_t
 ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
+{
+    ngx_msec_t                    *start;
+    ngx_http_matcher_check_t       store;
+    ngx_http_matcher_read_t       *rd;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    store.name = "store";
+    store.latency = 0;
+
+    if (mmcf->store_path.len == 0) {
+        store.status = "disabled";
+        store.detail = "no matcher_store";
+        return ngx_http_matcher_health_reply(r, &store);
+    }
+
+    if (ngx_http_matcher_store() == NULL) {
+        store.status = "down";
+        store.detail = "the store could not be opened: see the error log";
+        return ngx_http_matcher_health_reply(r, &store);
+    }
+
+    start = ngx_palloc(r->pool, sizeof(ngx_msec_t));
+    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_PING, 0);
+
+    if (start == NULL || rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ngx_time_update();
+    *start = ngx_current_msec;
+
+    rd->data = start;
+    rd->next = ngx_http_matcher_health_pinged;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_health_pinged(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    ngx_msec_t                *start = rd->data;
+    ngx_http_matcher_check_t   store;
+
+    ngx_time_update();
+
+    store.name = "store";
+    store.latency = ngx_current_msec - *start;
+    store.status = (rd->rc == MT_STORE_OK) ? "up" : "down";
+    store.detail = (rd->rc == MT_STORE_OK) ? rd->store->ops->name
+                                           : "ping failed";
+
+    return ngx_http_matcher_health_reply(r, &store);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_health_reply(ngx_http_request_t *r,
+    ngx_http_matcher_check_t *store)
 {
     mt_jw_t                       w;
     ngx_uint_t                    i, n, down, degraded;
@@ -50,7 +120,7 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     /* the backends are wired in by the store, index and cache */
 
     n = 0;
-    ngx_http_matcher_store_check(r, &checks[n++]);
+    checks[n++] = *store;
     ngx_http_matcher_index_check(r, &checks[n], &checks[n + 1]);
     n += 2;
     ngx_http_matcher_cache_check(r, &checks[n++]);
@@ -108,49 +178,6 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 }
 
 
-/* a read transaction begun and ended: cheap, and proves the map works */
-
-static void
-ngx_http_matcher_store_check(ngx_http_request_t *r,
-    ngx_http_matcher_check_t *check)
-{
-    ngx_msec_t                     start;
-    mt_store_t                    *s;
-    mt_store_rc_t                  rc;
-    ngx_http_matcher_main_conf_t  *mmcf;
-
-    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
-
-    check->name = "store";
-    check->latency = 0;
-
-    if (mmcf->store_path.len == 0) {
-        check->status = "disabled";
-        check->detail = "no matcher_store";
-        return;
-    }
-
-    s = ngx_http_matcher_store();
-
-    if (s == NULL) {
-        check->status = "down";
-        check->detail = "the store could not be opened: see the error log";
-        return;
-    }
-
-    ngx_time_update();
-    start = ngx_current_msec;
-
-    rc = s->ops->ping(s);
-
-    ngx_time_update();
-    check->latency = ngx_current_msec - start;
-
-    check->status = (rc == MT_STORE_OK) ? "up" : "down";
-    check->detail = (rc == MT_STORE_OK) ? s->ops->name : "ping failed";
-}
-
-
 /*
  * The local embedder and the index as this worker maps them; a store
  * without an index yet is "degraded": matching falls back to structured
@@ -162,8 +189,9 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *emb, ngx_http_matcher_check_t *vec)
 {
     u_char                        *p;
+    mt_emb_t                      *e;
     mt_vindex_t                   *vi;
-    const mt_embedder_t           *e;
+    ngx_http_matcher_backends_t   *b;
     ngx_http_matcher_main_conf_t  *mmcf;
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
@@ -177,9 +205,9 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
         return;
     }
 
-    vi = ngx_http_matcher_index_reader(r->connection->log, &e);
+    b = ngx_http_matcher_backends_peek(r->connection->log);
 
-    if (vi == NULL) {
+    if (b == NULL) {
         emb->status = "degraded";
         emb->detail = "local embedder: no state yet";
         vec->status = "degraded";
@@ -192,11 +220,14 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
         return;
     }
 
+    e = b->emb;
+    vi = b->vi;
+
     emb->status = "up";
     emb->detail = (char *) p;
-    p = ngx_snprintf(p, 159, "%s, %ui dimensions, IDF from %uz creators%Z",
-                     MT_INDEX_MODEL, mt_embedder_dims(e),
-                     mt_embedder_ndocs(e));
+    p = ngx_snprintf(p, 159, "%s %s, %ui dimensions, epoch %uL%Z",
+                     e->ops->name, e->ops->model(e), e->ops->dims(e),
+                     e->ops->epoch(e));
 
     vec->status = "up";
     vec->detail = (char *) p;

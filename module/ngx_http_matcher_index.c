@@ -5,8 +5,9 @@
  * embedder.idf) that every worker maps shared: one copy in memory
  * whatever the worker count, and they outlive restarts.
  *
- * Searches run on the event loop against the worker's read-only mapping
- * (readers never lock).  Everything that writes runs on the thread pool:
+ * Searches run against the worker's read-only mapping (readers never
+ * lock), on the event loop or the thread pool (ngx_http_matcher_backends.c
+ * holds the mapping).  Everything that writes runs on the thread pool:
  * the start-up check, the sync after an ingest, and the refresh jobs.
  */
 
@@ -18,8 +19,6 @@
 #include "ngx_http_matcher_index.h"
 
 
-#define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
-#define NGX_HTTP_MATCHER_UNMAP_MSEC     5000
 #define NGX_HTTP_MATCHER_RETRY_MSEC     1000
 
 
@@ -29,10 +28,7 @@ typedef struct {
 } ngx_http_matcher_sync_t;
 
 
-static void ngx_http_matcher_unmap_handler(ngx_event_t *ev);
 static void ngx_http_matcher_retry_handler(ngx_event_t *ev);
-static void ngx_http_matcher_reopen(ngx_log_t *log,
-    ngx_http_matcher_main_conf_t *mmcf);
 static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
     void *data);
@@ -53,21 +49,8 @@ ngx_str_t  ngx_http_matcher_search_modes[] = {
 };
 
 
-/* this worker's view: the reader mapping and the embedder it matches */
-static mt_vindex_t     *ngx_http_matcher_reader;
-static mt_embedder_t   *ngx_http_matcher_embedder;
-static mt_embedder_t   *ngx_http_matcher_plain;   /* no IDF: no index yet */
-static uint64_t         ngx_http_matcher_epoch;
-static ngx_msec_t       ngx_http_matcher_reopen_at;
-static ngx_msec_t       ngx_http_matcher_stat_at;
-
-/*
- * Drops a replaced mapping in a worker that serves no search meanwhile.
- * A timer's data must look like a connection: debug logging prints its
- * fd (as ngx_cache_manager_process_handler's events do).
- */
-static ngx_event_t      ngx_http_matcher_unmap_event;
-static ngx_connection_t ngx_http_matcher_unmap_dumb;
+/* a timer's data must look like a connection (debug logs print its fd) */
+static ngx_connection_t ngx_http_matcher_retry_dumb;
 
 /* a sync that found another worker rebuilding runs again after it */
 static ngx_event_t      ngx_http_matcher_retry_event;
@@ -177,6 +160,19 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        /*
+         * "run=pool": each search on a pool thread, so that a scan of a
+         * million creators never holds the event loop; "run=loop" (the
+         * default) saves the thread hop when searches take microseconds.
+         */
+
+        if (ngx_strcmp(value[i].data, "run=loop") == 0
+            || ngx_strcmp(value[i].data, "run=pool") == 0)
+        {
+            mmcf->index_run_pool = (value[i].data[4] == 'p');
+            continue;
+        }
+
         if (ngx_strcmp(value[i].data, "lists=auto") == 0) {
             mmcf->index_lists = MT_INDEX_LISTS_AUTO;
             continue;
@@ -250,6 +246,8 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_conf_init_uint_value(mmcf->index_lists, MT_INDEX_LISTS_AUTO);
     ngx_conf_init_uint_value(mmcf->index_nprobe, MT_VINDEX_NPROBE);
     ngx_conf_init_uint_value(mmcf->index_search, MT_VSEARCH_AUTO);
+    ngx_conf_init_uint_value(mmcf->index_run_pool,
+                             NGX_HTTP_MATCHER_PARKED_DEFAULT);
 
     if (mmcf->store_path.len == 0) {
         return NGX_OK;
@@ -287,7 +285,7 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     t->ix.params.dims = (unsigned) mmcf->embed_dims;
     t->ix.params.capacity = mmcf->index_capacity;
     t->ix.params.lists = (unsigned) mmcf->index_lists;
-    t->ix.params.model = MT_INDEX_MODEL;
+    t->ix.params.model = MT_EMB_LOCAL_MODEL;
     t->ix.now_ms = ngx_http_matcher_now_ms();
     t->ix.batch = 500;
     t->ix.progress = &t->progress;
@@ -485,133 +483,6 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 }
 
 
-/*
- * The worker's reader and the embedder state its vectors were made
- * with: always a pair of one epoch, swapped together.  A rebuild renames
- * the new index, then the new state: between the two (or after a rebuild
- * killed there) the new index has no state yet, and the old pair serves
- * on while a sync repairs the files.  A replaced file is seen by its
- * flag at once, or by its path naming another file (a writer killed
- * before it set the flag) within a second.  Opening and mapping are
- * cheap metadata calls on local files, not reads; a missing index is
- * retried at most once a second.  NULL: no index (yet).
- */
-
-mt_vindex_t *
-ngx_http_matcher_index_reader(ngx_log_t *log, const mt_embedder_t **emb)
-{
-    ngx_msec_t                     now;
-    ngx_uint_t                     due;
-    ngx_http_matcher_main_conf_t  *mmcf;
-
-    *emb = NULL;
-
-    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_matcher_module);
-    if (mmcf == NULL || mmcf->index_path.len == 0) {
-        return NULL;
-    }
-
-    now = ngx_current_msec;
-    due = (ngx_http_matcher_reopen_at == 0
-           || (ngx_msec_int_t) (now - ngx_http_matcher_reopen_at) >= 0);
-
-    if (ngx_http_matcher_reader == NULL
-        || mt_vindex_replaced(ngx_http_matcher_reader))
-    {
-        if (due) {
-            ngx_http_matcher_reopen(log, mmcf);
-        }
-
-    } else if ((ngx_msec_int_t) (now - ngx_http_matcher_stat_at) >= 0) {
-        ngx_http_matcher_stat_at = now + NGX_HTTP_MATCHER_REOPEN_MSEC;
-
-        if (due && mt_vindex_stale(ngx_http_matcher_reader)) {
-            ngx_http_matcher_reopen(log, mmcf);
-        }
-    }
-
-    if (ngx_http_matcher_reader == NULL) {
-        return NULL;
-    }
-
-    *emb = ngx_http_matcher_embedder;
-
-    return ngx_http_matcher_reader;
-}
-
-
-/*
- * Opens the index at its path and swaps it in with its embedder state
- * when they are of one epoch; otherwise keeps what the worker has and
- * asks for a sync, which repairs or rebuilds.
- */
-
-static void
-ngx_http_matcher_reopen(ngx_log_t *log, ngx_http_matcher_main_conf_t *mmcf)
-{
-    char            err[256];
-    uint64_t        epoch, want;
-    mt_vindex_t    *vi;
-    mt_embedder_t  *e;
-
-    /* at most once a second from here on, unless this one swaps */
-    ngx_http_matcher_reopen_at = ngx_current_msec
-                                 + NGX_HTTP_MATCHER_REOPEN_MSEC;
-    if (ngx_http_matcher_reopen_at == 0) {
-        ngx_http_matcher_reopen_at = 1;
-    }
-
-    vi = mt_vindex_open((char *) mmcf->index_path.data, NULL, 0, err,
-                        sizeof(err));
-    if (vi == NULL) {
-        ngx_log_debug1(NGX_LOG_DEBUG_HTTP, log, 0,
-                       "matcher: no vector index: %s", err);
-        return;
-    }
-
-    want = mt_vindex_model_epoch(vi);
-    e = NULL;
-
-    if (ngx_http_matcher_embedder == NULL || ngx_http_matcher_epoch != want
-        || mt_embedder_dims(ngx_http_matcher_embedder) != mt_vindex_dims(vi))
-    {
-        e = mt_embedder_map((char *) mmcf->embedder_path.data, &epoch, err,
-                            sizeof(err));
-
-        if (e == NULL || epoch != want
-            || mt_embedder_dims(e) != mt_vindex_dims(vi))
-        {
-            ngx_log_error(NGX_LOG_INFO, log, 0,
-                          "matcher: the vector index (epoch %uL) has no "
-                          "embedder state yet%s%s", want,
-                          e == NULL ? ": " : "", e == NULL ? err : "");
-
-            mt_embedder_free(e);
-            mt_vindex_close(vi);
-
-            /* a rebuild between its renames finishes alone; else repair */
-            ngx_http_matcher_index_kick(log);
-            return;
-        }
-    }
-
-    mt_vindex_set_mode(vi, (int) mmcf->index_search);
-    mt_vindex_set_nprobe(vi, (unsigned) mmcf->index_nprobe);
-
-    mt_vindex_close(ngx_http_matcher_reader);
-    ngx_http_matcher_reader = vi;
-
-    if (e != NULL) {
-        mt_embedder_free(ngx_http_matcher_embedder);
-        ngx_http_matcher_embedder = e;
-        ngx_http_matcher_epoch = want;
-    }
-
-    ngx_http_matcher_reopen_at = 0;
-}
-
-
 ngx_int_t
 ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 {
@@ -620,15 +491,10 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
     mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
 
     if (mmcf != NULL && mmcf->index_path.len) {
-        ngx_http_matcher_unmap_dumb.fd = (ngx_socket_t) -1;
-        ngx_http_matcher_unmap_event.data = &ngx_http_matcher_unmap_dumb;
-        ngx_http_matcher_unmap_event.handler = ngx_http_matcher_unmap_handler;
-        ngx_http_matcher_unmap_event.log = cycle->log;
-        ngx_http_matcher_unmap_event.cancelable = 1;
-        ngx_add_timer(&ngx_http_matcher_unmap_event,
-                      NGX_HTTP_MATCHER_UNMAP_MSEC);
+        ngx_http_matcher_backends_init_process(cycle);
 
-        ngx_http_matcher_retry_event.data = &ngx_http_matcher_unmap_dumb;
+        ngx_http_matcher_retry_dumb.fd = (ngx_socket_t) -1;
+        ngx_http_matcher_retry_event.data = &ngx_http_matcher_retry_dumb;
         ngx_http_matcher_retry_event.handler = ngx_http_matcher_retry_handler;
         ngx_http_matcher_retry_event.log = cycle->log;
         ngx_http_matcher_retry_event.cancelable = 1;
@@ -649,84 +515,10 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 }
 
 
-/*
- * A rebuild renames a new file over the index; the old one's pages stay
- * in memory while a worker maps it.  Searches reopen at once; this timer
- * moves a worker that has none to serve to the new pair, so that it lets
- * go of the old file.
- */
-
-static void
-ngx_http_matcher_unmap_handler(ngx_event_t *ev)
-{
-    ngx_http_matcher_main_conf_t  *mmcf;
-
-    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                               ngx_http_matcher_module);
-
-    if (mmcf != NULL && ngx_http_matcher_reader != NULL
-        && mt_vindex_stale(ngx_http_matcher_reader))
-    {
-        ngx_http_matcher_reopen(ev->log, mmcf);
-    }
-
-    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
-        ngx_add_timer(ev, NGX_HTTP_MATCHER_UNMAP_MSEC);
-    }
-}
-
-
 static void
 ngx_http_matcher_retry_handler(ngx_event_t *ev)
 {
     if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
         ngx_http_matcher_index_kick(ev->log);
     }
-}
-
-
-const mt_embedder_t *
-ngx_http_matcher_index_embedder(ngx_log_t *log, uint64_t *epoch)
-{
-    mt_vindex_t                   *vi;
-    const mt_embedder_t           *emb;
-    ngx_http_matcher_main_conf_t  *mmcf;
-
-    vi = ngx_http_matcher_index_reader(log, &emb);
-
-    if (vi != NULL) {
-        *epoch = mt_vindex_model_epoch(vi);
-        return emb;
-    }
-
-    if (ngx_http_matcher_plain == NULL) {
-        mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
-                                                   ngx_http_matcher_module);
-
-        ngx_http_matcher_plain = mt_embedder_new((unsigned) mmcf->embed_dims,
-                                                 NGX_HTTP_MATCHER_EMBED_SEED);
-        if (ngx_http_matcher_plain == NULL) {
-            return NULL;
-        }
-
-        mt_embedder_freeze(ngx_http_matcher_plain);
-    }
-
-    *epoch = 0;
-
-    return ngx_http_matcher_plain;
-}
-
-
-void
-ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle)
-{
-    mt_vindex_close(ngx_http_matcher_reader);
-    ngx_http_matcher_reader = NULL;
-
-    mt_embedder_free(ngx_http_matcher_embedder);
-    ngx_http_matcher_embedder = NULL;
-
-    mt_embedder_free(ngx_http_matcher_plain);
-    ngx_http_matcher_plain = NULL;
 }

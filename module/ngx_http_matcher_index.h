@@ -12,6 +12,7 @@
 #include <ngx_core.h>
 #include <ngx_http.h>
 
+#include "backend.h"
 #include "embed.h"
 #include "indexer.h"
 #include "vindex.h"
@@ -45,7 +46,6 @@ char *ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 ngx_int_t ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_http_matcher_main_conf_t *mmcf);
 ngx_int_t ngx_http_matcher_index_init_process(ngx_cycle_t *cycle);
-void ngx_http_matcher_index_exit_process(ngx_cycle_t *cycle);
 
 void ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_http_matcher_main_conf_t *mmcf);
@@ -54,24 +54,34 @@ ngx_int_t ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t,
     ngx_uint_t force);
 /* queues a background sync (coalesced while one runs) */
 void ngx_http_matcher_index_kick(ngx_log_t *log);
-/* on the loop: the worker's reader and its embedder; NULL: no index */
-mt_vindex_t *ngx_http_matcher_index_reader(ngx_log_t *log,
-    const mt_embedder_t **emb);
-/*
- * The embedder for texts: the index's state, else (no index yet) one
- * with no IDF learnt, epoch 0; NULL only without memory.
- */
-const mt_embedder_t *ngx_http_matcher_index_embedder(ngx_log_t *log,
-    uint64_t *epoch);
+
+/* ngx_http_matcher_backends.c */
+struct ngx_http_matcher_backends_s {
+    mt_emb_t                     *emb;
+    mt_vec_t                     *vec;       /* NULL: no index yet */
+    mt_vindex_t                  *vi;        /* the local index under vec */
+    ngx_uint_t                    refs;
+};
+
+ngx_http_matcher_backends_t *ngx_http_matcher_backends(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_http_matcher_backends_t *ngx_http_matcher_backends_peek(ngx_log_t *log);
+void ngx_http_matcher_backends_ref(ngx_http_matcher_backends_t *b);
+void ngx_http_matcher_backends_unref(ngx_http_matcher_backends_t *b);
+void ngx_http_matcher_backends_init_process(ngx_cycle_t *cycle);
+void ngx_http_matcher_backends_exit_process(ngx_cycle_t *cycle);
 
 /* ngx_http_matcher_search.c, shared with embeddings and matching */
+/* resumes a request with its vector search's hits (NULL: no index) */
+typedef ngx_int_t (*ngx_http_matcher_hits_pt)(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_vec_hits_t *hits);
+
 ngx_int_t ngx_http_matcher_embed_query(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_embedder_t *emb, uint64_t epoch,
+    ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_backends_t *b,
     const char *text, size_t len, float *out);
 ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
-    const mt_filter_t *f, size_t k, mt_vhit_t *hits, size_t *n,
-    mt_vindex_t **vip);
+    mt_filter_t *f, size_t k, ngx_http_matcher_hits_pt next, void *data);
 ngx_int_t ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc,
     size_t len);
 /* 503: no index yet (or no store, which it lives beside) */

@@ -17,13 +17,20 @@
 
 /*
  * The assignment to match: the body's (validated as POST /assignments
- * does), else the stored one named by assignmentId.  id is "" or the
- * normalised assignmentId.  *doc stays NULL when the reply went out
- * already (an error), whatever the code returned.
+ * does), else the stored one named by assignmentId, read as a step (now,
+ * or parked).  next(r, ctx, data, adoc, id) is called with the parsed
+ * assignment (freed with the request) and id "" or the normalised
+ * assignmentId; on an error the reply is sent and next is not called.
+ * Returns what next returned, NGX_DONE while parked, or the error
+ * reply's code.
  */
+typedef ngx_int_t (*ngx_http_matcher_assignment_pt)(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_json_doc_t *adoc,
+    const char *id);
+
 ngx_int_t ngx_http_matcher_get_assignment(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body, char *id,
-    mt_json_doc_t **doc);
+    ngx_http_matcher_ctx_t *ctx, const mt_json_t *body,
+    ngx_http_matcher_assignment_pt next, void *data);
 /* the cache key of a brief: its hash without a stored one's fields */
 uint64_t ngx_http_matcher_brief_hash(const mt_json_t *a);
 /* the brief as a reply shows it, a copy freed with the request */

@@ -42,6 +42,19 @@ typedef struct {
     size_t                          total;     /* creators searched */
 } ngx_http_matcher_cands_t;
 
+/* POST /matches between its steps, in r->pool */
+typedef struct {
+    const mt_json_t                *body;
+    const mt_json_t                *a;         /* the brief */
+    const char                     *id;        /* "" or assignmentId */
+    size_t                          topk;
+    ngx_uint_t                      framing;
+    uint64_t                        gen;       /* the index generation */
+    ngx_str_t                       raw;       /* cache keys */
+    ngx_str_t                       key;
+    mt_vec_hits_t                  *hits;      /* NULL: the fallback */
+} ngx_http_matcher_match_t;
+
 typedef struct {
     ngx_http_matcher_patch_t        patch;     /* first: patch_run's data */
     char                           *data;      /* the reply's data, JSON */
@@ -51,12 +64,17 @@ typedef struct {
 
 static ngx_int_t ngx_http_matcher_matches(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
-static ngx_int_t ngx_http_matcher_rank(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a, size_t topk,
-    ngx_uint_t framing, const char *id, mt_jw_t *w);
-static ngx_int_t ngx_http_matcher_candidates(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a,
-    ngx_http_matcher_cands_t **cands, ngx_uint_t *fallback);
+static ngx_int_t ngx_http_matcher_match_brief(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_json_doc_t *adoc,
+    const char *id);
+static ngx_int_t ngx_http_matcher_match_found(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_vec_hits_t *hits);
+static ngx_int_t ngx_http_matcher_match_loaded(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+static ngx_int_t ngx_http_matcher_match_reply(ngx_http_request_t *r,
+    ngx_http_matcher_match_t *m, ngx_http_matcher_cands_t *cs);
+static void ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
+    ngx_http_matcher_cands_t *cs, mt_jw_t *w);
 static ngx_int_t ngx_http_matcher_match_results(const char *data,
     size_t len, char **out, size_t *out_len);
 static ngx_int_t ngx_http_matcher_cand_load(ngx_http_matcher_cand_t *c,
@@ -89,27 +107,36 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_save_job = {
 };
 
 
+/*
+ * The steps: the body checked, the assignment (a store read when it is
+ * named by id), the brief embedded and searched, the candidates read
+ * (a store read), scored, and the reply cached or saved (a store write).
+ * Each read and the search may run on the loop or be parked on the
+ * thread pool, by the backend's capability and the configuration.
+ */
+
 static ngx_int_t
 ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
-    char                      id[MT_OID_LEN + 1];
-    u_char                    buf[96], rbuf[96];
-    size_t                    topk;
-    mt_jw_t                   w, data;
-    uint64_t                  gen;
-    ngx_str_t                 key, value, raw;
-    ngx_int_t                 rc;
-    mt_errs_t                 errs;
-    ngx_uint_t                framing;
-    mt_json_doc_t            *adoc;
-    mt_vindex_t              *vi;
-    const mt_json_t          *body, *v, *a;
-    const mt_embedder_t      *emb;
-    ngx_http_matcher_job_t   *job;
-    ngx_http_matcher_save_t  *save;
+    u_char                       *p;
+    mt_jw_t                       w;
+    ngx_str_t                     value;
+    ngx_int_t                     rc;
+    mt_errs_t                     errs;
+    const mt_json_t              *body, *v;
+    ngx_http_matcher_match_t     *m;
+    ngx_http_matcher_backends_t  *b;
 
     if (ngx_http_matcher_store() == NULL) {
         return ngx_http_matcher_no_store(r);
+    }
+
+    m = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_match_t));
+    p = ngx_pnalloc(r->pool, 2 * 96);
+    b = ngx_http_matcher_backends(r, ctx);
+
+    if (m == NULL || p == NULL || b == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
     /*
@@ -118,20 +145,21 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
      * requests that were valid and saved nothing leave such an entry.
      */
 
-    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
-    gen = vi ? mt_vindex_generation(vi) : 0;
+    m->gen = b->vec ? b->vec->ops->generation(b->vec) : 0;
 
-    raw.data = rbuf;
-    raw.len = ngx_snprintf(rbuf, sizeof(rbuf), "raw/%016uxL/%uz/%uL",
-                           mt_hash64(ctx->body, ctx->body_len, MT_HASH_SEED),
-                           ctx->body_len, gen)
-              - rbuf;
+    m->raw.data = p;
+    m->raw.len = ngx_snprintf(p, 96, "raw/%016uxL/%uz/%uL",
+                              mt_hash64(ctx->body, ctx->body_len,
+                                        MT_HASH_SEED),
+                              ctx->body_len, m->gen)
+                 - p;
+    m->key.data = p + 96;
 
     if (ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
-                                   &raw, &key)
+                                   &m->raw, &m->key)
             == NGX_OK
         && ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
-                                      &key, &value)
+                                      &m->key, &value)
            == NGX_OK)
     {
         ngx_http_matcher_envelope_open(&w);
@@ -146,8 +174,9 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     mt_errs_init(&errs);
 
-    topk = 3;
-    framing = 1;
+    m->body = body;
+    m->topk = 3;
+    m->framing = 1;
 
     v = mt_json_get(body, "topK");
     if (v != NULL) {
@@ -157,7 +186,7 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
             mt_errs_add(&errs, v, "must be an integer from 1 to 50", "topK");
 
         } else {
-            topk = (size_t) v->u.number.i;
+            m->topk = (size_t) v->u.number.i;
         }
     }
 
@@ -167,7 +196,7 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
             mt_errs_add(&errs, v, "must be a boolean", "framing");
 
         } else {
-            framing = v->u.boolean;
+            m->framing = v->u.boolean;
         }
     }
 
@@ -179,12 +208,26 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     mt_errs_free(&errs);
 
-    rc = ngx_http_matcher_get_assignment(r, ctx, body, id, &adoc);
-    if (adoc == NULL) {
-        return rc;
-    }
+    return ngx_http_matcher_get_assignment(r, ctx, body,
+                                           ngx_http_matcher_match_brief, m);
+}
 
-    a = mt_json_root(adoc);
+
+static ngx_int_t
+ngx_http_matcher_match_brief(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_json_doc_t *adoc,
+    const char *id)
+{
+    ngx_http_matcher_match_t *m = data;
+
+    char       *text;
+    size_t      len;
+    mt_jw_t     w;
+    ngx_int_t   rc;
+    ngx_str_t   value;
+
+    m->a = mt_json_root(adoc);
+    m->id = id;
 
     /*
      * The cache: the assignment as validated (key order does not count),
@@ -192,15 +235,14 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
      * an assignment is computed and saved every time.
      */
 
-    key.data = buf;
-    key.len = ngx_snprintf(buf, sizeof(buf), "%016uxL/%uz/%ui/%uL",
-                           ngx_http_matcher_brief_hash(a), topk, framing,
-                           gen)
-              - buf;
+    m->key.len = ngx_snprintf(m->key.data, 96, "%016uxL/%uz/%ui/%uL",
+                              ngx_http_matcher_brief_hash(m->a), m->topk,
+                              m->framing, m->gen)
+                 - m->key.data;
 
     if (id[0] == '\0'
         && ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
-                                      &key, &value)
+                                      &m->key, &value)
            == NGX_OK)
     {
         ngx_http_matcher_envelope_open(&w);
@@ -209,33 +251,159 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     }
 
     /* a brief from the body: shown without the fields a stored one adds */
-    if (id[0] == '\0' || mt_json_get(body, "assignment") != NULL) {
-        a = ngx_http_matcher_brief(r, a);
-        if (a == NULL) {
+    if (id[0] == '\0' || mt_json_get(m->body, "assignment") != NULL) {
+        m->a = ngx_http_matcher_brief(r, m->a);
+        if (m->a == NULL) {
             return NGX_HTTP_INTERNAL_SERVER_ERROR;
         }
     }
 
+    text = mt_assignment_text(m->a, &len);
+    if (text == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the text is embedded before the search is parked, if it is */
+    rc = ngx_http_matcher_vector_search(r, ctx, text, len, NULL,
+                                        NGX_HTTP_MATCHER_CANDIDATES,
+                                        ngx_http_matcher_match_found, m);
+    free(text);
+
+    return rc;
+}
+
+
+/*
+ * The creators to score: the nearest ones by vector, or, with no index
+ * yet, the first ones of the store, scored on structured signals alone
+ * (isFallback).  Either way a store read.
+ */
+
+static ngx_int_t
+ngx_http_matcher_match_found(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_vec_hits_t *hits)
+{
+    ngx_http_matcher_match_t *m = data;
+
+    size_t                    i, bytes;
+    ngx_http_matcher_read_t  *rd;
+
+    m->hits = hits;
+
+    if (hits == NULL) {
+        rd = ngx_http_matcher_read_alloc(r,
+                                         NGX_HTTP_MATCHER_READ_CREATOR_LIST,
+                                         0);
+        if (rd != NULL) {
+            rd->list.limit = NGX_HTTP_MATCHER_CANDIDATES;
+        }
+
+    } else {
+        bytes = 0;
+
+        for (i = 0; i < hits->n; i++) {
+            bytes += hits->hits[i].id_len;
+        }
+
+        rd = ngx_http_matcher_read_creators(r, hits->n, bytes);
+
+        for (i = 0; rd != NULL && i < hits->n; i++) {
+            ngx_http_matcher_read_add_id(rd, hits->hits[i].id,
+                                         hits->hits[i].id_len);
+        }
+    }
+
+    if (rd == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rd->next = ngx_http_matcher_match_loaded;
+    rd->data = m;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+/* the candidates' documents parsed once, freed with the pool */
+
+static ngx_int_t
+ngx_http_matcher_match_loaded(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    ngx_http_matcher_match_t *m = rd->data;
+
+    size_t                     i;
+    ngx_pool_cleanup_t        *cln;
+    ngx_http_matcher_cand_t   *c;
+    ngx_http_matcher_cands_t  *cs;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "not found");
+    }
+
+    cs = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_cands_t));
+    c = ngx_pcalloc(r->pool, (rd->n ? rd->n : 1) * sizeof(*c));
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+
+    if (cs == NULL || c == NULL || cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    cs->c = c;
+    cln->handler = ngx_http_matcher_cands_free;
+    cln->data = cs;
+    cs->total = m->hits ? m->hits->total : rd->total;
+
+    for (i = 0; i < rd->n; i++) {
+
+        if (rd->docs[i].data == NULL) {
+            /* deleted since it was indexed */
+            continue;
+        }
+
+        if (m->hits) {
+            c[cs->n].id = m->hits->hits[i].id;
+            c[cs->n].id_len = m->hits->hits[i].id_len;
+            c[cs->n].cosine = m->hits->hits[i].score;
+        }
+
+        /* the text is the parse's now */
+        if (ngx_http_matcher_cand_load(&c[cs->n], &rd->docs[i]) == NGX_OK) {
+            cs->n++;
+        }
+
+        rd->docs[i].data = NULL;
+    }
+
+    return ngx_http_matcher_match_reply(r, m, cs);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_match_reply(ngx_http_request_t *r,
+    ngx_http_matcher_match_t *m, ngx_http_matcher_cands_t *cs)
+{
+    mt_jw_t                   w, data;
+    ngx_str_t                 value;
+    ngx_http_matcher_job_t   *job;
+    ngx_http_matcher_save_t  *save;
+
     mt_jw_init(&data);
 
-    rc = ngx_http_matcher_rank(r, ctx, a, topk, framing, id, &data);
-    if (rc != NGX_OK) {
-        mt_jw_free(&data);
-        return rc;
-    }
+    ngx_http_matcher_rank(m, cs, &data);
 
     if (mt_jw_failed(&data)) {
         mt_jw_free(&data);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    if (id[0] == '\0') {
+    if (m->id[0] == '\0') {
         value.data = (u_char *) data.data;
         value.len = data.len;
-        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &key,
+        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &m->key,
                                    &value);
-        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &raw,
-                                   &key);
+        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &m->raw,
+                                   &m->key);
 
         ngx_http_matcher_envelope_open(&w);
         mt_jw_raw(&w, data.data, data.len);
@@ -253,7 +421,7 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     }
 
     save = job->data;
-    ngx_memcpy(save->patch.id, id, sizeof(id));
+    ngx_memcpy(save->patch.id, m->id, MT_OID_LEN + 1);
     save->patch.expected = -1;
     save->patch.now_ms = ngx_http_matcher_now_ms();
     mt_jw_init(&save->patch.doc);
@@ -273,30 +441,23 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 }
 
 
-
-
 /* data = {"assignment","matches","reasoning","isFallback","assignmentId"?} */
 
-static ngx_int_t
-ngx_http_matcher_rank(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx,
-    const mt_json_t *a, size_t topk, ngx_uint_t framing, const char *id,
-    mt_jw_t *w)
+static void
+ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
+    ngx_http_matcher_cands_t *cs, mt_jw_t *w)
 {
-    size_t                     i, n;
-    double                     best;
-    ngx_int_t                  rc;
-    ngx_uint_t                 fallback;
-    ngx_http_matcher_cand_t   *c;
-    ngx_http_matcher_cands_t  *cs;
+    size_t                    i, n;
+    double                    best;
+    ngx_uint_t                fallback;
+    const mt_json_t          *a;
+    ngx_http_matcher_cand_t  *c;
 
-    rc = ngx_http_matcher_candidates(r, ctx, a, &cs, &fallback);
-    if (rc != NGX_OK) {
-        return rc;
-    }
-
+    a = m->a;
     c = cs->c;
     n = cs->n;
     best = 0;
+    fallback = (m->hits == NULL);
 
     for (i = 0; i < n; i++) {
         best = ngx_max(best, c[i].cosine);
@@ -310,7 +471,7 @@ ngx_http_matcher_rank(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx,
     ngx_qsort(c, n, sizeof(ngx_http_matcher_cand_t),
               ngx_http_matcher_cand_cmp);
 
-    n = ngx_min(n, topk);
+    n = ngx_min(n, m->topk);
 
     mt_jw_obj_open(w);
     mt_jw_key(w, "assignment");
@@ -319,7 +480,7 @@ ngx_http_matcher_rank(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx,
     mt_jw_arr_open(w);
 
     for (i = 0; i < n; i++) {
-        ngx_http_matcher_write_match(w, a, &c[i], framing);
+        ngx_http_matcher_write_match(w, a, &c[i], m->framing);
     }
 
     mt_jw_arr_close(w);
@@ -328,121 +489,12 @@ ngx_http_matcher_rank(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx,
     mt_jw_key(w, "isFallback");
     mt_jw_bool(w, (int) fallback);
 
-    if (id[0]) {
+    if (m->id[0]) {
         mt_jw_key(w, "assignmentId");
-        mt_jw_cstr(w, id);
+        mt_jw_cstr(w, m->id);
     }
 
     mt_jw_obj_close(w);
-
-    return NGX_OK;
-}
-
-
-/*
- * The creators to score: the nearest ones by vector, or, with no index
- * yet, the first ones of the store, scored on structured signals alone
- * (isFallback).  The documents are parsed once and freed with the pool.
- */
-
-static ngx_int_t
-ngx_http_matcher_candidates(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_json_t *a,
-    ngx_http_matcher_cands_t **cands, ngx_uint_t *fallback)
-{
-    char                      *text;
-    size_t                     i, len, nhits, ndocs;
-    ngx_int_t                  rc;
-    mt_text_t                  doc, *docs;
-    mt_vhit_t                 *hits;
-    mt_store_t                *s;
-    mt_vindex_t               *vi;
-    mt_store_rc_t              src;
-    ngx_pool_cleanup_t        *cln;
-    mt_creator_query_t         q;
-    ngx_http_matcher_cand_t   *c;
-    ngx_http_matcher_cands_t  *cs;
-
-    s = ngx_http_matcher_store();
-
-    hits = ngx_palloc(r->pool,
-                      NGX_HTTP_MATCHER_CANDIDATES * sizeof(mt_vhit_t));
-    cs = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_cands_t));
-    c = ngx_pcalloc(r->pool,
-                    NGX_HTTP_MATCHER_CANDIDATES * sizeof(*c));
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-
-    if (hits == NULL || cs == NULL || c == NULL || cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cs->c = c;
-    cln->handler = ngx_http_matcher_cands_free;
-    cln->data = cs;
-    *cands = cs;
-
-    text = mt_assignment_text(a, &len);
-    if (text == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    rc = ngx_http_matcher_vector_search(r, ctx, text, len, NULL,
-                                        NGX_HTTP_MATCHER_CANDIDATES, hits,
-                                        &nhits, &vi);
-    free(text);
-
-    if (rc == NGX_ERROR) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    *fallback = (rc == NGX_DECLINED);
-
-    if (!*fallback) {
-        cs->total = mt_vindex_live(vi);
-
-        for (i = 0; i < nhits; i++) {
-            c[cs->n].id = mt_vindex_id(vi, hits[i].slot, &c[cs->n].id_len);
-            c[cs->n].cosine = hits[i].score;
-
-            src = s->ops->creator_get(s, c[cs->n].id, c[cs->n].id_len, &doc,
-                                      NULL);
-            if (src == MT_STORE_NOT_FOUND) {
-                continue;
-            }
-
-            if (src != MT_STORE_OK) {
-                return ngx_http_matcher_store_error(r, src, "not found",
-                                                    mt_store_error(s));
-            }
-
-            if (ngx_http_matcher_cand_load(&c[cs->n], &doc) == NGX_OK) {
-                cs->n++;
-            }
-        }
-
-        return NGX_OK;
-    }
-
-    ngx_memzero(&q, sizeof(q));
-    q.limit = NGX_HTTP_MATCHER_CANDIDATES;
-
-    src = s->ops->creator_list(s, &q, &docs, &ndocs, &cs->total);
-    if (src != MT_STORE_OK) {
-        return ngx_http_matcher_store_error(r, src, "not found",
-                                            mt_store_error(s));
-    }
-
-    for (i = 0; i < ndocs; i++) {
-        if (ngx_http_matcher_cand_load(&c[cs->n], &docs[i]) == NGX_OK) {
-            cs->n++;
-        }
-
-        docs[i].data = NULL;
-    }
-
-    mt_texts_free(docs, ndocs);
-
-    return NGX_OK;
 }
 
 

@@ -285,6 +285,7 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
      */
 
     mmcf->store_size = NGX_CONF_UNSET_SIZE;
+    mmcf->store_reads_pool = NGX_CONF_UNSET_UINT;
     mmcf->assignment_ttl = NGX_CONF_UNSET;
     mmcf->cache_ttl = NGX_CONF_UNSET;
     mmcf->embed_dims = NGX_CONF_UNSET_UINT;
@@ -292,6 +293,7 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
     mmcf->index_lists = NGX_CONF_UNSET_UINT;
     mmcf->index_nprobe = NGX_CONF_UNSET_UINT;
     mmcf->index_search = NGX_CONF_UNSET_UINT;
+    mmcf->index_run_pool = NGX_CONF_UNSET_UINT;
 
     return mmcf;
 }
@@ -303,6 +305,8 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
     ngx_http_matcher_main_conf_t  *mmcf = conf;
 
     ngx_conf_init_size_value(mmcf->store_size, (size_t) 1024 * 1024 * 1024);
+    ngx_conf_init_uint_value(mmcf->store_reads_pool,
+                             NGX_HTTP_MATCHER_PARKED_DEFAULT);
     ngx_conf_init_value(mmcf->assignment_ttl, (time_t) 30 * 24 * 60 * 60);
     ngx_conf_init_value(mmcf->cache_ttl, 600);
 
@@ -612,7 +616,7 @@ ngx_http_matcher_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_matcher_exit_process(ngx_cycle_t *cycle)
 {
-    ngx_http_matcher_index_exit_process(cycle);
+    ngx_http_matcher_backends_exit_process(cycle);
     ngx_http_matcher_store_exit_process(cycle);
 }
 

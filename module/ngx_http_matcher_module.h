@@ -20,8 +20,20 @@
 #define NGX_HTTP_MATCHER_VERSION       "0.1.0"
 #define NGX_HTTP_MATCHER_MAX_PARAMS    4
 
+/*
+ * A test build (make test-parked) defines NGX_HTTP_MATCHER_PARKED: store
+ * reads and vector searches then default to the thread pool, so the
+ * whole t/ suite runs the parked path of every phase.
+ */
+#if (NGX_HTTP_MATCHER_PARKED)
+#define NGX_HTTP_MATCHER_PARKED_DEFAULT  1
+#else
+#define NGX_HTTP_MATCHER_PARKED_DEFAULT  0
+#endif
+
 
 typedef struct ngx_http_matcher_ctx_s  ngx_http_matcher_ctx_t;
+typedef struct ngx_http_matcher_backends_s  ngx_http_matcher_backends_t;
 
 typedef ngx_int_t (*ngx_http_matcher_route_pt)(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
@@ -44,6 +56,7 @@ typedef struct {
 typedef struct {
     ngx_str_t                     store;         /* "lmdb:path" */
     size_t                        store_size;    /* LMDB map size */
+    ngx_uint_t                    store_reads_pool; /* reads=pool */
     ngx_str_t                     store_path;    /* resolved, NUL-ended */
     ngx_str_t                     thread_pool_name;
     ngx_thread_pool_t            *thread_pool;
@@ -60,6 +73,7 @@ typedef struct {
     ngx_uint_t                    index_lists;   /* IVF; AUTO, 0: exact */
     ngx_uint_t                    index_nprobe;  /* IVF lists probed */
     ngx_uint_t                    index_search;  /* MT_VSEARCH_* */
+    ngx_uint_t                    index_run_pool; /* run=pool */
     ngx_str_t                     index_path;    /* NUL-terminated */
     ngx_str_t                     embedder_path; /* NUL-terminated */
     ngx_shm_zone_t               *jobs_zone;     /* refresh jobs */
@@ -91,6 +105,7 @@ struct ngx_http_matcher_ctx_s {
     mt_json_doc_t                *doc;         /* freed by pool cleanup */
     const char                   *error_code;  /* $matcher_error_code */
     ngx_uint_t                    cache_status; /* NGX_HTTP_MATCHER_CACHE_* */
+    ngx_http_matcher_backends_t  *backends;    /* referenced, or NULL */
 
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
@@ -212,6 +227,7 @@ typedef struct {
     ngx_http_request_t                 *request;  /* NULL once gone */
     ngx_pool_cleanup_t                 *cleanup;
     const ngx_http_matcher_job_type_t  *type;
+    unsigned                            on_loop:1; /* a step run inline */
 } ngx_http_matcher_job_t;
 
 void ngx_http_matcher_thread_init_process(ngx_cycle_t *cycle);
@@ -223,6 +239,67 @@ ngx_int_t ngx_http_matcher_job_post(ngx_http_matcher_job_t *job,
     const ngx_http_matcher_job_type_t *type, ngx_log_t *log);
 ngx_int_t ngx_http_matcher_job_start(ngx_http_request_t *r,
     ngx_http_matcher_job_t *job, const ngx_http_matcher_job_type_t *type);
+ngx_http_matcher_job_t *ngx_http_matcher_step_alloc(ngx_http_request_t *r,
+    size_t size, ngx_uint_t on_loop);
+ngx_int_t ngx_http_matcher_step(ngx_http_request_t *r,
+    ngx_http_matcher_job_t *job, const ngx_http_matcher_job_type_t *type);
+
+/* ngx_http_matcher_read.c */
+
+#define NGX_HTTP_MATCHER_READ_PING           0
+#define NGX_HTTP_MATCHER_READ_ASSIGNMENT     1    /* id → doc */
+#define NGX_HTTP_MATCHER_READ_HISTORY        2    /* history → docs */
+#define NGX_HTTP_MATCHER_READ_CREATORS       3    /* ids → docs, by index */
+#define NGX_HTTP_MATCHER_READ_CREATOR_LIST   4    /* list → docs */
+#define NGX_HTTP_MATCHER_READ_CREATOR_COUNT  5    /* → total */
+
+typedef struct ngx_http_matcher_read_s  ngx_http_matcher_read_t;
+
+/* resumes the request with the read's result, on the loop */
+typedef ngx_int_t (*ngx_http_matcher_read_pt)(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+
+struct ngx_http_matcher_read_s {
+    ngx_http_matcher_job_t       *job;
+    mt_store_t                   *store;
+    ngx_uint_t                    op;          /* NGX_HTTP_MATCHER_READ_* */
+    ngx_http_matcher_read_pt      next;
+    void                         *data;        /* the caller's, r->pool */
+
+    /* in: strings copied with ngx_http_matcher_read_copy() */
+    char                          id[MT_OID_LEN + 1];
+    ngx_str_t                    *ids;         /* CREATORS */
+    size_t                        nids;
+    mt_history_query_t            history;
+    mt_creator_query_t            list;
+
+    /* out: next() may take doc or docs, setting them to NULL */
+    mt_store_rc_t                 rc;
+    mt_text_t                     doc;
+    mt_text_t                    *docs;
+    size_t                        n;
+    size_t                        found;       /* CREATORS: docs not NULL */
+    size_t                        total;
+    char                          error[256];
+
+    u_char                       *arena;
+    u_char                       *arena_end;
+};
+
+/* NULL: no store, or no memory (tell them apart with store()) */
+ngx_http_matcher_read_t *ngx_http_matcher_read_alloc(ngx_http_request_t *r,
+    ngx_uint_t op, size_t extra);
+char *ngx_http_matcher_read_copy(ngx_http_matcher_read_t *rd, const void *p,
+    size_t len);
+ngx_http_matcher_read_t *ngx_http_matcher_read_creators(
+    ngx_http_request_t *r, size_t n, size_t bytes);
+void ngx_http_matcher_read_add_id(ngx_http_matcher_read_t *rd,
+    const char *id, size_t len);
+/* what rd->next() returns, now, or NGX_DONE and later */
+ngx_int_t ngx_http_matcher_read(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+ngx_int_t ngx_http_matcher_read_error(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd, const char *what);
 
 /* ngx_http_matcher_query.c */
 

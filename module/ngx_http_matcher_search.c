@@ -14,27 +14,71 @@
 #include "filter.h"
 
 
+/* a search as a step: its job owns everything the thread touches */
+typedef struct {
+    ngx_http_matcher_backends_t   *b;        /* the job's own reference */
+    float                         *q;
+    ngx_uint_t                     heap_q;   /* q from the heap */
+    mt_filter_t                   *f;        /* taken */
+    size_t                         k;
+    mt_vec_hits_t                  hits;
+    int                            rc;
+    char                           error[256];
+    ngx_http_matcher_hits_pt       next;
+    void                          *data;
+} ngx_http_matcher_vsearch_t;
+
+/* POST /creators/search between its steps */
+typedef struct {
+    const mt_json_t               *query;
+    mt_vec_hits_t                 *hits;
+} ngx_http_matcher_search_t;
+
+
+static void ngx_http_matcher_vsearch_run(void *data, ngx_log_t *log);
+static ngx_int_t ngx_http_matcher_vsearch_done(ngx_http_request_t *r,
+    void *data);
+static void ngx_http_matcher_vsearch_free(void *data);
+static void ngx_http_matcher_hits_free(void *data);
+static ngx_int_t ngx_http_matcher_search_found(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_vec_hits_t *hits);
+static ngx_int_t ngx_http_matcher_search_loaded(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd);
+
+
+static const ngx_http_matcher_job_type_t  ngx_http_matcher_vsearch_job = {
+    ngx_http_matcher_vsearch_run, ngx_http_matcher_vsearch_done,
+    ngx_http_matcher_vsearch_free
+};
+
+
 /*
- * A query vector: from the cache, else embedded here (tens of
- * microseconds: the local embedder runs on the loop) and cached.
+ * A query vector: from the cache (key: model, dimensions, embedder
+ * state, text), else embedded here and cached.  The local embedder takes
+ * tens of microseconds: it runs on the loop.
  */
 
 ngx_int_t
 ngx_http_matcher_embed_query(ngx_http_request_t *r,
-    ngx_http_matcher_ctx_t *ctx, const mt_embedder_t *emb, uint64_t epoch,
+    ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_backends_t *b,
     const char *text, size_t len, float *out)
 {
-    u_char      buf[128];
+    char        err[128];
+    u_char      buf[160];
     size_t      size;
+    mt_emb_t   *emb;
+    mt_span_t   span;
     ngx_int_t   rc;
     ngx_str_t   key, value;
     ngx_uint_t  status;
 
-    size = mt_embedder_dims(emb) * sizeof(float);
+    emb = b->emb;
+    size = emb->ops->dims(emb) * sizeof(float);
 
     key.data = buf;
     key.len = ngx_snprintf(buf, sizeof(buf), "%s/%ui/%uL/%016uxL/%uz",
-                           MT_INDEX_MODEL, mt_embedder_dims(emb), epoch,
+                           emb->ops->model(emb), emb->ops->dims(emb),
+                           emb->ops->epoch(emb),
                            mt_index_text_hash(text, len), len)
               - buf;
 
@@ -53,7 +97,17 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    if (mt_embed(emb, text, len, out) != 0) {
+    /* a remote embedder answers through a subrequest: not here yet */
+    if (emb->ops->embed == NULL) {
+        return NGX_ERROR;
+    }
+
+    span.data = text;
+    span.len = len;
+
+    if (emb->ops->embed(emb, &span, 1, out, err, sizeof(err)) != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: embedder %s: %s", emb->ops->name, err);
         return NGX_ERROR;
     }
 
@@ -68,67 +122,166 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
 
 
 /*
- * The k nearest creators to text among those f admits.  NGX_DECLINED:
- * no index yet; NGX_ERROR: out of memory.
+ * The k nearest creators to text among those f admits (f is taken), as
+ * steps: the text embedded, then the index queried, on the loop or on
+ * the thread pool ("matcher_vectors ... run=pool").  next(r, ctx, data,
+ * hits) follows, now or after the search; hits NULL: no index yet.  The
+ * hits are freed with the request.
  */
 
 ngx_int_t
 ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
-    const mt_filter_t *f, size_t k, mt_vhit_t *hits, size_t *n,
-    mt_vindex_t **vip)
+    mt_filter_t *f, size_t k, ngx_http_matcher_hits_pt next, void *data)
 {
-    float                *q;
-    mt_vindex_t          *vi;
-    const mt_embedder_t  *emb;
+    size_t                         size;
+    ngx_uint_t                     on_loop;
+    ngx_http_matcher_job_t        *job;
+    ngx_http_matcher_vsearch_t    *vs;
+    ngx_http_matcher_backends_t   *b;
+    ngx_http_matcher_main_conf_t  *mmcf;
 
-    vi = ngx_http_matcher_index_reader(r->connection->log, &emb);
-    if (vi == NULL) {
-        return NGX_DECLINED;
+    b = ngx_http_matcher_backends(r, ctx);
+    if (b == NULL) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    q = ngx_palloc(r->pool, mt_embedder_dims(emb) * sizeof(float));
-    if (q == NULL) {
-        return NGX_ERROR;
+    if (b->vec == NULL) {
+        mt_filter_free(f);
+        return next(r, ctx, data, NULL);
     }
 
-    if (ngx_http_matcher_embed_query(r, ctx, emb, mt_vindex_model_epoch(vi),
-                                     text, len, q)
-        != NGX_OK)
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    on_loop = (b->vec->ops->flags & MT_BACKEND_SYNC) && !mmcf->index_run_pool;
+
+    job = ngx_http_matcher_step_alloc(r, sizeof(ngx_http_matcher_vsearch_t),
+                                      on_loop);
+    if (job == NULL) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vs = job->data;
+    vs->f = f;
+    vs->k = k;
+    vs->next = next;
+    vs->data = data;
+
+    /* the pair stays mapped until the job is freed, request or not */
+    vs->b = b;
+    ngx_http_matcher_backends_ref(b);
+    job->type = &ngx_http_matcher_vsearch_job;
+
+    size = b->emb->ops->dims(b->emb) * sizeof(float);
+    vs->heap_q = !on_loop;
+    vs->q = on_loop ? ngx_palloc(r->pool, size)
+                    : ngx_alloc(size, r->connection->log);
+
+    if (vs->q == NULL
+        || ngx_http_matcher_embed_query(r, ctx, b, text, len, vs->q)
+           != NGX_OK)
     {
-        return NGX_ERROR;
+        ngx_http_matcher_job_free(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    *n = mt_vindex_search(vi, q, f, k, hits);
-    *vip = vi;
+    return ngx_http_matcher_step(r, job, &ngx_http_matcher_vsearch_job);
+}
 
-    return NGX_OK;
+
+static void
+ngx_http_matcher_vsearch_run(void *data, ngx_log_t *log)
+{
+    ngx_http_matcher_vsearch_t  *vs = data;
+
+    mt_vec_t  *vec;
+
+    vec = vs->b->vec;
+
+    vs->rc = vec->ops->query(vec, vs->q, vs->b->emb->ops->dims(vs->b->emb),
+                             vs->f, vs->k, &vs->hits, vs->error,
+                             sizeof(vs->error));
+}
+
+
+static ngx_int_t
+ngx_http_matcher_vsearch_done(ngx_http_request_t *r, void *data)
+{
+    ngx_http_matcher_vsearch_t  *vs = data;
+
+    mt_vec_hits_t           *hits;
+    ngx_pool_cleanup_t      *cln;
+    ngx_http_matcher_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
+    if (vs->rc != 0) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: vector search: %s", vs->error);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the hits move to the request: the job's memory goes now */
+
+    cln = ngx_pool_cleanup_add(r->pool, sizeof(mt_vec_hits_t));
+    if (cln == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    hits = cln->data;
+    *hits = vs->hits;
+    ngx_memzero(&vs->hits, sizeof(mt_vec_hits_t));
+    cln->handler = ngx_http_matcher_hits_free;
+
+    return vs->next(r, ctx, vs->data, hits);
+}
+
+
+static void
+ngx_http_matcher_vsearch_free(void *data)
+{
+    ngx_http_matcher_vsearch_t  *vs = data;
+
+    mt_vec_hits_free(&vs->hits);
+    mt_filter_free(vs->f);
+    vs->f = NULL;
+
+    if (vs->heap_q) {
+        ngx_free(vs->q);
+    }
+
+    vs->q = NULL;
+
+    ngx_http_matcher_backends_unref(vs->b);
+    vs->b = NULL;
+}
+
+
+static void
+ngx_http_matcher_hits_free(void *data)
+{
+    mt_vec_hits_free(data);
 }
 
 
 ngx_int_t
 ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
-    size_t             i, n, k, id_len;
-    mt_jw_t            w;
-    ngx_int_t          rc;
-    mt_errs_t          errs;
-    mt_vhit_t         *hits;
-    mt_text_t          doc;
-    mt_store_t        *s;
-    mt_filter_t       *f;
-    mt_vindex_t       *vi;
-    mt_store_rc_t      src;
-    const char        *id;
-    const mt_json_t   *body, *query, *topk, *filter;
+    size_t                      k;
+    ngx_int_t                   rc;
+    mt_errs_t                   errs;
+    mt_filter_t                *f;
+    const mt_json_t            *body, *query, *topk, *filter;
+    ngx_http_matcher_search_t  *st;
 
     rc = ngx_http_matcher_parse_body(r, ctx, &body);
     if (body == NULL) {
         return rc;
     }
 
-    s = ngx_http_matcher_store();
-    if (s == NULL) {
+    if (ngx_http_matcher_store() == NULL) {
         return ngx_http_matcher_no_store(r);
     }
 
@@ -182,60 +335,102 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     mt_errs_free(&errs);
 
-    hits = ngx_palloc(r->pool, k * sizeof(mt_vhit_t));
-    if (hits == NULL) {
+    st = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_search_t));
+    if (st == NULL) {
         mt_filter_free(f);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    rc = ngx_http_matcher_vector_search(r, ctx, query->u.string.s,
-                                        query->u.string.len, f, k, hits, &n,
-                                        &vi);
-    mt_filter_free(f);
+    st->query = query;
 
-    if (rc == NGX_DECLINED) {
+    return ngx_http_matcher_vector_search(r, ctx, query->u.string.s,
+                                          query->u.string.len, f, k,
+                                          ngx_http_matcher_search_found, st);
+}
+
+
+/* the hits' documents, read as a step */
+
+static ngx_int_t
+ngx_http_matcher_search_found(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, void *data, mt_vec_hits_t *hits)
+{
+    ngx_http_matcher_search_t *st = data;
+
+    size_t                    i, bytes;
+    ngx_http_matcher_read_t  *rd;
+
+    if (hits == NULL) {
         return ngx_http_matcher_no_index(r);
     }
 
-    if (rc != NGX_OK) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    st->hits = hits;
+    bytes = 0;
+
+    for (i = 0; i < hits->n; i++) {
+        bytes += hits->hits[i].id_len;
+    }
+
+    rd = ngx_http_matcher_read_creators(r, hits->n, bytes);
+    if (rd == NULL) {
+        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                        : ngx_http_matcher_no_store(r);
+    }
+
+    for (i = 0; i < hits->n; i++) {
+        ngx_http_matcher_read_add_id(rd, hits->hits[i].id,
+                                     hits->hits[i].id_len);
+    }
+
+    rd->next = ngx_http_matcher_search_loaded;
+    rd->data = st;
+
+    return ngx_http_matcher_read(r, rd);
+}
+
+
+static ngx_int_t
+ngx_http_matcher_search_loaded(ngx_http_request_t *r,
+    ngx_http_matcher_read_t *rd)
+{
+    ngx_http_matcher_search_t *st = rd->data;
+
+    size_t          i;
+    mt_jw_t         w;
+    ngx_int_t       rc;
+    mt_text_t      *doc;
+    mt_vec_hit_t   *hit;
+
+    if (rd->rc != MT_STORE_OK) {
+        return ngx_http_matcher_read_error(r, rd, "not found");
     }
 
     mt_jw_init(&w);
     mt_jw_obj_open(&w);
     mt_jw_key(&w, "query");
-    mt_jw_str(&w, query->u.string.s, query->u.string.len);
+    mt_jw_str(&w, st->query->u.string.s, st->query->u.string.len);
     mt_jw_key(&w, "results");
     mt_jw_arr_open(&w);
 
-    for (i = 0; i < n; i++) {
-        id = mt_vindex_id(vi, hits[i].slot, &id_len);
+    for (i = 0; i < rd->n; i++) {
+        doc = &rd->docs[i];
+        hit = &st->hits->hits[i];
 
-        /* an LMDB read: a microsecond from the mapped file */
-        src = s->ops->creator_get(s, id, id_len, &doc, NULL);
-
-        if (src == MT_STORE_NOT_FOUND) {
+        /* deleted since it was indexed */
+        if (doc->data == NULL) {
             continue;
-        }
-
-        if (src != MT_STORE_OK) {
-            mt_jw_free(&w);
-            return ngx_http_matcher_store_error(r, src, "not found",
-                                                mt_store_error(s));
         }
 
         mt_jw_obj_open(&w);
         mt_jw_key(&w, "id");
-        mt_jw_str(&w, id, id_len);
+        mt_jw_str(&w, hit->id, hit->id_len);
         mt_jw_key(&w, "score");
-        mt_jw_double(&w, (double) hits[i].score);
+        mt_jw_double(&w, (double) hit->score);
         mt_jw_key(&w, "metadata");
-        rc = ngx_http_matcher_write_metadata(&w, doc.data, doc.len);
+        rc = ngx_http_matcher_write_metadata(&w, doc->data, doc->len);
         mt_jw_key(&w, "creator");
-        mt_jw_raw(&w, doc.data, doc.len);
+        mt_jw_raw(&w, doc->data, doc->len);
         mt_jw_obj_close(&w);
-
-        free(doc.data);
 
         if (rc != NGX_OK) {
             mt_jw_free(&w);
@@ -245,7 +440,7 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     mt_jw_arr_close(&w);
     mt_jw_key(&w, "count");
-    mt_jw_int(&w, (int64_t) n);
+    mt_jw_int(&w, (int64_t) rd->n);
     mt_jw_obj_close(&w);
 
     return ngx_http_matcher_send(r, NGX_HTTP_OK, &w);

@@ -56,7 +56,7 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_load_job = {
 };
 
 
-/* matcher_store lmdb:<path> [size=<size>] | off */
+/* matcher_store lmdb:<path> [size=<size>] [reads=loop|pool] | off */
 
 char *
 ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -120,6 +120,20 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             }
 
             mmcf->store_size = (size_t) size;
+            continue;
+        }
+
+        /*
+         * "reads=pool" makes LMDB behave as a remote store would: every
+         * read parked on the thread pool.  It costs a thread hop per
+         * read; it is there to prove the parked path (and for a store
+         * on a disk slow enough to stall the loop).
+         */
+
+        if (ngx_strcmp(value[i].data, "reads=loop") == 0
+            || ngx_strcmp(value[i].data, "reads=pool") == 0)
+        {
+            mmcf->store_reads_pool = (value[i].data[6] == 'p');
             continue;
         }
 
@@ -189,6 +203,10 @@ ngx_http_matcher_store_init_process(ngx_cycle_t *cycle)
                       "matcher: cannot open store \"%V\": %s",
                       &mmcf->store_path, err);
         return NGX_OK;
+    }
+
+    if (mmcf->store_reads_pool) {
+        ngx_http_matcher_store_handle->caps &= ~MT_STORE_LOOP_READS;
     }
 
     /* housekeeping runs in one worker only */

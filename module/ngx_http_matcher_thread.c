@@ -55,11 +55,79 @@ ngx_http_matcher_job_alloc(ngx_http_request_t *r, size_t size)
 }
 
 
+/*
+ * A step of a request that may block: with on_loop it will run on the
+ * event loop at once, so its memory comes from the request's pool (no
+ * heap allocation, nothing to orphan); otherwise it is an ordinary job.
+ */
+
+ngx_http_matcher_job_t *
+ngx_http_matcher_step_alloc(ngx_http_request_t *r, size_t size,
+    ngx_uint_t on_loop)
+{
+    ngx_http_matcher_job_t  *job;
+
+    if (!on_loop) {
+        return ngx_http_matcher_job_alloc(r, size);
+    }
+
+    job = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_job_t));
+    if (job == NULL) {
+        return NULL;
+    }
+
+    job->data = ngx_pcalloc(r->pool, size);
+    if (job->data == NULL) {
+        return NULL;
+    }
+
+    job->request = r;
+    job->on_loop = 1;
+
+    return job;
+}
+
+
+/*
+ * Runs the step: on the loop, run() and done() now, and done()'s code is
+ * returned (it may itself start the next step); on the pool, the job is
+ * posted and NGX_DONE returned, done() comes from the completion event.
+ * One path either way: the handler cannot tell them apart.
+ */
+
+ngx_int_t
+ngx_http_matcher_step(ngx_http_request_t *r, ngx_http_matcher_job_t *job,
+    const ngx_http_matcher_job_type_t *type)
+{
+    ngx_int_t  rc;
+
+    if (!job->on_loop) {
+        return ngx_http_matcher_job_start(r, job, type);
+    }
+
+    job->type = type;
+
+    type->run(job->data, r->connection->log);
+    rc = type->done(r, job->data);
+
+    if (type->free) {
+        type->free(job->data);
+    }
+
+    return rc;
+}
+
+
 void
 ngx_http_matcher_job_free(ngx_http_matcher_job_t *job)
 {
     if (job->type && job->type->free) {
         job->type->free(job->data);
+    }
+
+    if (job->on_loop) {
+        /* the request's pool has it */
+        return;
     }
 
     ngx_free(job->data);
@@ -173,6 +241,28 @@ static void
 ngx_http_matcher_job_thread(void *data, ngx_log_t *log)
 {
     ngx_http_matcher_job_t  *job = data;
+
+#if (NGX_HTTP_MATCHER_PARKED)
+    {
+    /*
+     * The test build only: MATCHER_TEST_PARK_MS holds every job that
+     * long, so that a test can make a client leave while its request is
+     * parked (t/007-parked-abort.t).
+     */
+    char       *ms;
+    ngx_int_t   n;
+
+    ms = getenv("MATCHER_TEST_PARK_MS");
+
+    if (ms != NULL) {
+        n = ngx_atoi((u_char *) ms, ngx_strlen(ms));
+
+        if (n > 0 && n <= 10000) {
+            ngx_msleep(n);
+        }
+    }
+    }
+#endif
 
     job->type->run(job->data, log);
 }

@@ -4,6 +4,13 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
+# --label NAME: the summary line says "nginx (NAME)"
+label=nginx
+if [ "${1:-}" = --label ]; then
+    label="nginx ($2)"
+    shift 2
+fi
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
@@ -18,5 +25,5 @@ if [ $rc -ne 0 ] && [ "$failed" -eq 0 ]; then
     failed=1         # a file died before its plan
 fi
 
-echo "nginx: $((total - failed)) passed, $failed failed"
+echo "$label: $((total - failed)) passed, $failed failed"
 exit $rc

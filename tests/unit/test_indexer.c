@@ -255,7 +255,7 @@ assert_ready(mt_store_t *s, const char *uid)
     (void) snprintf(dims, sizeof(dims), "%u", (unsigned) DIMS);
 
     assert_emb(s, uid, "status", "ready");
-    assert_emb(s, uid, "model", MT_INDEX_MODEL);
+    assert_emb(s, uid, "model", "local-tfidf-256");
     assert_emb(s, uid, "dimensions", dims);
     assert_emb(s, uid, "textHash", hex);
 }
