@@ -132,7 +132,7 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     }
 
     m = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_match_t));
-    p = ngx_pnalloc(r->pool, 2 * 96);
+    p = ngx_pnalloc(r->pool, (size_t) 2 * 96);
     b = ngx_http_matcher_backends(r, ctx);
 
     if (m == NULL || p == NULL || b == NULL) {
