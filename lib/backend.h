@@ -8,12 +8,21 @@
  * pure functions, unit-tested on recorded replies.  The module owns the
  * transport (an nginx subrequest to an upstream, or a thread-pool task),
  * as nginx's upstream modules split create_request and process_header.
- * A local backend answers with embed() or query() instead.
+ * A local backend answers with embed() or query() instead, and says so
+ * with MT_BACKEND_SYNC; a remote one has MT_BACKEND_WIRE, and NULL for
+ * embed() and query().  A remote index's writes have no hooks yet: they
+ * come with the first such backend.
  *
- * Threads: embed() and query() of a local backend only read, and may run
- * on any number of threads at once.  Writes (upsert, remove) take the
- * index file's writer lock and block: pool threads only.  free() with no
- * call running.
+ * Blocking: embed() and query() of a local backend wait for nothing but
+ * the CPU (a query of a large index scans it: milliseconds), so the
+ * module may call them on the event loop.  upsert() and remove() wait
+ * for the index file's writer lock, which a rebuild in another process
+ * may hold for seconds: pool threads only.
+ *
+ * Threads: embed() and query() of a local backend only read (a frozen
+ * embedder, the mapped index), and may run on any number of threads at
+ * once, also alongside a write in this or another process.  The getters
+ * too.  free() with no call running.
  */
 
 #ifndef MT_BACKEND_H
@@ -112,10 +121,22 @@ typedef struct {
     const char             *name;       /* "local" */
     unsigned                flags;      /* MT_BACKEND_* */
 
-    /* the k best among those f admits (f NULL: all); 0, or -1 with err */
+    /*
+     * The k best among those f admits (f NULL: all), best first; 0, or
+     * -1 with err (a q of other dims than the index's is one).  NULL:
+     * wire.
+     */
     int (*query)(mt_vec_t *v, const float *q, unsigned dims,
         const mt_filter_t *f, size_t k, mt_vec_hits_t *out, char *err,
         size_t errlen);
+
+    /* the request body of that query; 0 or -1.  NULL: local */
+    int (*request)(const mt_vec_t *v, const float *q, unsigned dims,
+        const mt_filter_t *f, size_t k, mt_jw_t *body);
+    /* its reply → out, as query() fills it; 0, or -1 with err */
+    int (*reply)(const mt_vec_t *v, const char *data, size_t len,
+        mt_vec_hits_t *out, char *err, size_t errlen);
+
     /* each record added or replaced; blocks; 0, or -1 with err */
     int (*upsert)(mt_vec_t *v, const mt_vec_record_t *recs, size_t n,
         char *err, size_t errlen);

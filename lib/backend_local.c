@@ -54,8 +54,9 @@ static const mt_emb_ops_t  mt_emb_local_ops = {
 
 static const mt_vec_ops_t  mt_vec_local_ops = {
     "local", MT_BACKEND_SYNC,
-    mt_vec_local_query, mt_vec_local_upsert, mt_vec_local_remove,
-    mt_vec_local_count, mt_vec_local_generation, mt_vec_local_free
+    mt_vec_local_query, NULL, NULL, mt_vec_local_upsert,
+    mt_vec_local_remove, mt_vec_local_count, mt_vec_local_generation,
+    mt_vec_local_free
 };
 
 

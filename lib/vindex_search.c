@@ -103,16 +103,20 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
     old = mt_vmap_find(vi, id, id_len);
 
     /*
-     * The metadata counts too: a changed follower count with the same
-     * text must reach the filters.
+     * A record removed (mt_vindex_delete) stays in the map, dead: the id
+     * is new again, and its dead record must be neither compared with
+     * nor cleared a second time (the live count would drop twice).
      */
-    /* a record removed (mt_vindex_delete) stays in the map, dead */
     if (old != MT_VNONE
         && __atomic_load_n(&vi->slots[old].live, __ATOMIC_RELAXED) == 0)
     {
         old = MT_VNONE;
     }
 
+    /*
+     * The metadata counts too: a changed follower count with the same
+     * text must reach the filters.
+     */
     if (old != MT_VNONE
         && vi->recs[old].text_hash == text_hash
         && vi->slots[old].scale == scale

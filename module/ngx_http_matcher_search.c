@@ -152,6 +152,12 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
         return next(r, ctx, data, NULL);
     }
 
+    /* a remote index answers through a subrequest: not here yet */
+    if (b->vec->ops->query == NULL) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
 
     on_loop = (b->vec->ops->flags & MT_BACKEND_SYNC) && !mmcf->index_run_pool;

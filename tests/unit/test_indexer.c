@@ -95,6 +95,7 @@ ctx_setup(void **state)
     c->ix.index_path = c->vec_path;
     c->ix.params.dims = DIMS;
     c->ix.params.capacity = (size_t) 2 * NBIG;
+    /* not MT_EMB_LOCAL_MODEL: a name of its own shows where it is from */
     c->ix.params.model = "local-tfidf-256";
     c->ix.now_ms = T2;
     c->ix.batch = 4;                    /* several batches for 17 */
