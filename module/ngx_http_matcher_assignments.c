@@ -219,8 +219,7 @@ ngx_http_matcher_assignment_get(ngx_http_request_t *r,
 
     rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_ASSIGNMENT, 0);
     if (rd == NULL) {
-        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                        : ngx_http_matcher_no_store(r);
+        return ngx_http_matcher_read_failed(r);
     }
 
     ngx_memcpy(rd->id, id, sizeof(id));
@@ -344,8 +343,7 @@ ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_HISTORY,
                                      user->len + 1);
     if (rd == NULL) {
-        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                        : ngx_http_matcher_no_store(r);
+        return ngx_http_matcher_read_failed(r);
     }
 
     rd->history = q;

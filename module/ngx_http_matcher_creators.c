@@ -157,8 +157,7 @@ ngx_http_matcher_creator_list(ngx_http_request_t *r,
     rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_CREATOR_LIST,
                                      region.len + niche.len + 2);
     if (rd == NULL) {
-        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                        : ngx_http_matcher_no_store(r);
+        return ngx_http_matcher_read_failed(r);
     }
 
     rd->list.region = q.region ? ngx_http_matcher_read_copy(rd, region.data,
@@ -225,8 +224,7 @@ ngx_http_matcher_creator_get(ngx_http_request_t *r,
 
     rd = ngx_http_matcher_read_creators(r, 1, ctx->params[0].len);
     if (rd == NULL) {
-        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                        : ngx_http_matcher_no_store(r);
+        return ngx_http_matcher_read_failed(r);
     }
 
     ngx_http_matcher_read_add_id(rd, (const char *) ctx->params[0].data,

@@ -102,8 +102,7 @@ ngx_http_matcher_get_assignment(ngx_http_request_t *r,
         rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_ASSIGNMENT,
                                          0);
         if (rd == NULL) {
-            return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                            : ngx_http_matcher_no_store(r);
+            return ngx_http_matcher_read_failed(r);
         }
 
         get->next = next;
@@ -177,27 +176,17 @@ ngx_http_matcher_assignment_got(ngx_http_request_t *r,
 {
     ngx_http_matcher_get_t *get = rd->data;
 
-    mt_json_err_t            err;
     mt_json_doc_t           *doc;
-    ngx_pool_cleanup_t      *cln;
     ngx_http_matcher_ctx_t  *ctx;
 
     if (rd->rc != MT_STORE_OK) {
         return ngx_http_matcher_read_error(r, rd, "assignment not found");
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    doc = mt_json_parse(rd->doc.data, rd->doc.len, NULL, &err, NULL, 0);
+    doc = ngx_http_matcher_read_parse(r, &rd->doc);
     if (doc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
-    cln->data = doc;
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
 
@@ -395,9 +384,7 @@ ngx_http_matcher_framing_got(ngx_http_request_t *r,
 {
     ngx_http_matcher_frame_t *fr = rd->data;
 
-    mt_json_err_t        err;
-    mt_json_doc_t       *cdoc;
-    ngx_pool_cleanup_t  *cln;
+    mt_json_doc_t  *cdoc;
 
     if (rd->rc == MT_STORE_OK && rd->found == 0) {
         rd->rc = MT_STORE_NOT_FOUND;
@@ -407,19 +394,10 @@ ngx_http_matcher_framing_got(ngx_http_request_t *r,
         return ngx_http_matcher_read_error(r, rd, "creator not found");
     }
 
-    cln = ngx_pool_cleanup_add(r->pool, 0);
-    if (cln == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    cdoc = mt_json_parse(rd->docs[0].data, rd->docs[0].len, NULL, &err, NULL,
-                         0);
+    cdoc = ngx_http_matcher_read_parse(r, &rd->docs[0]);
     if (cdoc == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
-
-    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
-    cln->data = cdoc;
 
     return ngx_http_matcher_framing_reply(r, fr->a, mt_json_root(cdoc));
 }

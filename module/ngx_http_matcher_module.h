@@ -300,6 +300,9 @@ ngx_int_t ngx_http_matcher_read(ngx_http_request_t *r,
     ngx_http_matcher_read_t *rd);
 ngx_int_t ngx_http_matcher_read_error(ngx_http_request_t *r,
     ngx_http_matcher_read_t *rd, const char *what);
+ngx_int_t ngx_http_matcher_read_failed(ngx_http_request_t *r);
+mt_json_doc_t *ngx_http_matcher_read_parse(ngx_http_request_t *r,
+    const mt_text_t *text);
 
 /* ngx_http_matcher_query.c */
 

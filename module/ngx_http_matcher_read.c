@@ -116,6 +116,42 @@ ngx_http_matcher_read_copy(ngx_http_matcher_read_t *rd, const void *p,
 }
 
 
+/* read_alloc() gave NULL: a 503 without a store, else a 500 */
+
+ngx_int_t
+ngx_http_matcher_read_failed(ngx_http_request_t *r)
+{
+    return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
+                                    : ngx_http_matcher_no_store(r);
+}
+
+
+/* a document read, parsed into a tree freed with the request; NULL: 500 */
+
+mt_json_doc_t *
+ngx_http_matcher_read_parse(ngx_http_request_t *r, const mt_text_t *text)
+{
+    mt_json_err_t        err;
+    mt_json_doc_t       *doc;
+    ngx_pool_cleanup_t  *cln;
+
+    cln = ngx_pool_cleanup_add(r->pool, 0);
+    if (cln == NULL) {
+        return NULL;
+    }
+
+    doc = mt_json_parse(text->data, text->len, NULL, &err, NULL, 0);
+    if (doc == NULL) {
+        return NULL;
+    }
+
+    cln->handler = (ngx_pool_cleanup_pt) mt_json_free;
+    cln->data = doc;
+
+    return doc;
+}
+
+
 /* rd->next(r, rd) is called with the result, now or later */
 
 ngx_int_t

@@ -379,8 +379,7 @@ ngx_http_matcher_search_found(ngx_http_request_t *r,
 
     rd = ngx_http_matcher_read_creators(r, hits->n, bytes);
     if (rd == NULL) {
-        return ngx_http_matcher_store() ? NGX_HTTP_INTERNAL_SERVER_ERROR
-                                        : ngx_http_matcher_no_store(r);
+        return ngx_http_matcher_read_failed(r);
     }
 
     for (i = 0; i < hits->n; i++) {
