@@ -251,3 +251,38 @@ invalid "nprobe=many": nprobe must be 0 (exact) to 4096
 --- must_die
 --- error_log
 invalid "search=hnsw": search must be auto, exact, ivf or sketch
+
+
+
+=== TEST 22: store reads neither on the loop nor on the pool
+--- http_config
+    matcher_store lmdb:store reads=sometimes;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid parameter "reads=sometimes" in "matcher_store"
+
+
+
+=== TEST 23: searches run neither on the loop nor on the pool
+--- http_config
+    matcher_vectors local run=elsewhere;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid parameter "run=elsewhere"
+
+
+
+=== TEST 24: both on the pool, explicitly: a healthy start
+--- http_config
+    matcher_store lmdb:store size=16m reads=pool;
+    matcher_vectors local run=pool;
+--- config
+    location = /health { matcher_health; }
+--- request
+GET /health
+--- error_code: 200
+--- response_body_like: "store":\{"status":"up"
