@@ -5,6 +5,7 @@
 #   make lint    cppcheck and clang-tidy on our sources
 #   make bench   the benchmark; appends a table to bench/RESULTS.md
 #   make bench-hostile  issue 8's hostile bodies: loop stall, peak RSS
+#   make bench-compare  issue 9's before/after, run=loop and run=pool
 
 SHELL        := /bin/bash
 NGINX_SRC    ?= /usr/share/nginx/src
@@ -39,7 +40,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
         runner-selftest lint \
-        format clean bench bench-hostile
+        format clean bench bench-hostile bench-compare
 
 all: build
 
@@ -126,6 +127,11 @@ lint:
 # not part of "make test": minutes of load, numbers for bench/RESULTS.md
 bench: deps build
 	@bench/run.sh
+
+# issue 9: the base commit (BASE, default 8e534c0) against the working
+# tree, matching at N=100000, run=loop and run=pool side by side
+bench-compare: deps build
+	@bench/compare.sh
 
 # libFuzzer targets (fuzz/): builds them with clang and runs each for
 # FUZZ_SECONDS (default 600); fails on any crash, sanitizer report, leak
