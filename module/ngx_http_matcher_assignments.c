@@ -2,7 +2,9 @@
 /*
  * Assignments: POST /assignments, GET /assignments/{id},
  * GET /assignments/history/{userId}, PATCH /assignments/{id}/matches.
- * Reads run on the loop; writes run as thread jobs.
+ * Reads are steps: on the loop for a store that allows it, else parked
+ * on the thread pool (ngx_http_matcher_read.c); writes run as thread
+ * jobs.
  */
 
 
@@ -250,7 +252,7 @@ static ngx_int_t
 ngx_http_matcher_assignment_history(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx)
 {
-    int                  sort;
+    int                       sort;
     int64_t                   limit, skip;
     ngx_str_t                 value, *user;
     ngx_int_t                 rc;

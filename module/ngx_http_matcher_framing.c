@@ -367,7 +367,7 @@ ngx_http_matcher_framing_brief(ngx_http_request_t *r,
 
     rd = ngx_http_matcher_read_creators(r, 1, cid->u.string.len);
     if (rd == NULL) {
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_matcher_read_failed(r);
     }
 
     ngx_http_matcher_read_add_id(rd, cid->u.string.s, cid->u.string.len);

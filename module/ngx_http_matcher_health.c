@@ -70,10 +70,15 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         return ngx_http_matcher_health_reply(r, &store);
     }
 
-    start = ngx_palloc(r->pool, sizeof(ngx_msec_t));
-    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_PING, 0);
+    /* first: a parked read's memory is the heap's until it is posted */
 
-    if (start == NULL || rd == NULL) {
+    start = ngx_palloc(r->pool, sizeof(ngx_msec_t));
+    if (start == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    rd = ngx_http_matcher_read_alloc(r, NGX_HTTP_MATCHER_READ_PING, 0);
+    if (rd == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
