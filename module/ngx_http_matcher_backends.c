@@ -291,6 +291,19 @@ ngx_http_matcher_reopen(ngx_log_t *log, ngx_http_matcher_main_conf_t *mmcf)
 }
 
 
+/*
+ * The next peek tries the files again, whatever the once-a-second rule
+ * says: a sync of this worker's has just repaired or rebuilt them.
+ */
+
+void
+ngx_http_matcher_backends_reopen_now(void)
+{
+    ngx_http_matcher_reopen_at = 0;
+    ngx_http_matcher_stat_at = ngx_current_msec;
+}
+
+
 void
 ngx_http_matcher_backends_init_process(ngx_cycle_t *cycle)
 {

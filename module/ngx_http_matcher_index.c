@@ -430,6 +430,9 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
     ngx_http_matcher_sync_busy = 0;
 
+    /* what the sync changed is worth a look at once, not in a second */
+    ngx_http_matcher_backends_reopen_now();
+
     if (sync->task.repaired) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "matcher: an interrupted rebuild's embedder state "
@@ -498,6 +501,16 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
         ngx_http_matcher_retry_event.handler = ngx_http_matcher_retry_handler;
         ngx_http_matcher_retry_event.log = cycle->log;
         ngx_http_matcher_retry_event.cancelable = 1;
+
+        /*
+         * Every worker maps the pair now, not at its first search: one
+         * respawned after a worker was killed between a rebuild's two
+         * renames finds the index without its state and asks for the
+         * repair at once, whatever its number, with no request needed.
+         * A miss here does not hold the first request back a second.
+         */
+        (void) ngx_http_matcher_backends_peek(cycle->log);
+        ngx_http_matcher_backends_reopen_now();
     }
 
     /*

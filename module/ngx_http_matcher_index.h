@@ -68,6 +68,7 @@ ngx_http_matcher_backends_t *ngx_http_matcher_backends(ngx_http_request_t *r,
 ngx_http_matcher_backends_t *ngx_http_matcher_backends_peek(ngx_log_t *log);
 void ngx_http_matcher_backends_ref(ngx_http_matcher_backends_t *b);
 void ngx_http_matcher_backends_unref(ngx_http_matcher_backends_t *b);
+void ngx_http_matcher_backends_reopen_now(void);
 void ngx_http_matcher_backends_init_process(ngx_cycle_t *cycle);
 void ngx_http_matcher_backends_exit_process(ngx_cycle_t *cycle);
 
