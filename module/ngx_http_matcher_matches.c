@@ -52,6 +52,8 @@ typedef struct {
     uint64_t                        gen;       /* the index generation */
     ngx_str_t                       raw;       /* cache keys */
     ngx_str_t                       key;
+    u_char                          raw_buf[96];
+    u_char                          key_buf[96];
     mt_vec_hits_t                  *hits;      /* NULL: the fallback */
 } ngx_http_matcher_match_t;
 
@@ -118,9 +120,8 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_save_job = {
 static ngx_int_t
 ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 {
-    u_char                       *p;
     mt_jw_t                       w;
-    ngx_str_t                     value;
+    ngx_str_t                     named, value;
     ngx_int_t                     rc;
     mt_errs_t                     errs;
     const mt_json_t              *body, *v;
@@ -132,10 +133,9 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     }
 
     m = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_match_t));
-    p = ngx_pnalloc(r->pool, (size_t) 2 * 96);
     b = ngx_http_matcher_backends(r, ctx);
 
-    if (m == NULL || p == NULL || b == NULL) {
+    if (m == NULL || b == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -147,19 +147,19 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     m->gen = b->vec ? b->vec->ops->generation(b->vec) : 0;
 
-    m->raw.data = p;
-    m->raw.len = ngx_snprintf(p, 96, "raw/%016uxL/%uz/%uL",
+    m->raw.data = m->raw_buf;
+    m->raw.len = ngx_snprintf(m->raw_buf, sizeof(m->raw_buf),
+                              "raw/%016uxL/%uz/%uL",
                               mt_hash64(ctx->body, ctx->body_len,
                                         MT_HASH_SEED),
                               ctx->body_len, m->gen)
-                 - p;
-    m->key.data = p + 96;
+                 - m->raw_buf;
 
     if (ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
-                                   &m->raw, &m->key)
+                                   &m->raw, &named)
             == NGX_OK
         && ngx_http_matcher_cache_get(r, ctx, NGX_HTTP_MATCHER_CACHE_MATCHES,
-                                      &m->key, &value)
+                                      &named, &value)
            == NGX_OK)
     {
         ngx_http_matcher_envelope_open(&w);
@@ -235,7 +235,9 @@ ngx_http_matcher_match_brief(ngx_http_request_t *r,
      * an assignment is computed and saved every time.
      */
 
-    m->key.len = ngx_snprintf(m->key.data, 96, "%016uxL/%uz/%ui/%uL",
+    m->key.data = m->key_buf;
+    m->key.len = ngx_snprintf(m->key_buf, sizeof(m->key_buf),
+                              "%016uxL/%uz/%ui/%uL",
                               ngx_http_matcher_brief_hash(m->a), m->topk,
                               m->framing, m->gen)
                  - m->key.data;

@@ -27,7 +27,7 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_read_job = {
 
 /*
  * A read with room for extra bytes of copied input (see read_copy).
- * NULL: no store (the caller answers 503) or no memory; *no_store tells.
+ * NULL: no store or no memory (ngx_http_matcher_read_failed() answers).
  */
 
 ngx_http_matcher_read_t *
