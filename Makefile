@@ -33,7 +33,8 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 UNIT_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
                 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
                 -Ilib $(shell pkg-config --cflags yajl cmocka lmdb 2>/dev/null)
-UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb 2>/dev/null) -lm
+UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb 2>/dev/null) -lm \
+                -lcurl -lpthread
 
 export TEST_NGINX_BINARY        ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)

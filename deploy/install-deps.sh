@@ -7,33 +7,50 @@ set -euo pipefail
 packages=(
     nginx-core nginx-dev libnginx-mod-http-ndk libnginx-mod-http-ndk-dev
     libyajl-dev liblmdb-dev libcmocka-dev libtest-base-perl
-    libpcre2-dev libssl-dev zlib1g-dev pkg-config make gcc
+    libpcre2-dev libssl-dev zlib1g-dev libcurl4-openssl-dev pkg-config make gcc
     valgrind cppcheck clang-tidy wrk
+    python3 nodejs npm ca-certificates
 )
 
 missing=()
 for p in "${packages[@]}"; do
+    # NodeSource's nodejs bundles npm (and Conflicts: npm)
+    if [ "$p" = npm ] && command -v npm >/dev/null 2>&1; then
+        continue
+    fi
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
             | grep -q "install ok installed"; then
         missing+=("$p")
     fi
 done
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+    sudo=""
+    if [ "$(id -u)" -ne 0 ]; then
+        sudo="sudo"
+    fi
 
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-    sudo="sudo"
+    echo "installing: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get update -qq
+    # keep the packaged nginx service from starting on port 80
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
+        $sudo chmod +x /usr/sbin/policy-rc.d
+        trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+    fi
+    $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
+        >/dev/null
 fi
 
-echo "installing: ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# keep the packaged nginx service from starting on port 80
-if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' | $sudo tee /usr/sbin/policy-rc.d >/dev/null
-    $sudo chmod +x /usr/sbin/policy-rc.d
-    trap '$sudo rm -f /usr/sbin/policy-rc.d' EXIT
+# The official OpenAI and Pinecone Node clients that t/050-remote-clients.t
+# runs against t/remote/fake_remote.py: installed from the committed
+# package-lock.json when node_modules is missing or older than it.
+clients="$(cd "$(dirname "$0")/.." && pwd)/t/remote/clients"
+if [ ! -d "$clients/node_modules" ] \
+        || [ "$clients/package-lock.json" -nt "$clients/node_modules" ]; then
+    echo "npm ci in $clients"
+    npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error \
+        >/dev/null
+    touch "$clients/node_modules"
 fi
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-    >/dev/null

@@ -1,6 +1,14 @@
 #!/usr/bin/env bash
-# Serves the embedded default in the foreground on 127.0.0.1:${PORT:-8080}
-# with its data in ${DATA_DIR:-./data}.  Ctrl-C stops it.
+# Serves conf/${MATCHER_CONF:-embedded}.conf in the foreground on
+# 127.0.0.1:${PORT:-8080} with its data in ${DATA_DIR:-./data}.  Ctrl-C
+# stops it.
+#
+# A conf names the environment variables it takes in "# matcher-env:"
+# lines ("NAME required" or "NAME=default"); they fill its ${NAME}s, as
+# the official nginx image fills its templates.  A *_BASE_URL or
+# *_INDEX_HOST URL also gives ${X_SCHEME}, ${X_HOST}, ${X_AUTHORITY}
+# (host[:port] as given), ${X_HOSTPORT} and ${X_PATH} for its upstream
+# block and location (X: OPENAI, PINECONE).
 set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,13 +25,28 @@ esac
 
 mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/modules" "$prefix/temp"
 ln -sf /usr/lib/nginx/modules/ndk_http_module.so "$prefix/modules/"
-ln -sf "$repo/build/ngx_http_matcher_module.so" "$prefix/modules/"
+# MATCHER_MODULE_SO: another build of the module (the tests' parked one)
+ln -sf "${MATCHER_MODULE_SO:-$repo/build/ngx_http_matcher_module.so}" \
+    "$prefix/modules/ngx_http_matcher_module.so"
 
 # the sample creators, loaded at start when the store is empty
 [ -e "$prefix/creators.json" ] || cp "$repo/t/data/creators.json" "$prefix/"
 
-sed -e "s/listen       127.0.0.1:8080;/listen       127.0.0.1:$port;/" \
-    "$repo/conf/embedded.conf" > "$prefix/conf/nginx.conf"
+name=${MATCHER_CONF:-embedded}
+case $name in
+    ''|*[!A-Za-z0-9_-]*) echo "MATCHER_CONF must name a file in conf/," \
+                              "not '$name'" >&2; exit 2 ;;
+esac
+conf="$repo/conf/$name.conf"
+if [ ! -f "$conf" ]; then
+    echo "MATCHER_CONF=$name: no $conf" >&2
+    exit 2
+fi
+
+cp "$repo/conf/matcher_remote_params" "$prefix/conf/"
+
+MATCHER_CONF_LISTEN=$port "$repo/deploy/fill-conf.pl" "$conf" \
+    > "$prefix/conf/nginx.conf"
 
 "$nginx" -q -t -p "$prefix/" -c conf/nginx.conf -e "$prefix/logs/error.log"
 

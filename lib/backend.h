@@ -10,8 +10,8 @@
  * as nginx's upstream modules split create_request and process_header.
  * A local backend answers with embed() or query() instead, and says so
  * with MT_BACKEND_SYNC; a remote one has MT_BACKEND_WIRE, and NULL for
- * embed() and query().  A remote index's writes have no hooks yet: they
- * come with the first such backend.
+ * embed() and query().  A remote index's writes have no hooks yet: its
+ * bulk requests are pure functions of its own (remote.h), for jobs.
  *
  * Blocking: embed() and query() of a local backend wait for nothing but
  * the CPU (a query of a large index scans it: milliseconds), so the
@@ -113,6 +113,12 @@ typedef struct {
     uint64_t                text_hash;  /* of the text embedded */
     const mt_meta_t        *meta;       /* what filters see */
     const float            *vec;        /* dims floats, unit length */
+    /*
+     * The creator document, for a remote index that keeps its metadata
+     * as JSON (mt_pinecone_metadata()); NULL: none.  The local index
+     * reads meta only.
+     */
+    const mt_json_t        *doc;
 } mt_vec_record_t;
 
 typedef struct mt_vec_s  mt_vec_t;
@@ -130,9 +136,15 @@ typedef struct {
         const mt_filter_t *f, size_t k, mt_vec_hits_t *out, char *err,
         size_t errlen);
 
-    /* the request body of that query; 0 or -1.  NULL: local */
+    /*
+     * The request body of that query; 0 or -1.  NULL: local.  The filter
+     * is the contract's JSON (NULL: none), not a compiled one: a remote
+     * index evaluates it itself, so it goes out unchanged (validate it
+     * with mt_filter_compile() first, so that both backends refuse the
+     * same filters).
+     */
     int (*request)(const mt_vec_t *v, const float *q, unsigned dims,
-        const mt_filter_t *f, size_t k, mt_jw_t *body);
+        const mt_json_t *filter, size_t k, mt_jw_t *body);
     /* its reply → out, as query() fills it; 0, or -1 with err */
     int (*reply)(const mt_vec_t *v, const char *data, size_t len,
         mt_vec_hits_t *out, char *err, size_t errlen);

@@ -15,18 +15,8 @@
 
 #include "filter.h"
 #include "indexer.h"
+#include "indexer_int.h"
 
-
-/* the counters of mt_index_progress_t */
-#define MT_IX_TOTAL      0
-#define MT_IX_PROCESSED  1
-#define MT_IX_ERRORS     2
-
-typedef struct {
-    char                   *id;
-    size_t                  len;
-    uint64_t                text_hash;
-} mt_ix_item_t;
 
 typedef struct {
     mt_ix_item_t           *items;
@@ -49,11 +39,6 @@ typedef struct {
 
 static int mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n,
     int *status);
-static int mt_ix_prepare(const mt_indexer_t *ix, const char *doc,
-    size_t len, char **text, size_t *text_len, uint64_t *hash,
-    mt_meta_t *meta, int *ready);
-static int mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items,
-    size_t n, const int *status);
 static int mt_ix_add(mt_ix_list_t *l, const char *id, size_t len,
     uint64_t hash);
 static void mt_ix_list_free(mt_ix_list_t *l);
@@ -63,8 +48,6 @@ static int mt_ix_learn(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
 static int mt_ix_build(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
-static void mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n);
-static void mt_ix_fail(mt_indexer_t *ix, const char *what);
 static unsigned mt_index_auto_lists(size_t n);
 static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
 static uint64_t mt_ix_next_epoch(const mt_indexer_t *ix,
@@ -395,6 +378,10 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
     mt_store_rc_t        src;
     mt_vindex_params_t   p;
 
+    if (ix->bvec != NULL) {
+        return mt_ix_batch_backends(ix, items, n, status);
+    }
+
     vec = malloc(ix->params.dims * sizeof(float));
     if (vec == NULL) {
         mt_ix_fail(ix, "no memory");
@@ -512,7 +499,7 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
 }
 
 
-static int
+int
 mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
     const int *status)
 {
@@ -562,7 +549,7 @@ mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
  * metadata, and whether its embedding is ready for that text already.
  */
 
-static int
+int
 mt_ix_prepare(const mt_indexer_t *ix, const char *doc, size_t len,
     char **text, size_t *text_len, uint64_t *hash, mt_meta_t *meta,
     int *ready)
@@ -768,7 +755,7 @@ mt_ix_list_free(mt_ix_list_t *l)
 }
 
 
-static void
+void
 mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n)
 {
     uint64_t  *field;
@@ -785,7 +772,7 @@ mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n)
 }
 
 
-static void
+void
 mt_ix_fail(mt_indexer_t *ix, const char *what)
 {
     (void) snprintf(ix->error, sizeof(ix->error), "%s", what);

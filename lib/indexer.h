@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "backend.h"
 #include "embed.h"
 #include "store.h"
 #include "vindex.h"
@@ -46,6 +47,16 @@ typedef struct {
     size_t                  batch;      /* creators per store write */
     mt_index_progress_t    *progress;   /* may be NULL */
     int                     wait;       /* rebuild: wait for another */
+
+    /*
+     * Backends in place of emb and the index file (index_path unused,
+     * sync and ids only): a batch's texts go to bemb->embed() and its
+     * vectors, with their documents, to bvec->upsert(), both blocking;
+     * a failure of either fails the batch (the creators stay pending).
+     * NULL: the local embedder and index file.
+     */
+    mt_emb_t               *bemb;
+    mt_vec_t               *bvec;
     char                    error[256];
 } mt_indexer_t;
 

@@ -1,9 +1,11 @@
 
 /*
  * The backends a worker matches with: the embedder and the vector index,
- * behind lib/backend.h's interfaces.  Today both are local: the index
+ * behind lib/backend.h's interfaces.  Either both are local (the index
  * file and the embedder state beside the store, mapped shared by every
- * worker.
+ * worker), or both remote (OpenAI and Pinecone, "matcher_embedder
+ * openai" and "matcher_vectors pinecone"): one pair for the worker's
+ * life, whose calls go through ngx_http_matcher_remote.c.
  *
  * A request (or a search it parked on the thread pool) holds a reference
  * to the pair it started with.  A rebuild renames new files in; the
@@ -19,6 +21,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "remote.h"
 
 
 #define NGX_HTTP_MATCHER_REOPEN_MSEC    1000
@@ -31,11 +34,14 @@ static void ngx_http_matcher_backends_cleanup(void *data);
 static void ngx_http_matcher_reopen(ngx_log_t *log,
     ngx_http_matcher_main_conf_t *mmcf);
 static void ngx_http_matcher_unmap_handler(ngx_event_t *ev);
+static ngx_http_matcher_backends_t *ngx_http_matcher_backends_remote(
+    ngx_cycle_t *cycle, ngx_http_matcher_main_conf_t *mmcf);
 
 
 /* this worker's pair, and the embedder with no IDF for before an index */
 static ngx_http_matcher_backends_t  *ngx_http_matcher_current;
 static ngx_http_matcher_backends_t  *ngx_http_matcher_plain;
+static ngx_http_matcher_backends_t  *ngx_http_matcher_remote_pair;
 static ngx_msec_t                    ngx_http_matcher_reopen_at;
 static ngx_msec_t                    ngx_http_matcher_stat_at;
 
@@ -139,6 +145,10 @@ ngx_http_matcher_backends(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     }
 
     b = ngx_http_matcher_backends_peek(r->connection->log);
+
+    if (b == NULL && ngx_http_matcher_remote_pair != NULL) {
+        b = ngx_http_matcher_remote_pair;
+    }
 
     if (b == NULL) {
         if (ngx_http_matcher_plain == NULL) {
@@ -307,6 +317,20 @@ ngx_http_matcher_backends_reopen_now(void)
 void
 ngx_http_matcher_backends_init_process(ngx_cycle_t *cycle)
 {
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(cycle,
+                                               ngx_http_matcher_module);
+
+    if (mmcf != NULL && mmcf->embed_remote) {
+        ngx_http_matcher_remote_pair = ngx_http_matcher_backends_remote(cycle,
+                                                                     mmcf);
+    }
+
+    if (mmcf == NULL || mmcf->index_path.len == 0) {
+        return;
+    }
+
     ngx_http_matcher_unmap_dumb.fd = (ngx_socket_t) -1;
     ngx_http_matcher_unmap_event.data = &ngx_http_matcher_unmap_dumb;
     ngx_http_matcher_unmap_event.handler = ngx_http_matcher_unmap_handler;
@@ -353,4 +377,57 @@ ngx_http_matcher_backends_exit_process(ngx_cycle_t *cycle)
 
     ngx_http_matcher_backends_unref(ngx_http_matcher_plain);
     ngx_http_matcher_plain = NULL;
+
+    ngx_http_matcher_backends_unref(ngx_http_matcher_remote_pair);
+    ngx_http_matcher_remote_pair = NULL;
+}
+
+
+/*
+ * OpenAI and Pinecone as a pair: their wire formats, for the calls of
+ * ngx_http_matcher_remote.c.  NULL without memory (requests then fail
+ * with 500, and the error log says why).
+ */
+
+static ngx_http_matcher_backends_t *
+ngx_http_matcher_backends_remote(ngx_cycle_t *cycle,
+    ngx_http_matcher_main_conf_t *mmcf)
+{
+    ngx_http_matcher_service_t   *svc;
+    ngx_http_matcher_backends_t  *b;
+
+    b = ngx_calloc(sizeof(ngx_http_matcher_backends_t), cycle->log);
+    if (b == NULL) {
+        return NULL;
+    }
+
+    svc = &mmcf->services[NGX_HTTP_MATCHER_SERVICE_PINECONE];
+
+    /* both strings end where their directive's argument did: NUL */
+    b->emb = mt_emb_openai_new((char *) mmcf->embed_model.data,
+                               (unsigned) mmcf->embed_dims,
+                               (int) mmcf->embed_base64);
+    b->vec = mt_vec_pinecone_new(svc->namespace_.len
+                                 ? (char *) svc->namespace_.data : "",
+                                 (unsigned) mmcf->embed_dims);
+
+    if (b->emb == NULL || b->vec == NULL) {
+        ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
+                      "matcher: no memory for the remote backends");
+
+        if (b->emb) {
+            b->emb->ops->free(b->emb);
+        }
+
+        if (b->vec) {
+            b->vec->ops->free(b->vec);
+        }
+
+        ngx_free(b);
+        return NULL;
+    }
+
+    b->refs = 1;
+
+    return b;
 }

@@ -11,6 +11,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 
 
 #define NGX_HTTP_MATCHER_MAX_TEXTS     2048
@@ -54,10 +55,6 @@ static void ngx_http_matcher_embed_batch_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_embed_batch_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_embed_batch_free(void *data);
-static void ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n,
-    mt_emb_t *emb);
-static void ngx_http_matcher_write_vector(mt_jw_t *w, const float *v,
-    unsigned dims);
 
 
 static const ngx_http_matcher_job_type_t  ngx_http_matcher_embed_batch_job = {
@@ -160,6 +157,10 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    if (be->emb->ops->flags & MT_BACKEND_WIRE) {
+        return ngx_http_matcher_remote_embed_texts(r, ctx, be, texts);
+    }
+
     /*
      * Embedding and printing 512 floats a text take tens of microseconds
      * each: a big batch goes to the thread pool, uncached, so that the
@@ -211,7 +212,7 @@ ngx_http_matcher_embed_texts(ngx_http_request_t *r,
 
 /* the end of a texts reply: after the vectors, the counts */
 
-static void
+void
 ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n, mt_emb_t *emb)
 {
     mt_jw_arr_close(w);
@@ -347,7 +348,7 @@ ngx_http_matcher_embed_batch_free(void *data)
 }
 
 
-static void
+void
 ngx_http_matcher_write_vector(mt_jw_t *w, const float *v, unsigned dims)
 {
     u_char    num[32], *p;
@@ -378,6 +379,7 @@ ngx_http_matcher_embed_ids(ngx_http_request_t *r, const mt_json_t *ids)
     }
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
 
     job = ngx_http_matcher_job_alloc(r, sizeof(ngx_http_matcher_embed_ids_t));
     if (job == NULL) {
@@ -427,6 +429,23 @@ ngx_http_matcher_embed_ids_run(void *data, ngx_log_t *log)
     char      err[256];
     uint64_t  epoch;
 
+    if (e->task.remote) {
+        e->task.rc = (e->task.ix.bvec != NULL
+                      && mt_index_ids(&e->task.ix,
+                                      (const char *const *) e->ids, e->lens,
+                                      e->n, e->status)
+                         == 0)
+                     ? NGX_OK : NGX_ERROR;
+
+        if (e->task.ix.bvec == NULL) {
+            ngx_cpystrn((u_char *) e->task.ix.error,
+                        (u_char *) "no client for the remote services",
+                        sizeof(e->task.ix.error));
+        }
+
+        return;
+    }
+
     /* no state or no index yet: build both first, then add these */
 
     e->task.ix.emb = mt_embedder_map(e->task.embedder_path, &epoch, err,
@@ -466,6 +485,20 @@ ngx_http_matcher_embed_ids_done(ngx_http_request_t *r, void *data)
 
     size_t   i, done;
     mt_jw_t  w;
+
+    if (ngx_http_matcher_index_wrote(&e->task)) {
+        ngx_http_matcher_remote_bump_generation();
+    }
+
+    /* after the client's retries: the remote's failure, as a job's is */
+    if (e->task.rc != NGX_OK && e->task.remote) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: embedding creators failed: %s",
+                      e->task.ix.error);
+        return ngx_http_matcher_error(r, NGX_HTTP_BAD_GATEWAY,
+                                      "upstream_error", e->task.ix.error,
+                                      NULL, 0);
+    }
 
     if (e->task.rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,

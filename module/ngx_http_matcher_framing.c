@@ -407,6 +407,24 @@ static ngx_int_t
 ngx_http_matcher_framing_reply(ngx_http_request_t *r, const mt_json_t *a,
     const mt_json_t *creator)
 {
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
+
+    if (mmcf->framing_remote) {
+        return ngx_http_matcher_chat_framing(r, a, creator);
+    }
+
+    return ngx_http_matcher_framing_send(r, a, creator, NULL);
+}
+
+
+/* framing NULL: the template's ("framingSource": "template") */
+
+ngx_int_t
+ngx_http_matcher_framing_send(ngx_http_request_t *r, const mt_json_t *a,
+    const mt_json_t *creator, ngx_str_t *framing)
+{
     mt_jw_t  w;
 
     ngx_http_matcher_envelope_open(&w);
@@ -415,8 +433,16 @@ ngx_http_matcher_framing_reply(ngx_http_request_t *r, const mt_json_t *a,
     mt_jw_value(&w, a);
     mt_jw_key(&w, "creator");
     mt_jw_value(&w, creator);
+    mt_jw_key(&w, "framingSource");
+    mt_jw_cstr(&w, framing ? "model" : "template");
     mt_jw_key(&w, "framing");
-    mt_framing(a, creator, &w);
+
+    if (framing) {
+        mt_jw_str(&w, (char *) framing->data, framing->len);
+
+    } else {
+        mt_framing(a, creator, &w);
+    }
     mt_jw_key(&w, "timestamp");
     ngx_http_matcher_write_time(&w, ngx_http_matcher_now_ms());
     mt_jw_obj_close(&w);

@@ -7,6 +7,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 
 
 static ngx_int_t ngx_http_matcher_health(ngx_http_request_t *r,
@@ -37,6 +38,8 @@ static void ngx_http_matcher_index_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *emb, ngx_http_matcher_check_t *vec);
 static void ngx_http_matcher_cache_check(ngx_http_request_t *r,
     ngx_http_matcher_check_t *check);
+static void ngx_http_matcher_remote_check(ngx_http_request_t *r,
+    ngx_uint_t remote, ngx_http_matcher_check_t *check);
 
 
 /*
@@ -117,7 +120,7 @@ ngx_http_matcher_health_reply(ngx_http_request_t *r,
 {
     mt_jw_t                       w;
     ngx_uint_t                    i, n, down, degraded;
-    ngx_http_matcher_check_t      checks[4];
+    ngx_http_matcher_check_t      checks[5];
     ngx_http_matcher_loc_conf_t  *mlcf;
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_matcher_module);
@@ -129,6 +132,13 @@ ngx_http_matcher_health_reply(ngx_http_request_t *r,
     ngx_http_matcher_index_check(r, &checks[n], &checks[n + 1]);
     n += 2;
     ngx_http_matcher_cache_check(r, &checks[n++]);
+
+    /* not in the contract's four: shown only when configured */
+    if (ngx_http_matcher_remote_configured(NGX_HTTP_MATCHER_REMOTE_CHAT)) {
+        checks[n].name = "framing";
+        ngx_http_matcher_remote_check(r, NGX_HTTP_MATCHER_REMOTE_CHAT,
+                                      &checks[n++]);
+    }
 
     down = 0;
     degraded = 0;
@@ -206,6 +216,14 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
     *vec = (ngx_http_matcher_check_t) { "vectors", "disabled", 0,
                                         "no matcher_store" };
 
+    if (mmcf->embed_remote) {
+        ngx_http_matcher_remote_check(r, NGX_HTTP_MATCHER_REMOTE_EMBEDDINGS,
+                                      emb);
+        ngx_http_matcher_remote_check(r, NGX_HTTP_MATCHER_REMOTE_VECTORS,
+                                      vec);
+        return;
+    }
+
     if (mmcf->index_path.len == 0) {
         return;
     }
@@ -243,6 +261,30 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
                  mt_vindex_record_size(vi),
                  &ngx_http_matcher_search_modes[mmcf->index_search],
                  mt_vindex_lists(vi), mmcf->index_nprobe);
+}
+
+
+/*
+ * A remote as the breakers in the shared zone see it, across workers: no
+ * call is made for /health (an ALB checks it every few seconds).
+ */
+
+static void
+ngx_http_matcher_remote_check(ngx_http_request_t *r, ngx_uint_t remote,
+    ngx_http_matcher_check_t *check)
+{
+    ngx_http_matcher_remote_state_t  *st;
+
+    st = ngx_palloc(r->pool, sizeof(ngx_http_matcher_remote_state_t));
+    if (st == NULL) {
+        return;
+    }
+
+    ngx_http_matcher_remote_state(remote, st);
+
+    check->status = st->status;
+    check->latency = st->latency;
+    check->detail = st->detail[0] ? st->detail : NULL;
 }
 
 

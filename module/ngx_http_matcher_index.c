@@ -17,6 +17,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 
 
 #define NGX_HTTP_MATCHER_RETRY_MSEC     1000
@@ -28,6 +29,8 @@ typedef struct {
 } ngx_http_matcher_sync_t;
 
 
+static char *ngx_http_matcher_embedder_openai(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
 static void ngx_http_matcher_retry_handler(ngx_event_t *ev);
 static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
@@ -76,10 +79,14 @@ ngx_http_matcher_embedder_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
+    if (ngx_strcmp(value[1].data, "openai") == 0) {
+        return ngx_http_matcher_embedder_openai(cf, mmcf);
+    }
+
     if (ngx_strcmp(value[1].data, "local") != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid embedder \"%V\": expected \"local\"",
-                           &value[1]);
+                           "invalid embedder \"%V\": expected \"local\" "
+                           "or \"openai\"", &value[1]);
         return NGX_CONF_ERROR;
     }
 
@@ -111,6 +118,76 @@ ngx_http_matcher_embedder_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 }
 
 
+/*
+ * matcher_embedder openai [model=text-embedding-ada-002] [dims=1536]
+ *     [encoding=base64|float];  the service is matcher_openai's.
+ * dims is what the model returns: 1536 for ada-002 and 3-small, 3072
+ * for 3-large; a 3-* model is asked for dims when it is set otherwise.
+ */
+
+static char *
+ngx_http_matcher_embedder_openai(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf)
+{
+    ngx_int_t   n;
+    ngx_str_t  *value;
+    ngx_uint_t  i;
+
+    value = cf->args->elts;
+
+    mmcf->embed_remote = 1;
+    mmcf->embed_base64 = 1;
+    ngx_str_set(&mmcf->embed_model, "text-embedding-ada-002");
+    mmcf->embed_dims = 0;
+
+    for (i = 2; i < cf->args->nelts; i++) {
+
+        if (ngx_strncmp(value[i].data, "model=", 6) == 0
+            && value[i].len > 6 && value[i].len <= 6 + 100)
+        {
+            mmcf->embed_model.data = value[i].data + 6;
+            mmcf->embed_model.len = value[i].len - 6;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "dims=", 5) == 0) {
+            n = ngx_atoi(value[i].data + 5, value[i].len - 5);
+
+            if (n < 1 || n > 16384) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": dims must be 1 to 16384",
+                                   &value[i]);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->embed_dims = (ngx_uint_t) n;
+            continue;
+        }
+
+        /* base64 is a quarter of the bytes of float JSON: the default */
+
+        if (ngx_strcmp(value[i].data, "encoding=base64") == 0
+            || ngx_strcmp(value[i].data, "encoding=float") == 0)
+        {
+            mmcf->embed_base64 = (value[i].data[9] == 'b');
+            continue;
+        }
+
+        ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                           "invalid parameter \"%V\"", &value[i]);
+        return NGX_CONF_ERROR;
+    }
+
+    if (mmcf->embed_dims == 0) {
+        mmcf->embed_dims = ngx_strstr(mmcf->embed_model.data,
+                                      "text-embedding-3-large")
+                           ? 3072 : 1536;
+    }
+
+    return NGX_CONF_OK;
+}
+
+
 char *
 ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf)
@@ -127,9 +204,17 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
     value = cf->args->elts;
 
+    /* the index named by matcher_pinecone: nothing to set here */
+    if (ngx_strcmp(value[1].data, "pinecone") == 0 && cf->args->nelts == 2) {
+        mmcf->vectors_remote = 1;
+        mmcf->index_capacity = NGX_HTTP_MATCHER_INDEX_CAPACITY;
+        return NGX_CONF_OK;
+    }
+
     if (ngx_strcmp(value[1].data, "local") != 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid vector index \"%V\": expected \"local\"",
+                           "invalid vector index \"%V\": expected \"local\" "
+                           "or \"pinecone\" (with no parameters)",
                            &value[1]);
         return NGX_CONF_ERROR;
     }
@@ -249,7 +334,8 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_conf_init_uint_value(mmcf->index_run_pool,
                              NGX_HTTP_MATCHER_PARKED_DEFAULT);
 
-    if (mmcf->store_path.len == 0) {
+    /* a remote index: no files, no syncs, no rebuilds here */
+    if (mmcf->store_path.len == 0 || mmcf->vectors_remote) {
         return NGX_OK;
     }
 
@@ -281,6 +367,19 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_memzero(t, sizeof(ngx_http_matcher_index_task_t));
 
     t->ix.store = ngx_http_matcher_store();
+
+    /* a remote pair: its blocking clients, the model's name and dims */
+    if (mmcf->vectors_remote) {
+        t->remote = 1;
+        t->ix.params.dims = (unsigned) mmcf->embed_dims;
+        t->ix.params.model = (const char *) mmcf->embed_model.data;
+        t->ix.now_ms = ngx_http_matcher_now_ms();
+        t->ix.batch = 500;
+        t->ix.progress = &t->progress;
+        ngx_http_matcher_remote_bulk_setup(&t->ix);
+        return;
+    }
+
     t->ix.index_path = (const char *) mmcf->index_path.data;
     t->ix.params.dims = (unsigned) mmcf->embed_dims;
     t->ix.params.capacity = mmcf->index_capacity;
@@ -316,6 +415,19 @@ ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t, ngx_uint_t force)
         ngx_cpystrn((u_char *) t->ix.error, (u_char *) "no store",
                     sizeof(t->ix.error));
         return NGX_ERROR;
+    }
+
+    /* a remote index: the pending creators (force: all), no rebuilds */
+    if (t->remote) {
+        if (t->ix.bvec == NULL) {
+            ngx_cpystrn((u_char *) t->ix.error,
+                        (u_char *) "no client for the remote services",
+                        sizeof(t->ix.error));
+            return NGX_ERROR;
+        }
+
+        return (mt_index_sync(&t->ix, (int) force) == 0) ? NGX_OK
+                                                         : NGX_ERROR;
     }
 
     /*
@@ -382,7 +494,8 @@ ngx_http_matcher_index_kick(ngx_log_t *log)
     mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_matcher_module);
 
-    if (mmcf == NULL || mmcf->index_path.len == 0
+    if (mmcf == NULL
+        || (mmcf->index_path.len == 0 && !mmcf->vectors_remote)
         || ngx_http_matcher_store() == NULL)
     {
         return;
@@ -432,6 +545,10 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
     /* what the sync changed is worth a look at once, not in a second */
     ngx_http_matcher_backends_reopen_now();
+
+    if (ngx_http_matcher_index_wrote(&sync->task)) {
+        ngx_http_matcher_remote_bump_generation();
+    }
 
     if (sync->task.repaired) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
@@ -493,8 +610,9 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 
     mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
 
+    ngx_http_matcher_backends_init_process(cycle);
+
     if (mmcf != NULL && mmcf->index_path.len) {
-        ngx_http_matcher_backends_init_process(cycle);
 
         ngx_http_matcher_retry_dumb.fd = (ngx_socket_t) -1;
         ngx_http_matcher_retry_event.data = &ngx_http_matcher_retry_dumb;
@@ -518,8 +636,8 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
      * file, the end of its load does (ngx_http_matcher_store.c).
      */
 
-    if (mmcf != NULL && mmcf->index_path.len && ngx_worker == 0
-        && mmcf->creators_file.len == 0)
+    if (mmcf != NULL && (mmcf->index_path.len || mmcf->vectors_remote)
+        && ngx_worker == 0 && mmcf->creators_file.len == 0)
     {
         ngx_http_matcher_index_kick(cycle->log);
     }

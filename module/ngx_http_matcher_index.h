@@ -24,6 +24,11 @@
 
 /* the longest text embedded for a request: a query, a text to embed */
 #define NGX_HTTP_MATCHER_MAX_TEXT         ((size_t) 64 * 1024)
+/* texts a POST /creators/embeddings sends to a remote embedder at most */
+#define NGX_HTTP_MATCHER_REMOTE_TEXTS     32
+#define NGX_HTTP_MATCHER_REMOTE_TEXTS_S   "32"
+/* model (at most 100 bytes) / dims / epoch / text hash / length */
+#define NGX_HTTP_MATCHER_EMBED_KEY_LEN    192
 
 
 /* what an index job carries to its thread; no pointers into a request */
@@ -34,6 +39,7 @@ typedef struct {
     ngx_int_t                     rc;
     ngx_uint_t                    rebuilt;
     ngx_uint_t                    repaired;  /* a state renamed in */
+    ngx_uint_t                    remote;    /* a remote pair's sync */
 } ngx_http_matcher_index_task_t;
 
 
@@ -52,8 +58,20 @@ void ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
 /* on a pool thread: a sync, or a rebuild when forced or due */
 ngx_int_t ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t,
     ngx_uint_t force);
+/* a remote index got vectors from the task: its generation moves */
+#define ngx_http_matcher_index_wrote(t)                                      \
+    ((t)->remote && (t)->ix.progress && (t)->ix.progress->processed)
+
 /* queues a background sync (coalesced while one runs) */
 void ngx_http_matcher_index_kick(ngx_log_t *log);
+
+/* ngx_http_matcher_remote_bulk.c */
+char *ngx_http_matcher_bulk_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+/* the worker's blocking clients into ix (bemb, bvec); NULL when none */
+void ngx_http_matcher_remote_bulk_setup(mt_indexer_t *ix);
+void ngx_http_matcher_remote_bulk_init_process(ngx_cycle_t *cycle);
+void ngx_http_matcher_remote_bulk_exit_process(ngx_cycle_t *cycle);
 
 /* ngx_http_matcher_backends.c */
 struct ngx_http_matcher_backends_s {
@@ -82,7 +100,27 @@ ngx_int_t ngx_http_matcher_embed_query(ngx_http_request_t *r,
     const char *text, size_t len, float *out);
 ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
-    mt_filter_t *f, size_t k, ngx_http_matcher_hits_pt next, void *data);
+    mt_filter_t *f, const mt_json_t *filter, size_t k,
+    ngx_http_matcher_hits_pt next, void *data);
+/* the cache key of a text's vector, into r->pool */
+ngx_int_t ngx_http_matcher_embed_key(ngx_http_request_t *r, mt_emb_t *emb,
+    const char *text, size_t len, ngx_str_t *key);
+
+/* ngx_http_matcher_remote_search.c */
+ngx_int_t ngx_http_matcher_remote_search(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_backends_t *b,
+    const char *text, size_t len, const mt_json_t *filter, size_t k,
+    ngx_http_matcher_hits_pt next, void *data);
+ngx_int_t ngx_http_matcher_jw_str(ngx_http_request_t *r, mt_jw_t *w,
+    ngx_str_t *out);
+ngx_int_t ngx_http_matcher_remote_embed_texts(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_backends_t *be,
+    const mt_json_t *texts);
+
+/* ngx_http_matcher_embeddings.c */
+void ngx_http_matcher_write_vector(mt_jw_t *w, const float *v,
+    unsigned dims);
+void ngx_http_matcher_write_embeddings(mt_jw_t *w, size_t n, mt_emb_t *emb);
 ngx_int_t ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc,
     size_t len);
 /* 503: no index yet (or no store, which it lives beside) */

@@ -36,6 +36,14 @@ uint64_t ngx_http_matcher_brief_hash(const mt_json_t *a);
 /* the brief as a reply shows it, a copy freed with the request */
 const mt_json_t *ngx_http_matcher_brief(ngx_http_request_t *r,
     const mt_json_t *a);
+/* the reply of POST /matches/framing; framing NULL: the template's */
+ngx_int_t ngx_http_matcher_framing_send(ngx_http_request_t *r,
+    const mt_json_t *a, const mt_json_t *creator, ngx_str_t *framing);
+/* ngx_http_matcher_remote_framing.c: by a chat model, then send */
+ngx_int_t ngx_http_matcher_chat_framing(ngx_http_request_t *r,
+    const mt_json_t *a, const mt_json_t *creator);
+char *ngx_http_matcher_framing_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
 ngx_int_t ngx_http_matcher_framing(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 

@@ -15,6 +15,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 #include "score.h"
 #include "ngx_http_matcher_match.h"
 
@@ -147,6 +148,11 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 
     m->gen = b->vec ? b->vec->ops->generation(b->vec) : 0;
 
+    /* a remote index keeps none: the module counts its writes to it */
+    if (m->gen == 0 && b->vec) {
+        m->gen = ngx_http_matcher_remote_generation();
+    }
+
     m->raw.data = m->raw_buf;
     m->raw.len = ngx_snprintf(m->raw_buf, sizeof(m->raw_buf),
                               "raw/%016uxL/%uz/%uL",
@@ -266,7 +272,7 @@ ngx_http_matcher_match_brief(ngx_http_request_t *r,
     }
 
     /* the text is embedded before the search is parked, if it is */
-    rc = ngx_http_matcher_vector_search(r, ctx, text, len, NULL,
+    rc = ngx_http_matcher_vector_search(r, ctx, text, len, NULL, NULL,
                                         NGX_HTTP_MATCHER_CANDIDATES,
                                         ngx_http_matcher_match_found, m);
     free(text);
@@ -387,6 +393,7 @@ ngx_http_matcher_match_reply(ngx_http_request_t *r,
 {
     mt_jw_t                   w, data;
     ngx_str_t                 value;
+    ngx_http_matcher_ctx_t   *ctx;
     ngx_http_matcher_job_t   *job;
     ngx_http_matcher_save_t  *save;
 
@@ -399,13 +406,19 @@ ngx_http_matcher_match_reply(ngx_http_request_t *r,
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
     if (m->id[0] == '\0') {
         value.data = (u_char *) data.data;
         value.len = data.len;
-        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &m->key,
-                                   &value);
-        ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES, &m->raw,
-                                   &m->key);
+
+        /* a fallback for a remote that failed is not kept: it is back soon */
+        if (ctx->failed == NULL) {
+            ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES,
+                                       &m->key, &value);
+            ngx_http_matcher_cache_put(r, NGX_HTTP_MATCHER_CACHE_MATCHES,
+                                       &m->raw, &m->key);
+        }
 
         ngx_http_matcher_envelope_open(&w);
         mt_jw_raw(&w, data.data, data.len);

@@ -7,6 +7,8 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
+#include "ngx_http_matcher_match.h"
 
 
 static ngx_int_t ngx_http_matcher_add_variables(ngx_conf_t *cf);
@@ -143,6 +145,41 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
     { ngx_string("matcher_vectors"),
       NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_matcher_vectors_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_openai"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_matcher_openai_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_pinecone"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_2MORE,
+      ngx_http_matcher_pinecone_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_framing"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_matcher_framing_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_remote_bulk"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_matcher_bulk_directive,
+      NGX_HTTP_MAIN_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_remote_breaker"),
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
+      ngx_http_matcher_breaker_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,
       NULL },
@@ -294,6 +331,14 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
     mmcf->index_nprobe = NGX_CONF_UNSET_UINT;
     mmcf->index_search = NGX_CONF_UNSET_UINT;
     mmcf->index_run_pool = NGX_CONF_UNSET_UINT;
+    mmcf->breaker_failures = NGX_CONF_UNSET_UINT;
+    mmcf->framing_remote = NGX_CONF_UNSET_UINT;
+    mmcf->bulk_concurrency = NGX_CONF_UNSET_UINT;
+    mmcf->bulk_rate = NGX_CONF_UNSET_UINT;
+    mmcf->bulk_retries = NGX_CONF_UNSET_UINT;
+    mmcf->bulk_max_delay = NGX_CONF_UNSET_MSEC;
+    mmcf->bulk_timeout = NGX_CONF_UNSET_MSEC;
+    mmcf->breaker_cooldown = NGX_CONF_UNSET_MSEC;
 
     return mmcf;
 }
@@ -337,7 +382,8 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
 
     if (ngx_http_matcher_store_init_main(cf, mmcf) != NGX_OK
         || ngx_http_matcher_index_init_main(cf, mmcf) != NGX_OK
-        || ngx_http_matcher_refresh_init_main(cf, mmcf) != NGX_OK)
+        || ngx_http_matcher_refresh_init_main(cf, mmcf) != NGX_OK
+        || ngx_http_matcher_remote_init_main(cf, mmcf) != NGX_OK)
     {
         return NGX_CONF_ERROR;
     }
@@ -609,6 +655,8 @@ ngx_http_matcher_init_process(ngx_cycle_t *cycle)
         return NGX_ERROR;
     }
 
+    ngx_http_matcher_remote_bulk_init_process(cycle);
+
     return ngx_http_matcher_index_init_process(cycle);
 }
 
@@ -617,6 +665,7 @@ static void
 ngx_http_matcher_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_matcher_backends_exit_process(cycle);
+    ngx_http_matcher_remote_bulk_exit_process(cycle);
     ngx_http_matcher_store_exit_process(cycle);
 }
 

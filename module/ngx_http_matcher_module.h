@@ -53,6 +53,23 @@ typedef struct {
 } ngx_http_matcher_route_t;
 
 
+/* the remote services: one location and one key each (matcher_openai...) */
+#define NGX_HTTP_MATCHER_SERVICE_OPENAI     0
+#define NGX_HTTP_MATCHER_SERVICE_PINECONE   1
+#define NGX_HTTP_MATCHER_SERVICE_N          2
+
+typedef struct {
+    ngx_str_t                     location;  /* "/_matcher/openai/" */
+    ngx_str_t                     url;       /* for bulk jobs (libcurl) */
+    ngx_str_t                     key_header; /* "Authorization" */
+    ngx_str_t                     key_value; /* in a page kept from dumps */
+    ngx_str_t                     namespace_; /* Pinecone */
+    ngx_str_t                     api_version; /* Pinecone */
+    ngx_array_t                  *headers;   /* of ngx_table_elt_t */
+    unsigned                      configured:1;
+} ngx_http_matcher_service_t;
+
+
 typedef struct {
     ngx_str_t                     store;         /* "lmdb:path" */
     size_t                        store_size;    /* LMDB map size */
@@ -77,6 +94,24 @@ typedef struct {
     ngx_str_t                     index_path;    /* NUL-terminated */
     ngx_str_t                     embedder_path; /* NUL-terminated */
     ngx_shm_zone_t               *jobs_zone;     /* refresh jobs */
+
+    ngx_http_matcher_service_t    services[NGX_HTTP_MATCHER_SERVICE_N];
+    ngx_uint_t                    embed_remote;  /* matcher_embedder openai */
+    ngx_str_t                     embed_model;
+    ngx_uint_t                    embed_base64;  /* encoding=base64 */
+    ngx_uint_t                    vectors_remote; /* matcher_vectors pinecone */
+    ngx_uint_t                    framing_remote; /* matcher_framing openai */
+    ngx_str_t                     framing_model;
+    ngx_uint_t                    breaker_failures;
+    ngx_msec_t                    breaker_cooldown;
+    ngx_shm_zone_t               *remote_zone;   /* the breakers */
+
+    /* matcher_remote_bulk: the blocking clients of bulk jobs */
+    ngx_uint_t                    bulk_concurrency;
+    ngx_uint_t                    bulk_rate;     /* calls a second */
+    ngx_uint_t                    bulk_retries;
+    ngx_msec_t                    bulk_max_delay;
+    ngx_msec_t                    bulk_timeout;
 } ngx_http_matcher_main_conf_t;
 
 
@@ -106,6 +141,8 @@ struct ngx_http_matcher_ctx_s {
     const char                   *error_code;  /* $matcher_error_code */
     ngx_uint_t                    cache_status; /* NGX_HTTP_MATCHER_CACHE_* */
     ngx_http_matcher_backends_t  *backends;    /* referenced, or NULL */
+    struct ngx_http_matcher_call_s  *call;     /* a remote call running */
+    struct ngx_http_matcher_call_s  *failed;   /* a remote call that did */
 
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
@@ -127,6 +164,7 @@ extern ngx_module_t  ngx_http_matcher_module;
 /* what an entry holds: part of its key */
 #define NGX_HTTP_MATCHER_CACHE_EMBEDDING 1
 #define NGX_HTTP_MATCHER_CACHE_MATCHES   2
+#define NGX_HTTP_MATCHER_CACHE_FRAMING   3
 
 typedef struct {
     ngx_atomic_uint_t             hits;

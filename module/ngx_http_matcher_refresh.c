@@ -16,6 +16,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 
 
 #define NGX_HTTP_MATCHER_JOBS          16
@@ -191,6 +192,7 @@ ngx_http_matcher_refresh(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         return ngx_http_matcher_no_store(r);
     }
 
+
     shpool = (ngx_slab_pool_t *) mmcf->jobs_zone->shm.addr;
     sh = mmcf->jobs_zone->data;
 
@@ -318,6 +320,11 @@ ngx_http_matcher_refresh_done(ngx_http_request_t *r, void *data)
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
                       "matcher: embedding refresh %s failed: %s",
                       slot->id, rf->task.ix.error);
+    }
+
+    /* the match cache keys on the remote index's generation */
+    if (ngx_http_matcher_index_wrote(&rf->task)) {
+        ngx_http_matcher_remote_bump_generation();
     }
 
     ngx_memory_barrier();

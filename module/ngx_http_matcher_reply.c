@@ -131,9 +131,16 @@ ngx_http_matcher_error(ngx_http_request_t *r, ngx_uint_t status,
         ctx->error_code = code;
     }
 
-    /* client mistakes are "info", as nginx logs them; ours are errors */
-    level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR) ? NGX_LOG_ERR
-                                                       : NGX_LOG_INFO;
+    /*
+     * Client mistakes are "info", as nginx logs them; ours are errors.
+     * A 502, 503 or 504 is a remote's or a resource's failure whose cause
+     * is logged where it is found, once, not once per request.
+     */
+    level = (status >= NGX_HTTP_INTERNAL_SERVER_ERROR
+             && status != NGX_HTTP_BAD_GATEWAY
+             && status != NGX_HTTP_SERVICE_UNAVAILABLE
+             && status != NGX_HTTP_GATEWAY_TIME_OUT)
+            ? NGX_LOG_ERR : NGX_LOG_INFO;
 
     ngx_log_error(level, r->connection->log, 0, "matcher: %ui %s: %s",
                   status, code, message);

@@ -11,6 +11,7 @@
 
 #include "ngx_http_matcher_module.h"
 #include "ngx_http_matcher_index.h"
+#include "ngx_http_matcher_remote.h"
 #include "filter.h"
 
 
@@ -59,12 +60,34 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_vsearch_job = {
  */
 
 ngx_int_t
+ngx_http_matcher_embed_key(ngx_http_request_t *r, mt_emb_t *emb,
+    const char *text, size_t len, ngx_str_t *key)
+{
+    u_char  *p;
+
+    p = ngx_pnalloc(r->pool, NGX_HTTP_MATCHER_EMBED_KEY_LEN);
+    if (p == NULL) {
+        return NGX_ERROR;
+    }
+
+    key->data = p;
+    key->len = ngx_snprintf(p, NGX_HTTP_MATCHER_EMBED_KEY_LEN,
+                            "%s/%ui/%uL/%016uxL/%uz",
+                            emb->ops->model(emb), emb->ops->dims(emb),
+                            emb->ops->epoch(emb),
+                            mt_index_text_hash(text, len), len)
+               - p;
+
+    return NGX_OK;
+}
+
+
+ngx_int_t
 ngx_http_matcher_embed_query(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_backends_t *b,
     const char *text, size_t len, float *out)
 {
     char        err[128];
-    u_char      buf[160];
     size_t      size;
     mt_emb_t   *emb;
     mt_span_t   span;
@@ -75,12 +98,9 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
     emb = b->emb;
     size = emb->ops->dims(emb) * sizeof(float);
 
-    key.data = buf;
-    key.len = ngx_snprintf(buf, sizeof(buf), "%s/%ui/%uL/%016uxL/%uz",
-                           emb->ops->model(emb), emb->ops->dims(emb),
-                           emb->ops->epoch(emb),
-                           mt_index_text_hash(text, len), len)
-              - buf;
+    if (ngx_http_matcher_embed_key(r, emb, text, len, &key) != NGX_OK) {
+        return NGX_ERROR;
+    }
 
     /* $matcher_cache_status tells the request's first lookup */
     status = ctx->cache_status;
@@ -97,7 +117,7 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    /* a remote embedder answers through a subrequest: not here yet */
+    /* a remote embedder goes with a remote index, which never gets here */
     if (emb->ops->embed == NULL) {
         return NGX_ERROR;
     }
@@ -124,15 +144,18 @@ ngx_http_matcher_embed_query(ngx_http_request_t *r,
 /*
  * The k nearest creators to text among those f admits (f is taken), as
  * steps: the text embedded, then the index queried, on the loop or on
- * the thread pool ("matcher_vectors ... run=pool").  next(r, ctx, data,
- * hits) follows, now or after the search; hits NULL: no index yet.  The
+ * the thread pool ("matcher_vectors ... run=pool"), or by remote calls,
+ * which take the filter as the body had it (filter, which f compiles).
+ * next(r, ctx, data, hits) follows, now or after the search; hits NULL:
+ * no index yet, or a remote call failed (ctx->failed says which).  The
  * hits are freed with the request.
  */
 
 ngx_int_t
 ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
-    mt_filter_t *f, size_t k, ngx_http_matcher_hits_pt next, void *data)
+    mt_filter_t *f, const mt_json_t *filter, size_t k,
+    ngx_http_matcher_hits_pt next, void *data)
 {
     size_t                         size;
     ngx_uint_t                     on_loop;
@@ -152,10 +175,10 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
         return next(r, ctx, data, NULL);
     }
 
-    /* a remote index answers through a subrequest: not here yet */
-    if (b->vec->ops->query == NULL) {
+    if (b->vec->ops->flags & MT_BACKEND_WIRE) {
         mt_filter_free(f);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return ngx_http_matcher_remote_search(r, ctx, b, text, len, filter,
+                                              k, next, data);
     }
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
@@ -350,7 +373,10 @@ ngx_http_matcher_search(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     st->query = query;
 
     return ngx_http_matcher_vector_search(r, ctx, query->u.string.s,
-                                          query->u.string.len, f, k,
+                                          query->u.string.len, f,
+                                          (filter && filter->type
+                                           != MT_JSON_NULL) ? filter : NULL,
+                                          k,
                                           ngx_http_matcher_search_found, st);
 }
 
@@ -367,6 +393,10 @@ ngx_http_matcher_search_found(ngx_http_request_t *r,
     ngx_http_matcher_read_t  *rd;
 
     if (hits == NULL) {
+        if (ctx->failed) {
+            return ngx_http_matcher_remote_error(r, ctx->failed);
+        }
+
         return ngx_http_matcher_no_index(r);
     }
 

@@ -1,0 +1,153 @@
+# The shipped configurations: conf/*.conf filled from the environment by
+# deploy/fill-conf.pl pass "nginx -t"; a missing required variable stops
+# the start naming it; and deploy/run.sh serves conf/remote.conf against
+# the wire-format test server: an ingest and a refresh put every creator
+# in Pinecone, and search and matches answer from it.
+use strict;
+use warnings;
+use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
+use HTTP::Tiny;
+use JSON::PP;
+use POSIX ();
+use Test::More;
+use Time::HiRes qw(sleep);
+use Matcher::Remote;
+
+my $repo = abs_path('.');
+my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
+my ($ndk, $so) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
+$ndk //= '/usr/lib/nginx/modules/ndk_http_module.so';
+$so //= "$repo/build/ngx_http_matcher_module.so";
+my $J = JSON::PP->new->canonical;
+
+my $okey = 'sk-conf-test-0123456789abcdefghijklmnop';
+my $pkey = 'pc-conf-test-0123456789abcdefghij';
+my $port = start_remote(openai_key => $okey, pinecone_key => $pkey);
+my %remote_env = (
+    OPENAI_API_KEY => $okey, PINECONE_API_KEY => $pkey,
+    OPENAI_BASE_URL => "http://127.0.0.1:$port/v1",
+    PINECONE_INDEX_HOST => "http://127.0.0.1:$port",
+    PINECONE_NAMESPACE => 'shipped',
+);
+
+sub prefix {
+    my $p = tempdir('matcher-conf-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    mkdir "$p/$_" for qw(conf logs modules temp);
+    symlink $ndk, "$p/modules/ndk_http_module.so" or die;
+    symlink $so, "$p/modules/ngx_http_matcher_module.so" or die;
+    system('cp', "$repo/conf/matcher_remote_params", "$p/conf/") == 0
+        or die;
+    system('cp', "$repo/t/data/creators.json", "$p/") == 0 or die;
+    return $p;
+}
+
+sub fill {
+    my ($name, $env, $out) = @_;
+    local %ENV = (%ENV, %$env);
+    delete $ENV{$_} for grep { !defined $env->{$_} && exists $env->{$_} }
+                        keys %$env;
+    my $err = `"$repo/deploy/fill-conf.pl" "$repo/conf/$name.conf" 2>&1 >"$out"`;
+    return ($? >> 8, $err);
+}
+
+for my $name (map { m{conf/(.+)\.conf$} } glob "$repo/conf/*.conf") {
+    my $p = prefix();
+    my ($rc, $err) = fill($name, \%remote_env, "$p/conf/nginx.conf");
+    is($rc, 0, "conf/$name.conf: filled") or diag $err;
+    local %ENV = (%ENV, %remote_env);
+    my $t = `"$nginx" -q -t -p "$p/" -c conf/nginx.conf -e "$p/logs/error.log" 2>&1`;
+    is($?, 0, "conf/$name.conf: nginx -t") or diag $t;
+}
+
+# a required variable missing: the start stops and names it
+for my $var (qw(OPENAI_API_KEY PINECONE_INDEX_HOST)) {
+    my $p = prefix();
+    my ($rc, $err) = fill('remote', { %remote_env, $var => undef },
+                          "$p/conf/nginx.conf");
+    isnt($rc, 0, "remote.conf without $var: refused");
+    like($err, qr/\b$var\b/, "remote.conf without $var: named");
+}
+
+my ($rc, $err) = fill('remote', { %remote_env, OPENAI_BASE_URL => 'ftp://x' },
+                      '/dev/null');
+isnt($rc, 0, 'a base URL that is not http(s): refused');
+
+my $p = prefix();
+($rc, $err) = fill('remote', { %remote_env, PINECONE_NAMESPACE => 'a;b' },
+                   '/dev/null');
+isnt($rc, 0, 'a value that would end a directive: refused');
+
+# deploy/run.sh with MATCHER_CONF=remote, end to end
+my $data = tempdir('matcher-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $data;     # the workers' user makes the store in it
+my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
+    or die;
+my $http_port = $sock->sockport;
+close $sock;
+mkdir "$data/modules";
+symlink $ndk, "$data/modules/ndk_http_module.so";
+
+my $pid = fork() // die;
+if ($pid == 0) {
+    setpgrp(0, 0);
+    %ENV = (%ENV, %remote_env, MATCHER_CONF => 'remote', PORT => $http_port,
+            DATA_DIR => $data, MATCHER_MODULE_SO => $so);
+    open STDOUT, '>', "$data/run.log";
+    open STDERR, '>&', \*STDOUT;
+    { no warnings 'exec'; exec "$repo/deploy/run.sh"; }
+    POSIX::_exit(127);
+}
+
+my $ua = HTTP::Tiny->new(timeout => 10);
+my $base = "http://127.0.0.1:$http_port";
+my $r;
+for (1 .. 100) {
+    $r = $ua->get("$base/api/health");
+    last if $r->{status} == 200;
+    sleep 0.1;
+}
+is($r->{status}, 200, 'deploy/run.sh serves conf/remote.conf')
+    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+my $h = eval { $J->decode($r->{content}) } || {};
+is($h->{checks}{vectors}{status}, 'up', 'health: Pinecone up');
+
+sub post {
+    my ($path, $body) = @_;
+    my $r = $ua->post("$base$path", {
+        headers => { 'Content-Type' => 'application/json' },
+        content => defined $body ? $J->encode($body) : '' });
+    $r->{json} = eval { $J->decode($r->{content}) };
+    return $r;
+}
+
+$r = post('/api/creators/ingest');
+is($r->{status}, 200, 'ingest (the creators file)');
+$r = post('/api/creators/embeddings/refresh', { forceRefresh => JSON::PP::true });
+is($r->{status}, 202, 'refresh');
+my $id = $r->{json}{job}{id} // '';
+for (1 .. 150) {
+    $r = $ua->get("$base/api/creators/embeddings/refresh/$id");
+    last if ($J->decode($r->{content})->{job}{status} // '') ne 'running';
+    sleep 0.1;
+}
+is($J->decode($r->{content})->{job}{status}, 'completed', 'refresh completed');
+is(remote_stats()->{vectors}{shipped}, 17,
+   'every creator is in Pinecone, in the namespace');
+
+$r = post('/api/creators/search', { query => 'saving money', topK => 3 });
+is($r->{status}, 200, 'search answers from Pinecone');
+is($r->{json}{count}, 3, 'three results');
+
+my $example = $J->decode(do {
+    local (@ARGV, $/) = "$repo/t/data/example-assignment.json"; <> });
+$example = $example->{assignment} if $example->{assignment};
+$r = post('/api/matches', { assignment => $example });
+is($r->{status}, 200, 'a match');
+ok(!$r->{json}{data}{isFallback}, 'semantic, from Pinecone');
+
+kill 'QUIT', -$pid;
+waitpid($pid, 0);
+is($? & 127, 0, 'nginx stopped');
+
+done_testing();
