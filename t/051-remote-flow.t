@@ -323,5 +323,21 @@ ok(!(grep { /\Q$okey\E|\Q$pkey\E/ } @log), 'no key in the error log');
 my $access = do { local (@ARGV, $/) = "$Test::Nginx::Socket::ServRoot/logs/access.log"; <> } // '';
 unlike($access, qr/\Q$okey\E|\Q$pkey\E/, 'nor in the access log');
 
+# a graceful stop while a bulk call waits on a slow remote: the job
+# gives up within a tenth of a second or so, and nginx exits
+remote_reset();
+remote_fault(path => '/v1/embeddings', kind => 'delay', delay_ms => 8000,
+             count => 1);
+$r = post('/api/creators/embeddings/refresh',
+          { forceRefresh => JSON::PP::true });
+is($r->{status}, 202, 'a refresh that will wait on the remote');
+for (1 .. 50) {
+    last if (remote_stats()->{faults_served} // 0) >= 1;
+    sleep 0.1;
+}
+my $t0 = Time::HiRes::time();
 stop_server();
+my $took = Time::HiRes::time() - $t0;
+ok($took < ($Test::Nginx::Socket::UseValgrind ? 30 : 3),
+   sprintf('nginx stopped in %.1f s, not after the 8 s call', $took));
 done_testing();
