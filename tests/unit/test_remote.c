@@ -20,6 +20,7 @@
 #include "backend.h"
 #include "json.h"
 #include "remote.h"
+#include "remote_int.h"
 
 
 #define S(lit)      (lit), (sizeof(lit) - 1)
@@ -625,10 +626,66 @@ test_chat_reply(void **state)
 }
 
 
+/* a component as the request carries it, and how far it is off */
+static void
+test_jw_float(void **state)
+{
+    size_t       i, len;
+    char        *out;
+    double       got, worst;
+    float        f;
+    mt_jw_t      w;
+    uint64_t     x;
+    const float  in[] = { 0.5f, -0.25f, 0.0f, 1e-9f, -1e-9f, 0.999999999f,
+                          1.5f, -2.0f, 0.12345678f };
+    const char  *want = "[0.5,-0.25,0,0,0,1,1.5,-2,0.12345678]";
+
+    (void) state;
+
+    mt_jw_init(&w);
+    mt_jw_arr_open(&w);
+
+    for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+        mt_remote_jw_float(&w, in[i]);
+    }
+
+    mt_jw_arr_close(&w);
+    out = mt_jw_take(&w, &len);
+    assert_non_null(out);
+    assert_string_equal(out, want);
+    free(out);
+
+    /* random components: never more than 5e-9 off */
+    worst = 0;
+    x = 88172645463325252ULL;
+
+    for (i = 0; i < 100000; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        f = (float) ((double) (x >> 11) / 9007199254740992.0 * 2.0 - 1.0);
+
+        mt_jw_init(&w);
+        mt_remote_jw_float(&w, f);
+        out = mt_jw_take(&w, &len);
+        assert_non_null(out);
+        got = strtod(out, NULL);
+        free(out);
+
+        if (fabs(got - (double) f) > worst) {
+            worst = fabs(got - (double) f);
+        }
+    }
+
+    assert_true(worst <= 5.0000001e-9);
+}
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
+        cmocka_unit_test(test_jw_float),
         cmocka_unit_test(test_openai_new),
         cmocka_unit_test(test_openai_request),
         cmocka_unit_test(test_openai_reply_float),
