@@ -41,7 +41,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
         runner-selftest lint \
-        format clean bench bench-hostile bench-compare
+        format clean bench bench-hostile bench-compare bench-remote
 
 all: build
 
@@ -152,3 +152,12 @@ format:
 
 clean:
 	rm -rf $(BUILD)
+
+# issue 10: the remote configuration (OpenAI + Pinecone through
+# subrequests, bulk jobs through libcurl) against the fake server of
+# t/remote/, side by side with return 200: latency minus the fake's time,
+# cached match rps, upstream connections, OpenAI calls, a 20,000-creator
+# refresh.  Builds under /tmp/matcher-build.lock if needed; appends to
+# bench/RESULTS.md (APPEND=0: not).  About 3 to 4 minutes.
+bench-remote:
+	@bench/remote/run.sh

@@ -249,37 +249,17 @@ sed -e "s|@USER@|$USER_LINE|" -e "s|@NDK@|$NDK_SO|" \
 "$NGINX" -q -t -p "$PREFIX/" -c conf/nginx.conf -e logs/error.log \
     || die "nginx -t failed (see $PREFIX/conf/nginx.conf)"
 
+. "$(dirname "$0")/lib.sh"
+
 NGINX_PID=""
 stop_nginx() {
     [[ -n $NGINX_PID ]] || return 0
-    if kill -0 "$NGINX_PID" 2> /dev/null; then
-        kill -QUIT "$NGINX_PID" 2> /dev/null || true
-        for _ in $(seq 50); do
-            kill -0 "$NGINX_PID" 2> /dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$NGINX_PID" 2> /dev/null; then
-            say "nginx did not quit in 5 s: TERM"
-            kill -TERM "$NGINX_PID" 2> /dev/null || true
-            sleep 1
-            kill -KILL "$NGINX_PID" 2> /dev/null || true
-        fi
-    fi
-    wait "$NGINX_PID" 2> /dev/null || true
-    NGINX_PID=""
+    stop_pid "$NGINX_PID" nginx QUIT
 }
 trap stop_nginx EXIT
 trap 'exit 130' INT TERM
 
-"$NGINX" -p "$PREFIX/" -c conf/nginx.conf -e logs/error.log &
-NGINX_PID=$!
-
-for _ in $(seq 100); do
-    curl -sf -o /dev/null --max-time 1 "$BASE/ref" && break
-    kill -0 "$NGINX_PID" 2> /dev/null || die "nginx exited: $(tail -5 "$PREFIX/logs/error.log")"
-    sleep 0.1
-done
-curl -sf -o /dev/null --max-time 1 "$BASE/ref" || die "nginx does not answer on $BASE"
+bench_start_nginx "$PREFIX" "$BASE/ref"
 say "nginx $NGINX_PID on $BASE, prefix $PREFIX"
 
 # --- ingest -------------------------------------------------------------------
