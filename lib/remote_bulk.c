@@ -26,30 +26,31 @@ typedef struct {
 } mt_vec_bulk_t;
 
 
-/* a request body's text from its writer; NULL: the writer failed */
-static char *
-mt_bulk_body(mt_jw_t *w, size_t *len, char *err, size_t errlen)
-{
-    char  *body;
-
-    body = mt_jw_take(w, len);
-    if (body == NULL) {
-        (void) snprintf(err, errlen, "no memory for a request");
-    }
-
-    return body;
-}
-
-
-/* the call, its failure in err as "<service>: <why>" */
+/*
+ * The writer's document sent to path (the writer is emptied either way);
+ * a failure in err as "<service>: <why>".  0: *rep holds the reply.
+ */
 static int
-mt_bulk_call(mt_http_t *http, const char *service, const char *path,
-    const char *body, size_t len, volatile int *stop, mt_http_reply_t *rep,
-    char *err, size_t errlen)
+mt_bulk_send(mt_http_t *http, const char *service, const char *path,
+    mt_jw_t *w, volatile int *stop, mt_http_reply_t *rep, char *err,
+    size_t errlen)
 {
+    int      rc;
+    char    *body;
+    size_t   len;
+
     memset(rep, 0, sizeof(mt_http_reply_t));
 
-    if (mt_http_call(http, path, NULL, body, len, stop, rep) != 0) {
+    body = mt_jw_take(w, &len);
+    if (body == NULL) {
+        (void) snprintf(err, errlen, "no memory for a request");
+        return -1;
+    }
+
+    rc = mt_http_call(http, path, NULL, body, len, stop, rep);
+    free(body);
+
+    if (rc != 0) {
         (void) snprintf(err, errlen, "%s: %s", service, rep->error);
         mt_http_reply_free(rep);
         return -1;
@@ -95,8 +96,7 @@ mt_emb_bulk_embed(const mt_emb_t *e, const mt_span_t *texts, size_t n,
     const mt_emb_bulk_t  *b = (const mt_emb_bulk_t *) e;
 
     int               rc;
-    char             *body;
-    size_t            i, k, len;
+    size_t            i, k;
     mt_jw_t           w;
     unsigned          dims;
     mt_http_reply_t   rep;
@@ -115,16 +115,10 @@ mt_emb_bulk_embed(const mt_emb_t *e, const mt_span_t *texts, size_t n,
             return -1;
         }
 
-        body = mt_bulk_body(&w, &len, err, errlen);
-        if (body == NULL) {
-            return -1;
-        }
-
-        rc = mt_bulk_call(b->http, "openai embeddings", "/embeddings", body,
-                          len, b->stop, &rep, err, errlen);
-        free(body);
-
-        if (rc != 0) {
+        if (mt_bulk_send(b->http, "openai embeddings", "/embeddings", &w,
+                         b->stop, &rep, err, errlen)
+            != 0)
+        {
             return -1;
         }
 
@@ -191,9 +185,7 @@ mt_vec_bulk_upsert(mt_vec_t *v, const mt_vec_record_t *recs, size_t n,
 {
     mt_vec_bulk_t  *b = (mt_vec_bulk_t *) v;
 
-    int               rc;
-    char             *body;
-    size_t            i, k, len;
+    size_t            i, k;
     mt_jw_t           w;
     mt_http_reply_t   rep;
 
@@ -210,16 +202,10 @@ mt_vec_bulk_upsert(mt_vec_t *v, const mt_vec_record_t *recs, size_t n,
             return -1;
         }
 
-        body = mt_bulk_body(&w, &len, err, errlen);
-        if (body == NULL) {
-            return -1;
-        }
-
-        rc = mt_bulk_call(b->http, "pinecone", "/vectors/upsert", body, len,
-                          b->stop, &rep, err, errlen);
-        free(body);
-
-        if (rc != 0) {
+        if (mt_bulk_send(b->http, "pinecone", "/vectors/upsert", &w, b->stop,
+                         &rep, err, errlen)
+            != 0)
+        {
             return -1;
         }
 
@@ -236,9 +222,7 @@ mt_vec_bulk_remove(mt_vec_t *v, const mt_span_t *ids, size_t n,
 {
     mt_vec_bulk_t  *b = (mt_vec_bulk_t *) v;
 
-    int               rc;
-    char             *body;
-    size_t            i, k, len;
+    size_t            i, k;
     mt_jw_t           w;
     mt_http_reply_t   rep;
 
@@ -256,16 +240,10 @@ mt_vec_bulk_remove(mt_vec_t *v, const mt_span_t *ids, size_t n,
             return -1;
         }
 
-        body = mt_bulk_body(&w, &len, err, errlen);
-        if (body == NULL) {
-            return -1;
-        }
-
-        rc = mt_bulk_call(b->http, "pinecone", "/vectors/delete", body, len,
-                          b->stop, &rep, err, errlen);
-        free(body);
-
-        if (rc != 0) {
+        if (mt_bulk_send(b->http, "pinecone", "/vectors/delete", &w, b->stop,
+                         &rep, err, errlen)
+            != 0)
+        {
             return -1;
         }
 
@@ -284,11 +262,16 @@ mt_vec_bulk_count(const mt_vec_t *v)
     const mt_vec_bulk_t  *b = (const mt_vec_bulk_t *) v;
 
     char              err[256];
+    mt_jw_t           w;
     uint64_t          count;
     unsigned          dims;
     mt_http_reply_t   rep;
 
-    if (mt_bulk_call(b->http, "pinecone", "/describe_index_stats", "{}", 2,
+    mt_jw_init(&w);
+    mt_jw_obj_open(&w);
+    mt_jw_obj_close(&w);
+
+    if (mt_bulk_send(b->http, "pinecone", "/describe_index_stats", &w,
                      b->stop, &rep, err, sizeof(err))
         != 0)
     {

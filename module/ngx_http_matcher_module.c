@@ -646,6 +646,49 @@ ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *path)
 }
 
 
+/*
+ * The one structure of a small zone, whose first field is its layout
+ * version: the old cycle's when a reload keeps the zone and the version
+ * matches, the one already there when the zone exists, else allocated
+ * zeroed with that version (*fresh = 1: the caller sets the rest).  NULL
+ * when the slab allocation fails.
+ */
+
+void *
+ngx_http_matcher_zone_struct(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size, ngx_uint_t version, ngx_uint_t *fresh)
+{
+    ngx_uint_t        *sh;
+    ngx_slab_pool_t   *shpool;
+
+    *fresh = 0;
+
+    if (data != NULL && *(ngx_uint_t *) data == version) {
+        shm_zone->data = data;
+        return data;
+    }
+
+    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
+
+    if (shm_zone->shm.exists) {
+        shm_zone->data = shpool->data;
+        return shpool->data;
+    }
+
+    sh = ngx_slab_calloc(shpool, size);
+    if (sh == NULL) {
+        return NULL;
+    }
+
+    *sh = version;
+    *fresh = 1;
+    shpool->data = sh;
+    shm_zone->data = sh;
+
+    return sh;
+}
+
+
 static ngx_int_t
 ngx_http_matcher_init_process(ngx_cycle_t *cycle)
 {

@@ -235,6 +235,8 @@ ngx_int_t ngx_http_matcher_cors_headers(ngx_http_request_t *r,
 /* ngx_http_matcher_module.c */
 char *ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *path);
+void *ngx_http_matcher_zone_struct(ngx_shm_zone_t *shm_zone, void *data,
+    size_t size, ngx_uint_t version, ngx_uint_t *fresh);
 
 /* ngx_http_matcher_store.c */
 char *ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,

@@ -40,7 +40,7 @@ typedef struct {
 } ngx_http_matcher_job_slot_t;
 
 typedef struct {
-    ngx_uint_t                      version;
+    ngx_uint_t                      version;    /* first: see zone_struct */
     ngx_uint_t                      next;       /* ring of finished ones */
     ngx_http_matcher_job_slot_t     jobs[NGX_HTTP_MATCHER_JOBS];
 } ngx_http_matcher_jobs_sh_t;
@@ -96,33 +96,17 @@ ngx_http_matcher_refresh_init_main(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_matcher_jobs_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_matcher_jobs_sh_t  *osh = data;
-
-    ngx_slab_pool_t             *shpool;
-    ngx_http_matcher_jobs_sh_t  *sh;
+    ngx_uint_t  fresh;
 
     /* a reload: the jobs and a running one's progress carry over */
 
-    if (osh && osh->version == NGX_HTTP_MATCHER_JOBS_VERSION) {
-        shm_zone->data = osh;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_matcher_jobs_sh_t));
-    if (sh == NULL) {
+    if (ngx_http_matcher_zone_struct(shm_zone, data,
+                                     sizeof(ngx_http_matcher_jobs_sh_t),
+                                     NGX_HTTP_MATCHER_JOBS_VERSION, &fresh)
+        == NULL)
+    {
         return NGX_ERROR;
     }
-
-    sh->version = NGX_HTTP_MATCHER_JOBS_VERSION;
-    shpool->data = sh;
-    shm_zone->data = sh;
 
     return NGX_OK;
 }

@@ -58,7 +58,7 @@ typedef struct {
 } ngx_http_matcher_breaker_t;
 
 typedef struct {
-    ngx_uint_t                    version;
+    ngx_uint_t                    version;   /* first: see zone_struct */
     uint64_t                      generation; /* writes to a remote index */
     ngx_http_matcher_breaker_t    remotes[NGX_HTTP_MATCHER_REMOTE_N];
 } ngx_http_matcher_remote_sh_t;

@@ -520,34 +520,22 @@ ngx_http_matcher_remote_init_main(ngx_conf_t *cf,
 static ngx_int_t
 ngx_http_matcher_remote_init_zone(ngx_shm_zone_t *shm_zone, void *data)
 {
-    ngx_http_matcher_remote_sh_t  *osh = data;
-
-    ngx_slab_pool_t               *shpool;
+    ngx_uint_t                     fresh;
     ngx_http_matcher_remote_sh_t  *sh;
 
     /* a reload: open breakers stay open, the generation goes on */
 
-    if (osh && osh->version == NGX_HTTP_MATCHER_REMOTE_VERSION) {
-        shm_zone->data = osh;
-        return NGX_OK;
-    }
-
-    shpool = (ngx_slab_pool_t *) shm_zone->shm.addr;
-
-    if (shm_zone->shm.exists) {
-        shm_zone->data = shpool->data;
-        return NGX_OK;
-    }
-
-    sh = ngx_slab_calloc(shpool, sizeof(ngx_http_matcher_remote_sh_t));
+    sh = ngx_http_matcher_zone_struct(shm_zone, data,
+                                      sizeof(ngx_http_matcher_remote_sh_t),
+                                      NGX_HTTP_MATCHER_REMOTE_VERSION,
+                                      &fresh);
     if (sh == NULL) {
         return NGX_ERROR;
     }
 
-    sh->version = NGX_HTTP_MATCHER_REMOTE_VERSION;
-    sh->generation = 1;
-    shpool->data = sh;
-    shm_zone->data = sh;
+    if (fresh) {
+        sh->generation = 1;
+    }
 
     return NGX_OK;
 }
