@@ -32,16 +32,19 @@ UNIT_BINS    := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 UNIT_CFLAGS  := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
                 -g -O1 -fsanitize=address,undefined -fno-omit-frame-pointer \
-                -Ilib $(shell pkg-config --cflags yajl cmocka lmdb 2>/dev/null)
-UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb 2>/dev/null) -lm \
+                -Ilib $(shell pkg-config --cflags yajl cmocka lmdb libmongoc-1.0 2>/dev/null)
+UNIT_LIBS    := $(shell pkg-config --libs yajl cmocka lmdb libmongoc-1.0 \
+                2>/dev/null) -lm \
                 -lcurl -lpthread
 
 export TEST_NGINX_BINARY        ?= $(NGINX)
 export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
+        nginx-mongodb \
         runner-selftest lint \
-        format clean bench bench-hostile bench-compare bench-remote
+        format clean bench bench-hostile bench-compare bench-remote \
+        bench-mongo
 
 all: build
 
@@ -85,6 +88,10 @@ build-parked: $(PARKED_SO)
 run: deps build
 	@deploy/run.sh
 
+# the contract's suites that run a third time on the MongoDB store
+MONGO_SUITES := t/010-assignments.t t/011-assignment-flow.t t/020-creators.t \
+                t/021-creator-flow.t t/040-match-flow.t t/041-refresh-flow.t
+
 # every suite runs even when one fails; the summary lines come last
 test: deps build build-parked
 	@rc=0; \
@@ -93,11 +100,14 @@ test: deps build build-parked
 	t/run.sh > $(BUILD)/nginx-tests.log 2>&1 || rc=1; \
 	TEST_NGINX_LOAD_MODULES="$(NDK_SO) $(PARKED_SO)" \
 	    t/run.sh --label parked > $(BUILD)/nginx-parked.log 2>&1 || rc=1; \
-	for f in unit selftest nginx-tests nginx-parked; do \
+	TEST_MATCHER_STORE=mongodb t/run.sh --label mongodb $(MONGO_SUITES) \
+	    > $(BUILD)/nginx-mongodb.log 2>&1 || rc=1; \
+	for f in unit selftest nginx-tests nginx-parked nginx-mongodb; do \
 	    if [ $$rc -ne 0 ]; then grep -v "^ok\|^\[ \|^\[=\|passed, .* failed" $(BUILD)/$$f.log | tail -40; fi; \
 	done; \
 	grep -h "passed, .* failed" $(BUILD)/unit.log $(BUILD)/selftest.log \
-	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log; \
+	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log \
+	    $(BUILD)/nginx-mongodb.log; \
 	exit $$rc
 
 unit: $(UNIT_BINS)
@@ -122,8 +132,16 @@ nginx-tests: build
 nginx-parked: build-parked
 	@TEST_NGINX_LOAD_MODULES="$(NDK_SO) $(PARKED_SO)" t/run.sh --label parked
 
+# the contract's suites on the MongoDB store (t/mongo/fake_mongo.py)
+nginx-mongodb: build
+	@TEST_MATCHER_STORE=mongodb t/run.sh --label mongodb $(MONGO_SUITES)
+
 lint:
 	@deploy/lint.sh
+
+# not part of "make test": the MongoDB store beside LMDB (bench/mongo)
+bench-mongo: deps build
+	@bench/mongo/run.sh
 
 # not part of "make test": minutes of load, numbers for bench/RESULTS.md
 bench: deps build

@@ -49,6 +49,9 @@
 # search runs: on the event loop or on the thread pool; modules from
 # before that parameter refuse it, so leave it empty for them)).
 #
+# STORE (lmdb): mongodb puts the documents in the MongoDB of MONGODB_URI
+# instead (database "bench"; bench/mongo/run.sh starts a test server).
+#
 # ONLY (empty: every row) restricts the wrk rows to a comma-separated
 # list of: ref (both return 200 rows), get-creator, post-assignment,
 # history (needs post-assignment, which fills the history), and with
@@ -245,6 +248,14 @@ sed -e "s|@USER@|$USER_LINE|" -e "s|@NDK@|$NDK_SO|" \
     -e "s|@LOG_LEVEL@|$LOG_LEVEL|" -e "s|^@MATCH@|$MATCH_MARK|" \
     -e "s|@VECTORS_RUN@|${VECTORS_RUN:+ run=$VECTORS_RUN}|" \
     bench/nginx.conf.in > "$PREFIX/conf/nginx.conf"
+# STORE=mongodb: the documents in the MongoDB at $MONGODB_URI (db "bench",
+# the index's files in store/), as bench/mongo/run.sh runs it
+if [[ ${STORE:-lmdb} == mongodb ]]; then
+    [[ -n ${MONGODB_URI:-} ]] || die "STORE=mongodb needs MONGODB_URI"
+    sed -i "s|lmdb:store size=[^;]*;|mongodb uri=env:MONGODB_URI db=bench dir=store;|" \
+        "$PREFIX/conf/nginx.conf"
+    COMMAND="STORE=mongodb $COMMAND"
+fi
 
 "$NGINX" -q -t -p "$PREFIX/" -c conf/nginx.conf -e logs/error.log \
     || die "nginx -t failed (see $PREFIX/conf/nginx.conf)"

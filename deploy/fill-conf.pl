@@ -29,7 +29,7 @@ for my $line ($text =~ /^#\s*matcher-env:\s*(.+?)\s*$/mg) {
 
 # nothing that could end a directive or start another may come in
 for my $k (sort keys %val) {
-    next if $k =~ /_API_KEY$/;     # never written into the conf
+    next if $k =~ /_API_KEY$|^MONGODB_URI$/;   # never written into the conf
     if ($val{$k} =~ /[;{}'"\\\s#\$]/) {
         print STDERR "$k must not hold spaces, quotes, ';', '{', '}', '#' "
             . "or '\$'\n";

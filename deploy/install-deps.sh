@@ -7,9 +7,10 @@ set -euo pipefail
 packages=(
     nginx-core nginx-dev libnginx-mod-http-ndk libnginx-mod-http-ndk-dev
     libyajl-dev liblmdb-dev libcmocka-dev libtest-base-perl
-    libpcre2-dev libssl-dev zlib1g-dev libcurl4-openssl-dev pkg-config make gcc
+    libpcre2-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libmongoc-dev
+    pkg-config make gcc
     valgrind cppcheck clang-tidy wrk
-    python3 nodejs npm ca-certificates
+    python3 python3-pymongo nodejs npm ca-certificates
 )
 
 missing=()
@@ -43,14 +44,18 @@ if [ ${#missing[@]} -gt 0 ]; then
         >/dev/null
 fi
 
-# The official OpenAI and Pinecone Node clients that t/050-remote-clients.t
-# runs against t/remote/fake_remote.py: installed from the committed
+# The official Node clients the faithfulness checks run against our test
+# servers: OpenAI's and Pinecone's (t/050-remote-clients.t against
+# t/remote/fake_remote.py) and MongoDB's driver (t/060-mongo-server.t
+# against t/mongo/fake_mongo.py), installed from the committed
 # package-lock.json when node_modules is missing or older than it.
-clients="$(cd "$(dirname "$0")/.." && pwd)/t/remote/clients"
-if [ ! -d "$clients/node_modules" ] \
-        || [ "$clients/package-lock.json" -nt "$clients/node_modules" ]; then
-    echo "npm ci in $clients"
-    npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error \
-        >/dev/null
-    touch "$clients/node_modules"
-fi
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+for clients in "$repo/t/remote/clients" "$repo/t/mongo/clients"; do
+    if [ ! -d "$clients/node_modules" ] \
+            || [ "$clients/package-lock.json" -nt "$clients/node_modules" ]; then
+        echo "npm ci in $clients"
+        npm ci --prefix "$clients" --no-audit --no-fund --loglevel=error \
+            >/dev/null
+        touch "$clients/node_modules"
+    fi
+done

@@ -10,9 +10,10 @@ ngx=build/nginx
 ngx_incs=(-I$ngx/src/core -I$ngx/src/event -I$ngx/src/event/modules
           -I$ngx/src/os/unix -I$ngx/src/http -I$ngx/src/http/modules
           -I$ngx/objs -Ilib -Imodule
-          -I/usr/share/nginx-ndk/src/src -I/usr/share/nginx-ndk/src/objs)
+          -I/usr/share/nginx-ndk/src/src -I/usr/share/nginx-ndk/src/objs
+          $(pkg-config --cflags libmongoc-1.0))
 lib_flags=(-std=c11 -D_POSIX_C_SOURCE=200809L -Ilib -Itests/unit
-           $(pkg-config --cflags yajl cmocka lmdb))
+           $(pkg-config --cflags yajl cmocka lmdb libmongoc-1.0))
 
 status=0
 

@@ -451,6 +451,13 @@ mt_creator_measure(mt_creator_measure_t *m, const mt_json_t *v,
             p = &v->u.object.pairs[i];
             m->size += p->key_len + 3;      /* quotes and colon */
 
+            if (!mt_model_name_ok(p->key, p->key_len)) {
+                mt_model_fail(m->ctx, NULL, path_len ? m->path : "(root)",
+                              "field names may not be empty, start with "
+                              "'$' or contain '.'");
+                return -1;
+            }
+
             len = mt_creator_path(m, path_len, path_len ? ".%s" : "%s",
                                   p->key, 0);
 

@@ -296,6 +296,7 @@ mt_assignment_check_matches(const mt_json_t *body, mt_errs_t *errs)
     for (i = 0; i < list->u.array.n; i++) {
         mt_model_index_path(path, "matchResults", i);
         mt_check_match(&ctx, list->u.array.items[i], path);
+        (void) mt_model_names(&ctx, list->u.array.items[i], path);
     }
 
     return ctx.bad ? -1 : 0;

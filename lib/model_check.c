@@ -245,6 +245,58 @@ mt_model_index_path(char *buf, const char *prefix, size_t i)
 }
 
 
+int
+mt_model_name_ok(const char *key, size_t len)
+{
+    return len > 0 && key[0] != '$' && memchr(key, '.', len) == NULL
+           && memchr(key, '\0', len) == NULL;
+}
+
+
+int
+mt_model_names(mt_vctx_t *ctx, const mt_json_t *v, const char *path)
+{
+    char                   sub[MT_PATH_MAX];
+    size_t                 i;
+    const mt_json_pair_t  *p;
+
+    if (v->type == MT_JSON_ARRAY) {
+        for (i = 0; i < v->u.array.n; i++) {
+            mt_model_index_path(sub, path, i);
+
+            if (mt_model_names(ctx, v->u.array.items[i], sub) != 0) {
+                return -1;
+            }
+        }
+
+        return 0;
+    }
+
+    if (v->type != MT_JSON_OBJECT) {
+        return 0;
+    }
+
+    for (i = 0; i < v->u.object.n; i++) {
+        p = &v->u.object.pairs[i];
+
+        if (!mt_model_name_ok(p->key, p->key_len)) {
+            mt_model_fail(ctx, NULL, path[0] ? path : "(root)",
+                          "field names may not be empty, start with '$' "
+                          "or contain '.'");
+            return -1;
+        }
+
+        mt_model_key_path(sub, path, p->key);
+
+        if (mt_model_names(ctx, p->value, sub) != 0) {
+            return -1;
+        }
+    }
+
+    return 0;
+}
+
+
 void
 mt_model_fail(mt_vctx_t *ctx, const mt_json_t *value, const char *path,
     const char *message)

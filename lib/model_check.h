@@ -48,6 +48,20 @@ void mt_model_key_path(char *buf, const char *prefix, const char *key);
 /* "prefix[i]" */
 void mt_model_index_path(char *buf, const char *prefix, size_t i);
 
+/*
+ * 1 when a field name can be stored by every store: not empty, no leading
+ * '$', no '.', no NUL.  MongoDB cannot name other fields in queries and
+ * updates, so data never has them, on LMDB either: both stores take the
+ * same documents.
+ */
+int mt_model_name_ok(const char *key, size_t len);
+
+/*
+ * Fails with the path of the first member of v, at any depth, whose name
+ * mt_model_name_ok() refuses; 0 or -1.  Depth as the parser bounded it.
+ */
+int mt_model_names(mt_vctx_t *ctx, const mt_json_t *v, const char *path);
+
 void mt_model_fail(mt_vctx_t *ctx, const mt_json_t *value, const char *path,
     const char *message);
 

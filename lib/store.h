@@ -158,4 +158,40 @@ void mt_store_set_error(const char *fmt, ...)
 mt_store_t *mt_store_lmdb_open(const char *path, size_t map_size,
     char *err, size_t errlen);
 
+
+/*
+ * MongoDB (libmongoc): documents in the collections "assignments" and
+ * "creators" of one database.  Opening parses the URI only; the first
+ * call connects (a mongodb+srv:// URI resolves then), on a pool thread.
+ * One handle per worker, used by any number of its threads at once: each
+ * call takes a client of the handle's pool.  Writes are acknowledged with
+ * the write concern given.  While MongoDB is unreachable, calls fail at
+ * once with MT_STORE_UNAVAILABLE until libmongoc's monitor finds a
+ * server again, so that a dead server costs one timeout, not one a call.
+ */
+typedef struct {
+    const char             *uri;        /* mongodb:// or mongodb+srv:// */
+    const char             *db;
+    int32_t                 server_selection_timeout_ms;
+    int32_t                 connect_timeout_ms;
+    int32_t                 socket_timeout_ms;
+    const char             *write_concern;  /* "majority" or a number */
+    uint32_t                max_clients;    /* the threads that call */
+    const char             *app_name;
+} mt_store_mongo_conf_t;
+
+mt_store_t *mt_store_mongo_open(const mt_store_mongo_conf_t *conf,
+    char *err, size_t errlen);
+
+/*
+ * The indexes, idempotently, every one named: assignments by user and
+ * time, a TTL on createdAt of ttl seconds (0: none; a changed ttl is set
+ * with collMod), creators' unique uniqueId and the GET /creators filters.
+ * Blocks.  MT_STORE_OK, or why not with mt_store_error().
+ */
+mt_store_rc_t mt_store_mongo_setup(mt_store_t *s, int64_t ttl);
+
+/* the URI with its password masked, for logs and /health */
+const char *mt_store_mongo_where(const mt_store_t *s);
+
 #endif /* MT_STORE_H */

@@ -61,7 +61,7 @@ ngx_http_matcher_health(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
     store.name = "store";
     store.latency = 0;
 
-    if (mmcf->store_path.len == 0) {
+    if (mmcf->store_type == NGX_HTTP_MATCHER_STORE_NONE) {
         store.status = "disabled";
         store.detail = "no matcher_store";
         return ngx_http_matcher_health_reply(r, &store);
@@ -108,7 +108,7 @@ ngx_http_matcher_health_pinged(ngx_http_request_t *r,
     store.latency = ngx_current_msec - *start;
     store.status = (rd->rc == MT_STORE_OK) ? "up" : "down";
     store.detail = (rd->rc == MT_STORE_OK) ? rd->store->ops->name
-                                           : "ping failed";
+                   : rd->error[0] ? rd->error : "ping failed";
 
     return ngx_http_matcher_health_reply(r, &store);
 }

@@ -45,7 +45,7 @@ static ngx_conf_post_t  ngx_http_matcher_depth_post =
 static ngx_command_t  ngx_http_matcher_commands[] = {
 
     { ngx_string("matcher_store"),
-      NGX_HTTP_MAIN_CONF|NGX_CONF_TAKE123,
+      NGX_HTTP_MAIN_CONF|NGX_CONF_1MORE,
       ngx_http_matcher_store_directive,
       NGX_HTTP_MAIN_CONF_OFFSET,
       0,

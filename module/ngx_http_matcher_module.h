@@ -70,7 +70,25 @@ typedef struct {
 } ngx_http_matcher_service_t;
 
 
+#define NGX_HTTP_MATCHER_STORE_NONE     0
+#define NGX_HTTP_MATCHER_STORE_LMDB     1
+#define NGX_HTTP_MATCHER_STORE_MONGODB  2
+
+/* matcher_store mongodb ... */
 typedef struct {
+    ngx_str_t                     uri;       /* NUL-ended; a secret page */
+    ngx_str_t                     db;        /* NUL-ended; "" from the URI */
+    ngx_msec_t                    timeout;   /* server selection */
+    ngx_msec_t                    connect_timeout;
+    ngx_msec_t                    socket_timeout;
+    ngx_str_t                     w;         /* "majority" or a number */
+    ngx_uint_t                    clients;   /* per worker */
+} ngx_http_matcher_mongo_conf_t;
+
+
+typedef struct {
+    ngx_uint_t                    store_type;    /* NGX_HTTP_MATCHER_STORE_* */
+    ngx_http_matcher_mongo_conf_t *mongo;
     ngx_str_t                     store;         /* "lmdb:path" */
     size_t                        store_size;    /* LMDB map size */
     ngx_uint_t                    store_reads_pool; /* reads=pool */
@@ -249,6 +267,19 @@ mt_store_t *ngx_http_matcher_store(void);
 ngx_int_t ngx_http_matcher_store_error(ngx_http_request_t *r,
     mt_store_rc_t rc, const char *what, const char *why);
 ngx_int_t ngx_http_matcher_no_store(ngx_http_request_t *r);
+
+/* ngx_http_matcher_mongo.c */
+char *ngx_http_matcher_mongo_directive(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+ngx_int_t ngx_http_matcher_mongo_init_main(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+mt_store_t *ngx_http_matcher_mongo_open(ngx_cycle_t *cycle,
+    ngx_http_matcher_main_conf_t *mmcf);
+void ngx_http_matcher_mongo_setup(ngx_cycle_t *cycle);
+
+/* ngx_http_matcher_remote_conf.c */
+char *ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec,
+    const char *what, const char *scheme, ngx_str_t *out);
 
 /* ngx_http_matcher_thread.c */
 typedef void (*ngx_http_matcher_job_pt)(void *data, ngx_log_t *log);

@@ -76,7 +76,7 @@ ngx_http_matcher_refresh_init_main(ngx_conf_t *cf,
 {
     ngx_shm_zone_t  *zone;
 
-    if (mmcf->store_path.len == 0) {
+    if (mmcf->store_type == NGX_HTTP_MATCHER_STORE_NONE) {
         return NGX_OK;
     }
 

@@ -25,8 +25,6 @@
 static char *ngx_http_matcher_service(ngx_conf_t *cf,
     ngx_http_matcher_service_t *svc, const char *header,
     const char *scheme);
-static char *ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec,
-    const char *scheme, ngx_str_t *out);
 static void ngx_http_matcher_secret_cleanup(void *data);
 static ngx_int_t ngx_http_matcher_remote_init_zone(ngx_shm_zone_t *shm_zone,
     void *data);
@@ -196,20 +194,22 @@ ngx_http_matcher_service(ngx_conf_t *cf, ngx_http_matcher_service_t *svc,
     svc->key_header.data = (u_char *) header;
     svc->key_header.len = ngx_strlen(header);
 
-    return ngx_http_matcher_secret(cf, &key, scheme, &svc->key_value);
+    return ngx_http_matcher_secret(cf, &key, "key", scheme, &svc->key_value);
 }
 
 
 /*
- * The key from the environment (read by the master at start and reload:
- * no "env" directive needed, the workers never see it) or from a file,
- * stored with its header's scheme in pages of its own that core dumps
- * leave out.  The configuration only names where the key is.
+ * A secret (an API key, a URI with a password) from the environment
+ * (read by the master at start and reload: no "env" directive needed,
+ * the workers never see it) or from a file, stored after its prefix
+ * (a header's scheme) and NUL-terminated in pages of its own that core
+ * dumps leave out.  The configuration only names where the secret is;
+ * "what" names the parameter in messages.
  */
 
-static char *
-ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *scheme,
-    ngx_str_t *out)
+char *
+ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *what,
+    const char *scheme, ngx_str_t *out)
 {
     char                *env;
     u_char              *page, *p, buf[NGX_HTTP_MATCHER_KEY_MAX + 2];
@@ -234,7 +234,7 @@ ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *scheme,
         if (env == NULL || env[0] == '\0') {
             ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                "the environment variable \"%V\" named by "
-                               "\"key=\" is not set", &name);
+                               "\"%s=\" is not set", &name, what);
             return NGX_CONF_ERROR;
         }
 
@@ -289,8 +289,9 @@ ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *scheme,
 
     } else {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "invalid \"key=%V\": expected key=env:NAME or "
-                           "key=file:PATH (never the key itself)", spec);
+                           "invalid \"%s=%V\": expected %s=env:NAME or "
+                           "%s=file:PATH (never the secret itself)", what,
+                           spec, what, what);
         return NGX_CONF_ERROR;
     }
 
@@ -301,7 +302,7 @@ ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *scheme,
     }
 
     slen = ngx_strlen(scheme);
-    size = ngx_align(slen + len, ngx_pagesize);
+    size = ngx_align(slen + len + 1, ngx_pagesize);
 
     page = mmap(NULL, size, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS,
                 -1, 0);
@@ -315,7 +316,7 @@ ngx_http_matcher_secret(ngx_conf_t *cf, ngx_str_t *spec, const char *scheme,
     if (madvise(page, size, MADV_DONTDUMP) == -1) {
         ngx_conf_log_error(NGX_LOG_WARN, cf, ngx_errno,
                            "madvise(MADV_DONTDUMP) failed: core dumps "
-                           "may hold the API key");
+                           "may hold the secret of \"%s=\"", what);
     }
 #endif
 
@@ -343,9 +344,9 @@ invalid:
 
     ngx_explicit_memzero(buf, sizeof(buf));
     ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                       "the key named by \"key=%V\" is empty, longer than "
-                       "%d bytes or holds spaces or control characters",
-                       spec, NGX_HTTP_MATCHER_KEY_MAX);
+                       "the secret named by \"%s=%V\" is empty, longer "
+                       "than %d bytes or holds spaces or control characters",
+                       what, spec, NGX_HTTP_MATCHER_KEY_MAX);
     return NGX_CONF_ERROR;
 }
 

@@ -45,6 +45,7 @@ static mt_store_t      *ngx_http_matcher_store_handle;
 static ngx_event_t      ngx_http_matcher_purge_event;
 static ngx_connection_t ngx_http_matcher_purge_dumb;
 static ngx_uint_t       ngx_http_matcher_purge_running;
+static time_t           ngx_http_matcher_store_logged;
 
 static const ngx_http_matcher_job_type_t  ngx_http_matcher_purge_job = {
     ngx_http_matcher_purge_run, ngx_http_matcher_purge_done, NULL
@@ -56,7 +57,10 @@ static const ngx_http_matcher_job_type_t  ngx_http_matcher_load_job = {
 };
 
 
-/* matcher_store lmdb:<path> [size=<size>] [reads=loop|pool] | off */
+/*
+ * matcher_store lmdb:<path> [size=<size>] [reads=loop|pool]
+ *             | mongodb uri=... (ngx_http_matcher_mongo.c) | off
+ */
 
 char *
 ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
@@ -84,13 +88,19 @@ ngx_http_matcher_store_directive(ngx_conf_t *cf, ngx_command_t *cmd,
         return NGX_CONF_OK;
     }
 
+    if (ngx_strcmp(value[1].data, "mongodb") == 0) {
+        return ngx_http_matcher_mongo_directive(cf, mmcf);
+    }
+
     if (ngx_strncmp(value[1].data, "lmdb:", 5) != 0 || value[1].len == 5) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                            "invalid store \"%V\" in \"%V\": expected "
-                           "\"lmdb:<path>\" or \"off\"",
+                           "\"lmdb:<path>\", \"mongodb\" or \"off\"",
                            &value[1], &cmd->name);
         return NGX_CONF_ERROR;
     }
+
+    mmcf->store_type = NGX_HTTP_MATCHER_STORE_LMDB;
 
     path.data = value[1].data + 5;
     path.len = value[1].len - 5;
@@ -153,6 +163,10 @@ ngx_http_matcher_store_init_main(ngx_conf_t *cf,
 {
     ngx_path_t  *path;
 
+    if (ngx_http_matcher_mongo_init_main(cf, mmcf) != NGX_OK) {
+        return NGX_ERROR;
+    }
+
     if (mmcf->store_path.len == 0) {
         return NGX_OK;
     }
@@ -189,8 +203,18 @@ ngx_http_matcher_store_init_process(ngx_cycle_t *cycle)
 
     mmcf = ngx_http_cycle_get_module_main_conf(cycle, ngx_http_matcher_module);
 
-    if (mmcf == NULL || mmcf->store_path.len == 0) {
+    if (mmcf == NULL || mmcf->store_type == NGX_HTTP_MATCHER_STORE_NONE) {
         return NGX_OK;
+    }
+
+    if (mmcf->store_type == NGX_HTTP_MATCHER_STORE_MONGODB) {
+        ngx_http_matcher_store_handle = ngx_http_matcher_mongo_open(cycle,
+                                                                    mmcf);
+        if (ngx_http_matcher_store_handle == NULL) {
+            return NGX_OK;
+        }
+
+        goto opened;
     }
 
     ngx_http_matcher_store_handle = mt_store_lmdb_open(
@@ -209,10 +233,16 @@ ngx_http_matcher_store_init_process(ngx_cycle_t *cycle)
         ngx_http_matcher_store_handle->caps &= ~MT_STORE_LOOP_READS;
     }
 
+opened:
+
     /* housekeeping runs in one worker only */
 
     if (ngx_worker != 0) {
         return NGX_OK;
+    }
+
+    if (mmcf->store_type == NGX_HTTP_MATCHER_STORE_MONGODB) {
+        ngx_http_matcher_mongo_setup(cycle);
     }
 
     if (mmcf->assignment_ttl > 0) {
@@ -282,7 +312,7 @@ ngx_http_matcher_no_store(ngx_http_request_t *r)
 
     return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,
                                   "unavailable",
-                                  mmcf->store_path.len
+                                  mmcf->store_type
                                   ? "the store is unavailable"
                                   : "no store: see matcher_store",
                                   NULL, 0);
@@ -298,6 +328,8 @@ ngx_int_t
 ngx_http_matcher_store_error(ngx_http_request_t *r, mt_store_rc_t rc,
     const char *what, const char *why)
 {
+    ngx_uint_t  level;
+
     switch (rc) {
 
     case MT_STORE_NOT_FOUND:
@@ -312,8 +344,22 @@ ngx_http_matcher_store_error(ngx_http_request_t *r, mt_store_rc_t rc,
         break;
     }
 
-    ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                  "matcher: store: %s", why);
+    /*
+     * An unreachable store fails every request alike: its cause is logged
+     * once a minute per worker, the rest at "info", as the remotes do.
+     */
+    level = NGX_LOG_ERR;
+
+    if (rc == MT_STORE_UNAVAILABLE) {
+        if (ngx_time() - ngx_http_matcher_store_logged < 60) {
+            level = NGX_LOG_INFO;
+
+        } else {
+            ngx_http_matcher_store_logged = ngx_time();
+        }
+    }
+
+    ngx_log_error(level, r->connection->log, 0, "matcher: store: %s", why);
 
     if (rc == MT_STORE_FULL) {
         return ngx_http_matcher_error(r, NGX_HTTP_SERVICE_UNAVAILABLE,

@@ -1,6 +1,7 @@
 # Assignments API on the embedded LMDB store: validation and error codes.
 # Flows that need an id from a reply are in 011-assignment-flow.t.
 use Test::Nginx::Socket 'no_plan';
+use Matcher::Store;
 
 our $HttpConfig = <<'_EOC_';
     matcher_store lmdb:store size=16m;

@@ -5,6 +5,7 @@ use strict;
 use warnings;
 use Test::More;
 use Matcher::Flow;
+use Matcher::Store;
 
 my $http = <<'_EOC_';
     matcher_store lmdb:store size=16m;

@@ -1,6 +1,7 @@
 # Creators API on the embedded store: listing, lookup, ingest (JSON and
 # NDJSON), validation and the start-up load of matcher_creators_file.
 use Test::Nginx::Socket 'no_plan';
+use Matcher::Store;
 use Cwd qw(abs_path);
 
 $ENV{TEST_NGINX_CREATORS} = abs_path('t/data/creators.json');

@@ -10,6 +10,7 @@ use List::Util qw(all);
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Matcher::Flow;
+use Matcher::Store;
 
 my $creators = abs_path('t/data/creators.json');
 my $example = abs_path('t/data/example-assignment.json');

@@ -7,6 +7,7 @@ use warnings;
 use Test::More;
 use Time::HiRes qw(sleep time);
 use Matcher::Flow;
+use Matcher::Store;
 
 my $http = <<'_EOC_';
     matcher_store lmdb:store size=1g;

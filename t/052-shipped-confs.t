@@ -1,8 +1,9 @@
 # The shipped configurations: conf/*.conf filled from the environment by
 # deploy/fill-conf.pl pass "nginx -t"; a missing required variable stops
-# the start naming it; and deploy/run.sh serves conf/remote.conf against
-# the wire-format test server: an ingest and a refresh put every creator
-# in Pinecone, and search and matches answer from it.
+# the start naming it; deploy/run.sh serves conf/remote.conf against the
+# wire-format test server: an ingest and a refresh put every creator in
+# Pinecone, and search and matches answer from it; and it serves
+# conf/mongodb.conf against the MongoDB test server.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -13,6 +14,7 @@ use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
 use Matcher::Remote;
+use Matcher::Mongo;
 
 my $repo = abs_path('.');
 my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
@@ -24,7 +26,9 @@ my $J = JSON::PP->new->canonical;
 my $okey = 'sk-conf-test-0123456789abcdefghijklmnop';
 my $pkey = 'pc-conf-test-0123456789abcdefghij';
 my $port = start_remote(openai_key => $okey, pinecone_key => $pkey);
+my $mongo = start_mongo();
 my %remote_env = (
+    MONGODB_URI => "mongodb://127.0.0.1:$mongo->{port}/",
     OPENAI_API_KEY => $okey, PINECONE_API_KEY => $pkey,
     OPENAI_BASE_URL => "http://127.0.0.1:$port/v1",
     PINECONE_INDEX_HOST => "http://127.0.0.1:$port",
@@ -61,12 +65,15 @@ for my $name (map { m{conf/(.+)\.conf$} } glob "$repo/conf/*.conf") {
 }
 
 # a required variable missing: the start stops and names it
-for my $var (qw(OPENAI_API_KEY PINECONE_INDEX_HOST)) {
+for my $x ([remote => 'OPENAI_API_KEY'], [remote => 'PINECONE_INDEX_HOST'],
+           [mongodb => 'MONGODB_URI'], [atlas => 'MONGODB_URI'])
+{
+    my ($conf, $var) = @$x;
     my $p = prefix();
-    my ($rc, $err) = fill('remote', { %remote_env, $var => undef },
+    my ($rc, $err) = fill($conf, { %remote_env, $var => undef },
                           "$p/conf/nginx.conf");
-    isnt($rc, 0, "remote.conf without $var: refused");
-    like($err, qr/\b$var\b/, "remote.conf without $var: named");
+    isnt($rc, 0, "$conf.conf without $var: refused");
+    like($err, qr/\b$var\b/, "$conf.conf without $var: named");
 }
 
 my ($rc, $err) = fill('remote', { %remote_env, OPENAI_BASE_URL => 'ftp://x' },
@@ -78,26 +85,37 @@ my $p = prefix();
                    '/dev/null');
 isnt($rc, 0, 'a value that would end a directive: refused');
 
-# deploy/run.sh with MATCHER_CONF=remote, end to end
-my $data = tempdir('matcher-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-chmod 0755, $data;     # the workers' user makes the store in it
-my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
-    or die;
-my $http_port = $sock->sockport;
-close $sock;
-mkdir "$data/modules";
-symlink $ndk, "$data/modules/ndk_http_module.so";
+# deploy/run.sh with MATCHER_CONF=NAME: its data directory, port, pid
+sub run_conf {
+    my ($name) = @_;
+    my $data = tempdir('matcher-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+    chmod 0755, $data;     # the workers' user makes the store in it
+    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
+        or die;
+    my $http_port = $sock->sockport;
+    close $sock;
+    mkdir "$data/modules";
+    symlink $ndk, "$data/modules/ndk_http_module.so";
 
-my $pid = fork() // die;
-if ($pid == 0) {
-    setpgrp(0, 0);
-    %ENV = (%ENV, %remote_env, MATCHER_CONF => 'remote', PORT => $http_port,
-            DATA_DIR => $data, MATCHER_MODULE_SO => $so);
-    open STDOUT, '>', "$data/run.log";
-    open STDERR, '>&', \*STDOUT;
-    { no warnings 'exec'; exec "$repo/deploy/run.sh"; }
-    POSIX::_exit(127);
+    my $pid = fork() // die;
+    if ($pid == 0) {
+        setpgrp(0, 0);
+        %ENV = (%ENV, %remote_env, MATCHER_CONF => $name, PORT => $http_port,
+                DATA_DIR => $data, MATCHER_MODULE_SO => $so);
+        open STDOUT, '>', "$data/run.log";
+        open STDERR, '>&', \*STDOUT;
+        { no warnings 'exec'; exec "$repo/deploy/run.sh"; }
+        POSIX::_exit(127);
+    }
+    return ($data, $http_port, $pid);
 }
+
+# nginx and its workers go with the test, whatever happens to it
+my @groups;
+END { kill 'KILL', -$_ for @groups }
+
+my ($data, $http_port, $pid) = run_conf('remote');
+push @groups, $pid;
 
 my $ua = HTTP::Tiny->new(timeout => 10);
 my $base = "http://127.0.0.1:$http_port";
@@ -145,6 +163,39 @@ $example = $example->{assignment} if $example->{assignment};
 $r = post('/api/matches', { assignment => $example });
 is($r->{status}, 200, 'a match');
 ok(!$r->{json}{data}{isFallback}, 'semantic, from Pinecone');
+
+kill 'QUIT', -$pid;
+waitpid($pid, 0);
+is($? & 127, 0, 'nginx stopped');
+
+# conf/mongodb.conf: documents in MongoDB, the local index
+($data, $http_port, $pid) = run_conf('mongodb');
+push @groups, $pid;
+$base = "http://127.0.0.1:$http_port";
+for (1 .. 100) {
+    $r = $ua->get("$base/health");
+    last if $r->{status} == 200;
+    sleep 0.1;
+}
+is($r->{status}, 200, 'deploy/run.sh serves conf/mongodb.conf')
+    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+$h = eval { $J->decode($r->{content}) } || {};
+is($h->{checks}{store}{detail}, 'mongodb', 'health: the store is MongoDB');
+
+# the creators file was loaded into the empty database at start
+for (1 .. 50) {
+    $r = $ua->get("$base/api/creators?limit=1");
+    last if (eval { $J->decode($r->{content})->{pagination}{total} } // 0) == 17;
+    sleep 0.1;
+}
+is(eval { $J->decode($r->{content})->{pagination}{total} }, 17,
+   'the 17 sample creators are in MongoDB');
+$r = post('/api/assignments', $example);
+is($r->{status}, 201, 'an assignment is stored');
+my $asg = mongo_command($mongo, 'matcher', '{"count": "assignments"}');
+is($asg->{n}, 1, 'in the database MONGODB_DB names');
+$r = post('/api/matches', { assignment => $example });
+is($r->{status}, 200, 'a match on the local index');
 
 kill 'QUIT', -$pid;
 waitpid($pid, 0);

@@ -797,6 +797,12 @@ test_matches_check(void **state)
     free(body);
     free(ten);
 
+    check_matches("{\"matchResults\":[{\"creatorId\":\"c1\",\"matchScore\":1,"
+                  "\"reasoning\":\"r\",\"extra\":{\"$gt\":\"\"}}]}",
+                  "matchResults[0].extra",
+                  "field names may not be empty, start with '$' or "
+                  "contain '.'");
+
     check_matches("{\"matchResults\":[]}", "matchResults",
                   "must have 1 to 10 items");
     check_matches("{}", "matchResults", "is required");
@@ -1435,6 +1441,18 @@ test_creator_fields(void **state)
     creator_err_extra(",\"heartCount\":-3", "heartCount",
                       "must be a non-negative integer");
     creator_ok(",\"followingCount\":0,\"heartCount\":null,\"videoCount\":5");
+
+    /* names a store cannot hold as data (MongoDB reads them as paths) */
+    creator_err_extra(",\"$where\":\"1\"", "(root)",
+                      "field names may not be empty, start with '$' or "
+                      "contain '.'");
+    creator_err_extra(",\"extra\":{\"a.b\":1}", "extra",
+                      "field names may not be empty, start with '$' or "
+                      "contain '.'");
+    creator_err_extra(",\"extra\":[{\"\":1}]", "extra[0]",
+                      "field names may not be empty, start with '$' or "
+                      "contain '.'");
+    creator_ok(",\"extra\":{\"a$b\":\"$gt\",\"c\":[\"x.y\"]}");
     creator_err_extra(",\"verified\":\"yes\"", "verified",
                       "must be a boolean");
     creator_err_extra(",\"region\":\"U\"", "region",

@@ -42,6 +42,9 @@ sub json { $Json }
 #              before_start => sub { my ($server_root) = @_; ... })
 sub start_server {
     my %a = (@_ ? @_ : %Conf);
+    # the suite's LMDB store as a MongoDB one when Matcher::Store says so
+    $a{http_config} = Matcher::Store::rewrite($a{http_config})
+        if defined &Matcher::Store::rewrite;
     %Conf = %a;
     no warnings 'once';
     $Test::Nginx::Socket::Workers = $a{workers} || 1;
