@@ -218,7 +218,11 @@ mt_mongo_begin(mt_store_mongo_t *s, const char *coll, mt_mongo_call_t *c)
 
     (void) pthread_mutex_unlock(&s->lock);
 
-    /* at most max_clients threads call: this never waits */
+    /*
+     * Waits, on this pool thread, only when more threads call at once
+     * than the handle has clients (matcher_store's clients=, which the
+     * README says to keep at or above the thread pool's threads).
+     */
     c->client = mongoc_client_pool_pop(s->pool);
 
     if (down && !mt_mongo_seen(c->client)) {

@@ -127,6 +127,13 @@ $r = request(POST => '/api/creators/ingest', { creators => [ $dot, $plain ] });
 is($r->{status}, 200, 'ingest') or diag($r->{body});
 is(request(GET => '/api/creators/dot.ted')->{status}, 200,
    'a uniqueId with a dot is a value');
+$r = request(GET => '/api/creators/%24where');
+is($r->{status}, 404, 'a uniqueId of $where: not found, not an operator');
+$evil->{uniqueId} = '$gt';
+$r = request(POST => '/api/creators/ingest', { creators => [ $evil ] });
+is($r->{json}{inserted}, 0, 'a uniqueId with a leading $ is not stored');
+delete $evil->{uniqueId};
+$evil->{uniqueId} = 'evil';
 $r = request(GET => '/api/creators?region=$where');
 is($r->{status}, 200, 'a region of $where');
 is($r->{json}{pagination}{total}, 0, 'matches nothing');

@@ -324,7 +324,10 @@ sub start_nginx ($$) {
     if ($valgrind) {
         my @opts = ('--tool=memcheck', '--leak-check=full', '--show-leak-kinds=definite',
                     '--errors-for-leak-kinds=definite', '--num-callers=30',
-                    '--gen-suppressions=all', '--vgdb=no', "--log-file=$LogDir/valgrind.%p.log");
+                    '--gen-suppressions=all', '--vgdb=no', "--log-file=$LogDir/valgrind.%p.log",
+                    # nginx unloads its modules (and their libraries)
+                    # before the leak check: keep their symbols readable
+                    '--keep-debuginfo=yes');
         push @opts, "--suppressions=$ConfDir/stock-nginx.supp"
             unless ($ENV{TEST_NGINX_VALGRIND_STOCK_SUPP} // 1) eq '0';
         push @opts, "--suppressions=$SuppFile" if $SuppFile;
