@@ -44,7 +44,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
         nginx-mongodb \
         runner-selftest lint \
         format clean bench bench-hostile bench-compare bench-remote \
-        bench-mongo
+        bench-mongo quality
 
 all: build
 
@@ -141,6 +141,10 @@ nginx-mongodb: build
 
 lint:
 	@deploy/lint.sh
+
+# not part of "make test": matching quality on graded briefs (bench/quality)
+quality: deps build
+	@bench/quality/run.sh
 
 # not part of "make test": the MongoDB store beside LMDB (bench/mongo)
 bench-mongo: deps build

@@ -155,14 +155,17 @@ $r = request(GET => "/api/assignments/$id");
 my $took = time - $t0;
 is($r->{status}, 503, 'MongoDB down: 503');
 is($r->{json}{code}, 'unavailable', 'code unavailable');
-cmp_ok($took, '<', 3, "within the timeout (1 s) and a margin ($took s)")
+cmp_ok($took, '<', 3, "within the timeout (1 s) and a margin")
     unless $Test::Nginx::Socket::UseValgrind;
+note(sprintf 'the first 503 after MongoDB stopped: %.2f s', $took);
 
 $t0 = time;
 my @codes = map { request(GET => "/api/assignments/$id")->{status} } 1 .. 10;
 is_deeply(\@codes, [ (503) x 10 ], 'every request while it is down is 503');
-cmp_ok(time - $t0, '<', 3, 'and they fail fast, not one timeout each')
+my $ten = time - $t0;
+cmp_ok($ten, '<', 3, 'and they fail fast, not one timeout each')
     unless $Test::Nginx::Socket::UseValgrind;
+note(sprintf 'the next 10 requests: %.3f s in all', $ten);
 
 $r = request(GET => '/health');
 is($r->{status}, 503, 'health 503');
