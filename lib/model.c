@@ -33,7 +33,6 @@
 #define MT_REASONING_MAX   2000
 
 
-
 typedef struct {
     mt_str_t                topic;
     mt_str_t                key_takeaway;
@@ -56,8 +55,6 @@ static void mt_check_match(mt_vctx_t *ctx, const mt_json_t *m,
     const char *path);
 static void mt_set_topic_key(mt_assignment_meta_t *meta, const char *s,
     size_t len);
-static int mt_iso8601_parse(const char *s, size_t len, int64_t *ms);
-static int mt_digits(const char *s, size_t n, int *out);
 
 
 /* ----------------------------------------------------------------------
@@ -571,87 +568,3 @@ mt_sort_parse(const char *s, size_t len)
 }
 
 
-/*
- * Exactly what mt_iso8601() writes, "2024-02-29T12:34:56.789Z", and the
- * same without milliseconds, "2025-12-31T03:27:00Z" (the sample data).
- * Years 0000-9999, real calendar dates, no leap seconds, no offsets.
- */
-static int
-mt_iso8601_parse(const char *s, size_t len, int64_t *ms)
-{
-    int      y, mo, d, h, mi, sec, milli, mdays;
-    int64_t  yy, era, yoe, doy, doe, days;
-
-    static const int  month_days[12] = {
-        31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31
-    };
-
-    if (len != 20 && len != 24) {
-        return -1;
-    }
-
-    if (s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':'
-        || s[16] != ':' || s[len - 1] != 'Z')
-    {
-        return -1;
-    }
-
-    milli = 0;
-
-    if (mt_digits(s, 4, &y) != 0 || mt_digits(s + 5, 2, &mo) != 0
-        || mt_digits(s + 8, 2, &d) != 0 || mt_digits(s + 11, 2, &h) != 0
-        || mt_digits(s + 14, 2, &mi) != 0
-        || mt_digits(s + 17, 2, &sec) != 0
-        || (len == 24 && (s[19] != '.' || mt_digits(s + 20, 3, &milli) != 0)))
-    {
-        return -1;
-    }
-
-    if (mo < 1 || mo > 12 || h > 23 || mi > 59 || sec > 59) {
-        return -1;
-    }
-
-    mdays = month_days[mo - 1];
-
-    if (mo == 2 && y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)) {
-        mdays = 29;
-    }
-
-    if (d < 1 || d > mdays) {
-        return -1;
-    }
-
-    /* days from civil (H. Hinnant): March-based years, 400-year eras */
-    yy = (int64_t) y - (mo <= 2);
-    era = (yy >= 0 ? yy : yy - 399) / 400;
-    yoe = yy - era * 400;
-    doy = (153 * (mo > 2 ? mo - 3 : mo + 9) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    days = era * 146097 + doe - 719468;
-
-    *ms = ((days * 24 + h) * 60 + mi) * 60000 + (int64_t) sec * 1000
-          + milli;
-
-    return 0;
-}
-
-
-static int
-mt_digits(const char *s, size_t n, int *out)
-{
-    size_t  i;
-    int     v;
-
-    v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-
-        v = v * 10 + (s[i] - '0');
-    }
-
-    *out = v;
-    return 0;
-}

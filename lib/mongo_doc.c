@@ -22,8 +22,6 @@ static int mt_mdoc_key_ok(const char *key, size_t len);
 static int mt_mdoc_is_date_key(const char *key, size_t len);
 static int mt_mdoc_write(bson_iter_t *it, unsigned flags, unsigned depth,
     int is_array, mt_jw_t *w, char *err, size_t errlen);
-static int mt_mdoc_digits(const char *s, size_t n, int *out);
-static int64_t mt_mdoc_days(int y, int m, int d);
 
 
 int
@@ -363,73 +361,16 @@ mt_mdoc_write(bson_iter_t *it, unsigned flags, unsigned depth, int is_array,
 int
 mt_mdoc_parse_date(const char *s, size_t len, int64_t *ms)
 {
-    int      y, mo, d, h, mi, sec, milli;
-    int64_t  v;
-    char     back[MT_ISO8601_LEN + 1];
+    char  back[MT_ISO8601_LEN + 1];
 
-    if (len != MT_ISO8601_LEN || s[4] != '-' || s[7] != '-' || s[10] != 'T'
-        || s[13] != ':' || s[16] != ':' || s[19] != '.' || s[23] != 'Z'
-        || mt_mdoc_digits(s, 4, &y) != 0 || mt_mdoc_digits(s + 5, 2, &mo) != 0
-        || mt_mdoc_digits(s + 8, 2, &d) != 0
-        || mt_mdoc_digits(s + 11, 2, &h) != 0
-        || mt_mdoc_digits(s + 14, 2, &mi) != 0
-        || mt_mdoc_digits(s + 17, 2, &sec) != 0
-        || mt_mdoc_digits(s + 20, 3, &milli) != 0
-        || mo < 1 || mo > 12 || d < 1 || d > 31)
-    {
+    /* only what reads back the same becomes a date: no text is lost */
+    if (len != MT_ISO8601_LEN || mt_iso8601_parse(s, len, ms) != 0) {
         return -1;
     }
 
-    v = mt_mdoc_days(y, mo, d) * 86400 + (int64_t) h * 3600
-        + (int64_t) mi * 60 + sec;
-    v = v * 1000 + milli;
+    mt_iso8601(back, *ms);
 
-    /* only what reads back the same: "2026-02-30" stays a string */
-    mt_iso8601(back, v);
-
-    if (memcmp(back, s, MT_ISO8601_LEN) != 0) {
-        return -1;
-    }
-
-    *ms = v;
-    return 0;
-}
-
-
-static int
-mt_mdoc_digits(const char *s, size_t n, int *out)
-{
-    int     v;
-    size_t  i;
-
-    v = 0;
-
-    for (i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') {
-            return -1;
-        }
-
-        v = v * 10 + (s[i] - '0');
-    }
-
-    *out = v;
-    return 0;
-}
-
-
-/* days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant) */
-static int64_t
-mt_mdoc_days(int y, int m, int d)
-{
-    int64_t   era, yoe, doy, doe;
-
-    y -= (m <= 2);
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-
-    return era * 146097 + doe - 719468;
+    return memcmp(back, s, MT_ISO8601_LEN) == 0 ? 0 : -1;
 }
 
 

@@ -480,6 +480,59 @@ mt_mongo_texts(mt_mongo_call_t *c, mongoc_cursor_t *cur, unsigned flags,
 }
 
 
+/* an unordered bulk write of the call's collection, with the concern */
+mongoc_bulk_operation_t *
+mt_mongo_bulk(mt_mongo_call_t *c)
+{
+    bson_t                    opts;
+    mongoc_bulk_operation_t  *bulk;
+
+    bson_init(&opts);
+    BSON_APPEND_BOOL(&opts, "ordered", false);
+    mt_mongo_write_opts(c->s, &opts);
+
+    bulk = mongoc_collection_create_bulk_operation_with_opts(c->coll, &opts);
+    bson_destroy(&opts);
+
+    return bulk;
+}
+
+
+/*
+ * A page: *total counts what filter matches, *docs holds [skip, skip +
+ * limit) of them in sort's order, sorted, skipped and limited by the
+ * server (no find when the page is empty: limit 0 means "all" there).
+ */
+mt_store_rc_t
+mt_mongo_page(mt_mongo_call_t *c, const bson_t *filter, const bson_t *sort,
+    size_t skip, size_t limit, unsigned flags, mt_text_t **docs, size_t *n,
+    size_t *total)
+{
+    bson_t            opts;
+    mt_store_rc_t     rc;
+    mongoc_cursor_t  *cur;
+
+    rc = mt_mongo_count(c, filter, total);
+
+    if (rc != MT_STORE_OK || limit == 0 || skip >= *total) {
+        return rc;
+    }
+
+    bson_init(&opts);
+    BSON_APPEND_DOCUMENT(&opts, "sort", sort);
+    BSON_APPEND_INT64(&opts, "skip", (int64_t) skip);
+    BSON_APPEND_INT64(&opts, "limit", (int64_t) limit);
+
+    cur = mongoc_collection_find_with_opts(c->coll, filter, &opts, NULL);
+    rc = mt_mongo_texts(c, cur, flags, limit, docs, n);
+
+    mongoc_cursor_destroy(cur);
+    bson_destroy(&opts);
+
+    return rc;
+}
+
+
 mt_store_rc_t
 mt_mongo_count(mt_mongo_call_t *c, const bson_t *filter, size_t *n)
 {

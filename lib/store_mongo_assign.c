@@ -237,11 +237,10 @@ mt_mongo_assignment_history(mt_store_t *st, const mt_history_query_t *q,
     mt_text_t **docs, size_t *n, size_t *total)
 {
     int                dir;
-    bson_t             filter, opts, sort;
+    bson_t             filter, sort;
     const char        *field;
     mt_store_rc_t      rc;
     mt_mongo_call_t    c;
-    mongoc_cursor_t   *cur;
 
     *docs = NULL;
     *n = 0;
@@ -281,26 +280,16 @@ mt_mongo_assignment_history(mt_store_t *st, const mt_history_query_t *q,
     bson_append_utf8(&filter, "userId", -1, q->user_id,
                      (int) q->user_id_len);
 
-    rc = mt_mongo_count(&c, &filter, total);
+    dir = q->desc ? -1 : 1;
 
-    if (rc == MT_STORE_OK && q->limit > 0 && q->skip < *total) {
-        dir = q->desc ? -1 : 1;
+    bson_init(&sort);
+    BSON_APPEND_INT32(&sort, field, dir);
+    BSON_APPEND_INT32(&sort, "_id", dir);
 
-        bson_init(&opts);
-        BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-        BSON_APPEND_INT32(&sort, field, dir);
-        BSON_APPEND_INT32(&sort, "_id", dir);
-        bson_append_document_end(&opts, &sort);
-        BSON_APPEND_INT64(&opts, "skip", (int64_t) q->skip);
-        BSON_APPEND_INT64(&opts, "limit", (int64_t) q->limit);
+    rc = mt_mongo_page(&c, &filter, &sort, q->skip, q->limit, MT_MDOC_OID_ID,
+                       docs, n, total);
 
-        cur = mongoc_collection_find_with_opts(c.coll, &filter, &opts, NULL);
-        rc = mt_mongo_texts(&c, cur, MT_MDOC_OID_ID, q->limit, docs, n);
-
-        mongoc_cursor_destroy(cur);
-        bson_destroy(&opts);
-    }
-
+    bson_destroy(&sort);
     bson_destroy(&filter);
     mt_mongo_end(&c, rc);
 

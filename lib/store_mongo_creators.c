@@ -103,10 +103,9 @@ mt_mongo_creator_list(mt_store_t *st, const mt_creator_query_t *q,
 {
     char             *niche;
     size_t            len;
-    bson_t            filter, opts, sort;
+    bson_t            filter, sort;
     mt_store_rc_t     rc;
     mt_mongo_call_t   c;
-    mongoc_cursor_t  *cur;
     char              region[MT_REGION_MAX];
 
     *docs = NULL;
@@ -151,23 +150,13 @@ mt_mongo_creator_list(mt_store_t *st, const mt_creator_query_t *q,
         return rc;
     }
 
-    rc = mt_mongo_count(&c, &filter, total);
+    bson_init(&sort);
+    BSON_APPEND_INT32(&sort, "uniqueId", 1);
 
-    if (rc == MT_STORE_OK && q->limit > 0 && q->skip < *total) {
-        bson_init(&opts);
-        BSON_APPEND_DOCUMENT_BEGIN(&opts, "sort", &sort);
-        BSON_APPEND_INT32(&sort, "uniqueId", 1);
-        bson_append_document_end(&opts, &sort);
-        BSON_APPEND_INT64(&opts, "skip", (int64_t) q->skip);
-        BSON_APPEND_INT64(&opts, "limit", (int64_t) q->limit);
+    rc = mt_mongo_page(&c, &filter, &sort, q->skip, q->limit, 0, docs, n,
+                       total);
 
-        cur = mongoc_collection_find_with_opts(c.coll, &filter, &opts, NULL);
-        rc = mt_mongo_texts(&c, cur, 0, q->limit, docs, n);
-
-        mongoc_cursor_destroy(cur);
-        bson_destroy(&opts);
-    }
-
+    bson_destroy(&sort);
     bson_destroy(&filter);
     mt_mongo_end(&c, rc);
 
@@ -291,7 +280,7 @@ mt_mongo_creator_put_batch(mt_store_t *st, const mt_creator_put_t *items,
     size_t n)
 {
     size_t                      i;
-    bson_t                      opts, upsert, filter, d, reply;
+    bson_t                      upsert, filter, d, reply;
     bson_error_t                e;
     mt_store_rc_t               rc;
     mt_mongo_call_t             c;
@@ -306,12 +295,7 @@ mt_mongo_creator_put_batch(mt_store_t *st, const mt_creator_put_t *items,
         return rc;
     }
 
-    bson_init(&opts);
-    BSON_APPEND_BOOL(&opts, "ordered", false);
-    mt_mongo_write_opts(c.s, &opts);
-
-    bulk = mongoc_collection_create_bulk_operation_with_opts(c.coll, &opts);
-    bson_destroy(&opts);
+    bulk = mt_mongo_bulk(&c);
 
     bson_init(&upsert);
     BSON_APPEND_BOOL(&upsert, "upsert", true);
@@ -447,7 +431,7 @@ mt_mongo_creator_set_embedding(mt_store_t *st,
 {
     char                       hex[17];
     size_t                     i;
-    bson_t                     opts, filter, or, alt, ne, u, set, emb, reply;
+    bson_t                     filter, or, alt, ne, u, set, emb, reply;
     bson_error_t               e;
     mt_store_rc_t              rc;
     mt_mongo_call_t            c;
@@ -465,12 +449,7 @@ mt_mongo_creator_set_embedding(mt_store_t *st,
         return rc;
     }
 
-    bson_init(&opts);
-    BSON_APPEND_BOOL(&opts, "ordered", false);
-    mt_mongo_write_opts(c.s, &opts);
-
-    bulk = mongoc_collection_create_bulk_operation_with_opts(c.coll, &opts);
-    bson_destroy(&opts);
+    bulk = mt_mongo_bulk(&c);
 
     for (i = 0; i < n && rc == MT_STORE_OK; i++) {
         info = &items[i].info;

@@ -62,6 +62,14 @@ mt_store_rc_t mt_mongo_text(const bson_t *doc, unsigned flags,
 mt_store_rc_t mt_mongo_texts(mt_mongo_call_t *c, mongoc_cursor_t *cur,
     unsigned flags, size_t limit, mt_text_t **docs, size_t *n);
 
+/* an unordered bulk write of the call's collection */
+mongoc_bulk_operation_t *mt_mongo_bulk(mt_mongo_call_t *c);
+
+/* *total matched, and the page [skip, skip + limit) in sort's order */
+mt_store_rc_t mt_mongo_page(mt_mongo_call_t *c, const bson_t *filter,
+    const bson_t *sort, size_t skip, size_t limit, unsigned flags,
+    mt_text_t **docs, size_t *n, size_t *total);
+
 /* the documents filter matches; MT_STORE_OK or why not */
 mt_store_rc_t mt_mongo_count(mt_mongo_call_t *c, const bson_t *filter,
     size_t *n);

@@ -16,6 +16,13 @@
 size_t mt_iso8601(char out[MT_ISO8601_LEN + 1], int64_t ms);
 
 /*
+ * Reads what mt_iso8601() writes, and the same without milliseconds
+ * ("2025-12-31T03:27:00Z"): real dates of years 0000-9999, no offsets.
+ * 0 and *ms, or -1.
+ */
+int mt_iso8601_parse(const char *s, size_t len, int64_t *ms);
+
+/*
  * Strict decimal integer: optional '-', digits only, no spaces, within
  * [min, max].  Returns 0 on success, -1 otherwise ("10abc", "", "1e3").
  */
