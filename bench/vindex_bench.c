@@ -326,6 +326,26 @@ compare(const char *name, mt_vindex_t *r, const float *qs,
     printf("%s_recall10 %.4f\n", label, recall(exact, got));
 }
 
+
+/* the graph search of width ef against exact */
+static void
+compare_graph(const char *name, mt_vindex_t *r, const float *qs,
+    const mt_filter_t *f, unsigned ef)
+{
+    char              label[64];
+    static mt_vhit_t  exact[QUERIES * 10], got[QUERIES * 10];
+
+    mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
+    (void) snprintf(label, sizeof(label), "%s_exact", name);
+    searches(label, r, qs, f, exact);
+
+    mt_vindex_set_mode(r, MT_VSEARCH_GRAPH);
+    mt_vindex_set_ef(r, ef);
+    (void) snprintf(label, sizeof(label), "%s_graph_ef%u", name, ef);
+    searches(label, r, qs, f, got);
+    printf("%s_recall10 %.4f\n", label, recall(exact, got));
+}
+
 /* hostile filters */
 
 #define HOSTILE_VOCAB  400          /* niche and value words */
@@ -624,6 +644,7 @@ main(int argc, char **argv)
     struct stat          st;
     mt_vindex_params_t   p;
     static const unsigned  nprobes[] = { 1, 2, 4, 8, 16, 32, 64 };
+    static const unsigned  efs[] = { 16, 32, 48, 64, 96, 128 };
 
     if (argc > 1 && strcmp(argv[1], "hostile") == 0) {
         return hostile(argc > 2 ? (size_t) strtoul(argv[2], NULL, 10)
@@ -681,6 +702,10 @@ main(int argc, char **argv)
 
     sync = build(path, &p, vecs, n);
     p.lists = lists;
+    p.graph_m = getenv("GRAPH_M") ? (unsigned) atoi(getenv("GRAPH_M"))
+                                  : MT_VGRAPH_M;
+    p.graph_efc = getenv("GRAPH_EFC") ? (unsigned) atoi(getenv("GRAPH_EFC"))
+                                      : 0;
     train = build(path, &p, vecs, n) - sync;
     printf("train_ms %.1f\n", train);
 
@@ -701,6 +726,18 @@ main(int argc, char **argv)
     }
 
     compare("search", r, qs, NULL, 0);
+
+    for (i = 0; i < sizeof(efs) / sizeof(efs[0]); i++) {
+        compare_graph("search", r, qs, NULL, efs[i]);
+        compare_graph("brief2", r, qs2, NULL, efs[i]);
+    }
+
+    compare_graph("search_filter_eu_33pct", r, qs, eu, 64);
+    compare_graph("search_filter_3pct", r, qs, rare, 64);
+
+    if (getenv("GRAPH_ONLY")) {
+        return 0;
+    }
 
     /* the briefs as the module gets them */
     compare("brief2", r, qs2, NULL, MT_VINDEX_NPROBE);

@@ -48,7 +48,7 @@ static int mt_ix_learn(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
 static int mt_ix_build(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
-static unsigned mt_index_auto_lists(size_t n);
+static unsigned mt_index_auto_lists(size_t n, unsigned graph_m);
 static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
 static uint64_t mt_ix_next_epoch(const mt_indexer_t *ix,
     const char *embedder_path, uint64_t epoch);
@@ -229,7 +229,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
     p.model_epoch = epoch;
 
     if (p.lists == MT_INDEX_LISTS_AUTO) {
-        p.lists = mt_index_auto_lists(sc.counted);
+        p.lists = mt_index_auto_lists(sc.counted, p.graph_m);
     }
 
     sc.build = mt_vindex_build_begin(ix->index_path, &p, ix->error,
@@ -782,16 +782,27 @@ mt_ix_fail(mt_indexer_t *ix, const char *what)
 /*
  * IVF lists for n creators: the power of two at or below sqrt(n), so a
  * list holds about sqrt(n) creators (256 lists for 100,000); under 4,096
- * creators an exact scan is cheap enough and no lists are trained.
+ * creators an exact scan is cheap enough and no lists are trained, but
+ * for a graph: its walks start from the lists' entries, and without them
+ * a query far from the records' usual words can end in the wrong part of
+ * the graph (from 256 creators, 8 lists and up, a list's about sqrt(n)).
  */
 
 static unsigned
-mt_index_auto_lists(size_t n)
+mt_index_auto_lists(size_t n, unsigned graph_m)
 {
     unsigned  lists;
 
     if (n < 4096) {
-        return 0;
+        if (graph_m == 0 || n < 256) {
+            return 0;
+        }
+
+        for (lists = 8; (size_t) lists * lists * 4 <= n; lists *= 2) {
+            /* void */
+        }
+
+        return lists;
     }
 
     for (lists = 64; (size_t) lists * lists * 4 <= n && lists < 4096;

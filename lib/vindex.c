@@ -56,6 +56,7 @@ _Static_assert(sizeof(mt_vslot_t) == 16, "slots are 16 bytes");
 static mt_vindex_t *mt_vhandle(const char *path, int writer, char *err,
     size_t errlen);
 static int mt_vlayout(unsigned dims, size_t capacity, unsigned lists,
+    unsigned gdeg,
     mt_vhdr_t *h);
 static int mt_vmap(mt_vindex_t *vi, char *err, size_t errlen);
 static int mt_vcheck(const mt_vhdr_t *h, off_t size, char *err,
@@ -174,6 +175,7 @@ mt_vhandle(const char *path, int writer, char *err, size_t errlen)
     vi->lock_fd = -1;
     vi->writer = writer;
     vi->nprobe = MT_VINDEX_NPROBE;
+    vi->ef = MT_VGRAPH_EF;
     vi->path = (char *) (vi + 1);
     vi->tmp = vi->path + len + sizeof(".lock");
     memcpy(vi->path, path, len + 1);
@@ -224,18 +226,21 @@ failed:
 /* fills in the layout part of a header; -1 when the sizes overflow */
 
 static int
-mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
+mt_vlayout(unsigned dims, size_t capacity, unsigned lists, unsigned gdeg,
+    mt_vhdr_t *h)
 {
-    uint64_t  vstride, per, slots, vecs, sks, recs, cents;
+    uint64_t  vstride, per, slots, vecs, sks, recs, cents, graph, gent;
 
     if (dims == 0 || dims > MT_VDIMS_MAX || capacity == 0
-        || capacity > UINT32_MAX || lists > MT_VLISTS_MAX)
+        || capacity >= UINT32_MAX || lists > MT_VLISTS_MAX
+        || gdeg > MT_VGDEG_MAX)
     {
         return -1;
     }
 
     vstride = ((uint64_t) dims + 63) & ~(uint64_t) 63;
-    per = sizeof(mt_vslot_t) + vstride + vstride / 4 + sizeof(mt_vrec_t);
+    per = sizeof(mt_vslot_t) + vstride + vstride / 4 + sizeof(mt_vrec_t)
+          + (uint64_t) gdeg * sizeof(uint32_t);
 
     if ((uint64_t) capacity > (UINT64_MAX / 2) / per) {
         return -1;
@@ -246,6 +251,8 @@ mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
     sks = MT_VPAGE_ALIGN((uint64_t) capacity * (vstride / 4));
     recs = MT_VPAGE_ALIGN((uint64_t) capacity * sizeof(mt_vrec_t));
     cents = MT_VPAGE_ALIGN((uint64_t) lists * vstride * sizeof(float));
+    graph = MT_VPAGE_ALIGN((uint64_t) capacity * gdeg * sizeof(uint32_t));
+    gent = gdeg ? MT_VPAGE_ALIGN((uint64_t) lists * sizeof(uint32_t)) : 0;
 
     h->dims = dims;
     h->capacity = capacity;
@@ -260,7 +267,10 @@ mt_vlayout(unsigned dims, size_t capacity, unsigned lists, mt_vhdr_t *h)
     h->off_recs = h->off_sketch + sks;
     h->off_cents = h->off_recs + recs;
     h->lists = lists;
-    h->file_size = h->off_cents + cents;
+    h->off_graph = h->off_cents + cents;
+    h->gdeg = gdeg;
+    h->off_gent = h->off_graph + graph;
+    h->file_size = h->off_gent + gent;
 
     /* size_t and off_t must hold it (a 32-bit build) */
     if ((uint64_t) (size_t) h->file_size != h->file_size
@@ -319,6 +329,13 @@ mt_vmap(mt_vindex_t *vi, char *err, size_t errlen)
     vi->cents = h.nlists ? (const float *) (const void *) (vi->base
                                                            + h.off_cents)
                          : NULL;
+    vi->gdeg = h.gdeg;
+    vi->gm = h.gm;
+    vi->gefc = h.gefc;
+    vi->graph = h.gdeg ? (uint32_t *) (void *) (vi->base + h.off_graph)
+                       : NULL;
+    vi->gent = h.gdeg ? (uint32_t *) (void *) (vi->base + h.off_gent)
+                      : NULL;
     vi->dims = h.dims;
     vi->vstride = h.vstride;
     vi->capacity = (size_t) h.capacity;
@@ -359,12 +376,17 @@ mt_vcheck(const mt_vhdr_t *h, off_t size, char *err, size_t errlen)
     memset(&want, 0, sizeof(mt_vhdr_t));
 
     if (h->capacity > SIZE_MAX
-        || mt_vlayout(h->dims, (size_t) h->capacity, h->lists, &want) != 0
+        || mt_vlayout(h->dims, (size_t) h->capacity, h->lists, h->gdeg,
+                      &want) != 0
         || h->vstride != want.vstride || h->hdr_size != want.hdr_size
         || h->off_slots != want.off_slots || h->off_vecs != want.off_vecs
         || h->off_sketch != want.off_sketch || h->swords != want.swords
         || h->off_recs != want.off_recs || h->off_cents != want.off_cents
-        || h->file_size != want.file_size || h->nlists > h->lists)
+        || h->off_graph != want.off_graph || h->off_gent != want.off_gent
+        || h->file_size != want.file_size || h->nlists > h->lists
+        || (h->gdeg != 0 && (h->gm == 0 || h->gm > h->gdeg
+                             || h->gefc == 0
+                             || h->gefc > MT_VGRAPH_EF_MAX)))
     {
         mt_verr(err, errlen, "corrupt vector index header");
         return -1;
@@ -403,6 +425,8 @@ mt_vindex_close(mt_vindex_t *vi)
     if (vi->locked) {
         mt_vindex_unlock(vi);
     }
+
+    mt_vwalk_free(vi->walk);
 
     if (vi->base != NULL) {
         (void) munmap(vi->base, vi->size);
@@ -602,13 +626,21 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 
     memset(&h, 0, sizeof(mt_vhdr_t));
 
-    if (p == NULL || mt_vlayout(p->dims, p->capacity, p->lists, &h) != 0) {
+    if (p == NULL || p->graph_m > MT_VGRAPH_M_MAX
+        || p->graph_efc > MT_VGRAPH_EF_MAX
+        || mt_vlayout(p->dims, p->capacity, p->lists, 2 * p->graph_m, &h)
+           != 0)
+    {
         mt_verr(err, errlen, "vector index parameters: dims must be in "
-                "1..%u, capacity in 1..%lu, lists in 0..%u and fit in "
-                "memory", MT_VDIMS_MAX, (unsigned long) UINT32_MAX,
-                MT_VLISTS_MAX);
+                "1..%u, capacity in 1..%lu, lists in 0..%u, graph_m in "
+                "0..%u, graph_efc in 0..%u and fit in memory",
+                MT_VDIMS_MAX, (unsigned long) UINT32_MAX - 1, MT_VLISTS_MAX,
+                MT_VGRAPH_M_MAX, MT_VGRAPH_EF_MAX);
         return NULL;
     }
+
+    h.gm = p->graph_m;
+    h.gefc = p->graph_efc ? p->graph_efc : MT_VGRAPH_EFC;
 
     mlen = p->model == NULL ? 0 : strlen(p->model);
     if (mlen > MT_VINDEX_MODEL_MAX) {
@@ -725,7 +757,9 @@ mt_vcommit(mt_vindex_t *b, const char *side_tmp, const char *side_path,
     gen = 0;
     old = -1;
 
-    if (mt_vivf_train(b, err, errlen) != 0) {
+    if (mt_vivf_train(b, err, errlen) != 0
+        || mt_vgraph_build(b, err, errlen) != 0)
+    {
         goto failed;
     }
 

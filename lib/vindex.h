@@ -36,6 +36,14 @@
  * popcounts, a quarter of the bytes of the vectors, then scores the
  * best max(2000, 20 k) exactly: recall@10 about 0.97 against exact on
  * brief-like queries (bench/vindex_bench.c).
+ *
+ * The graph (vindex_graph.c): each record also holds the slots of up to
+ * 2 graph_m neighbours, chosen as HNSW chooses them in its bottom layer,
+ * written at the build and by every upsert.  A graph search walks from
+ * the records nearest the centroids nearest the query, keeping the ef
+ * best it meets: its cost grows with ef and the log of the records, not
+ * with the records.  The walk scores the same int8 vectors as the exact
+ * search, so every hit has its exact score.
  */
 
 #ifndef MT_VINDEX_H
@@ -63,7 +71,21 @@ typedef struct {
      * that file is searched exactly.  4 * dims * lists bytes a file.
      */
     unsigned                lists;
+    /*
+     * The graph: neighbours a new record links to, 0..MT_VGRAPH_M_MAX, 0:
+     * none; a record keeps up to twice as many (8 bytes a creator per
+     * unit of graph_m).  graph_efc: the width of the walk that links a
+     * record, 0: MT_VGRAPH_EFC.
+     */
+    unsigned                graph_m;
+    unsigned                graph_efc;
 } mt_vindex_params_t;
+
+#define MT_VGRAPH_M       16
+#define MT_VGRAPH_M_MAX   64
+#define MT_VGRAPH_EFC     128
+#define MT_VGRAPH_EF      64        /* a handle's search width */
+#define MT_VGRAPH_EF_MAX  4096
 
 /*
  * Opens path, creating it when missing.  An existing file keeps its own
@@ -184,19 +206,23 @@ typedef struct {
 #define MT_VINDEX_NPROBE  16        /* the default of a handle */
 
 /*
- * The search of a handle.  AUTO, the default: SKETCH when the file has
- * more than MT_VSEARCH_AUTO_MIN live records at the search, EXACT below
- * (an exact scan of that few is cheap).  EXACT: every live record
- * scored.  IVF: the lists of nprobe (below).  SKETCH: the sketches of
- * every live record, then the best of them exactly.  The mode set wins:
- * nprobe matters in IVF mode alone.  Not to be changed while a search
- * runs; an unknown mode is AUTO.
+ * The search of a handle.  AUTO, the default: GRAPH when the file has
+ * a graph and more than MT_VSEARCH_AUTO_GRAPH live records at the
+ * search, else SKETCH above MT_VSEARCH_AUTO_MIN, EXACT below (an exact
+ * scan of that few is cheap).  EXACT: every live record scored.  IVF:
+ * the lists of nprobe (below).  SKETCH: the sketches of every live
+ * record, then the best of them exactly.  GRAPH: the walk of width ef
+ * (mt_vindex_set_ef), exact in a file without a graph.  The mode set
+ * wins: nprobe matters in IVF mode alone, ef in GRAPH mode.  Not to be
+ * changed while a search runs; an unknown mode is AUTO.
  */
 #define MT_VSEARCH_AUTO      0
 #define MT_VSEARCH_EXACT     1
 #define MT_VSEARCH_IVF       2
 #define MT_VSEARCH_SKETCH    3
+#define MT_VSEARCH_GRAPH     4
 #define MT_VSEARCH_AUTO_MIN  4096
+#define MT_VSEARCH_AUTO_GRAPH 20000
 
 void mt_vindex_set_mode(mt_vindex_t *vi, int mode);
 
@@ -209,6 +235,15 @@ void mt_vindex_set_mode(mt_vindex_t *vi, int mode);
 void mt_vindex_set_nprobe(mt_vindex_t *vi, unsigned nprobe);
 
 /*
+ * The width of a graph search: the best ef records found by the walk
+ * are the candidates (at least k).  0: MT_VGRAPH_EF.  Not to be changed
+ * while a search runs.
+ */
+void mt_vindex_set_ef(mt_vindex_t *vi, unsigned ef);
+/* the graph_m the file was built with, 0 when it has no graph */
+unsigned mt_vindex_graph_m(const mt_vindex_t *vi);
+
+/*
  * The k best live records by cosine with q (dims floats, unit length)
  * among those f matches (f NULL: all), best first, ties by id; returns
  * how many were written to out (at most k).  Exact in EXACT mode, and
@@ -217,7 +252,10 @@ void mt_vindex_set_nprobe(mt_vindex_t *vi, unsigned nprobe);
  * nprobe lists nearest to q.  SKETCH: the records of the best sketches
  * that f matches, taken deeper for a filter (up to an eighth of the
  * records); exact when too few match even so (a filter of under about
- * 8%: a selective filter costs an exact scan).  When an approximate
+ * 8%: a selective filter costs an exact scan).  GRAPH: the ef best
+ * matches of f the walk meets (it goes through the records f refuses);
+ * exact when f admits under 1 in 16 of a sample of the
+ * records, as a walk would then see most of them.  When an approximate
  * search finds fewer than k matches of f it is done again exactly, so
  * fewer than k hits always means fewer than k matches.
  */

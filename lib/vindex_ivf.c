@@ -375,26 +375,23 @@ mt_vivf_nearest(const mt_vindex_t *vi, const float *v)
 
 
 /*
- * The nprobe best centroids, kept sorted best first by insertion (ties
- * to the lower list): nprobe is small next to the lists.
+ * The k best centroids, kept sorted best first by insertion (ties to
+ * the lower list): k is small next to the lists.
  */
-void
-mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits)
+unsigned
+mt_vivf_top(const mt_vindex_t *vi, const float *q, unsigned k,
+    uint16_t *top)
 {
     float     sc[MT_VLISTS_MAX];
-    uint16_t  top[MT_VLISTS_MAX];
-    unsigned  j, i, n, k;
+    unsigned  j, i, n;
 
-    memset(bits, 0, MT_VLISTS_MAX / 8);
-
-    k = vi->nprobe < vi->nlists ? vi->nprobe : vi->nlists;
-    if (k == 0) {
-        return;
+    if (k > vi->nlists) {
+        k = vi->nlists;
     }
 
     n = 0;
 
-    for (j = 0; j < vi->nlists; j++) {
+    for (j = 0; j < vi->nlists && k > 0; j++) {
         sc[j] = mt_vfdot(q, &vi->cents[(size_t) j * vi->vstride], vi->dims);
 
         if (n == k && !(sc[j] > sc[top[n - 1]])) {
@@ -409,6 +406,22 @@ mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits)
 
         top[i] = (uint16_t) j;
     }
+
+    return n;
+}
+
+
+/* the vi->nprobe best centroids */
+
+void
+mt_vivf_probe(const mt_vindex_t *vi, const float *q, uint64_t *bits)
+{
+    uint16_t  top[MT_VLISTS_MAX];
+    unsigned  i, n;
+
+    memset(bits, 0, MT_VLISTS_MAX / 8);
+
+    n = mt_vivf_top(vi, q, vi->nprobe, top);
 
     for (i = 0; i < n; i++) {
         bits[top[i] / 64] |= (uint64_t) 1 << (top[i] % 64);
@@ -503,7 +516,7 @@ mt_vquant16(const float *v, size_t n, size_t stride, int16_t *q)
 
 /* n is a multiple of 64: no scalar tail runs */
 
-int32_t MT_VDOT_O3
+int32_t MT_VDOT_O3 MT_VDOT_AVX2
 mt_vdot(const int16_t *q, const int8_t *v, size_t n)
 {
     size_t   i;

@@ -67,6 +67,7 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
     uint64_t text_hash, const mt_meta_t *meta, const float *vec,
     char *err, size_t errlen)
 {
+    int         gn;
     int8_t      q[MT_VDIMS_MAX];
     float       scale;
     size_t      n;
@@ -147,6 +148,22 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
 
     mt_vput(vi, n, id, id_len, text_hash, meta, q, scale,
             vi->nlists ? mt_vivf_nearest(vi, vec) : 0);
+
+    /* its own list, before it is published; the others link back after */
+    gn = 0;
+
+    if (vi->gdeg > 0) {
+        if (vi->walk == NULL) {
+            vi->walk = mt_vwalk_new();
+        }
+
+        gn = vi->walk ? mt_vgraph_link(vi, (uint32_t) n, n, vi->walk) : -1;
+        if (gn < 0) {
+            mt_verr(err, errlen, "out of memory");
+            return -1;
+        }
+    }
+
     (void) mt_vmap_set(vi, (uint32_t) n);
 
     /*
@@ -155,6 +172,10 @@ mt_vindex_upsert(mt_vindex_t *vi, const char *id, size_t id_len,
      */
     __atomic_store_n(&h->count, (uint64_t) n + 1, __ATOMIC_RELEASE);
     __atomic_add_fetch(&h->live, 1, __ATOMIC_RELEASE);
+
+    if (gn > 0) {
+        mt_vgraph_link_back(vi, (uint32_t) n, vi->walk, (size_t) gn);
+    }
 
     if (old != MT_VNONE) {
         __atomic_store_n(&vi->slots[old].live, 0, __ATOMIC_RELEASE);
@@ -250,6 +271,14 @@ mt_valloc(mt_vindex_t *vi, size_t slot)
         rc = posix_fallocate(vi->fd, (off_t) (h->off_recs
                                               + slot * sizeof(mt_vrec_t)),
                              (off_t) ((end - slot) * sizeof(mt_vrec_t)));
+    }
+
+    if (rc == 0 && vi->gdeg > 0) {
+        rc = posix_fallocate(vi->fd,
+                             (off_t) (h->off_graph
+                                      + slot * vi->gdeg * sizeof(uint32_t)),
+                             (off_t) ((end - slot) * vi->gdeg
+                                      * sizeof(uint32_t)));
     }
 
     if (rc != 0) {
@@ -607,11 +636,23 @@ mt_vindex_search(const mt_vindex_t *vi, const float *q,
 
     mode = vi->mode;
     if (mode == MT_VSEARCH_AUTO) {
-        mode = mt_vindex_live(vi) > MT_VSEARCH_AUTO_MIN ? MT_VSEARCH_SKETCH
-                                                        : MT_VSEARCH_EXACT;
+        n = mt_vindex_live(vi);
+        mode = n > MT_VSEARCH_AUTO_GRAPH && vi->gdeg > 0 ? MT_VSEARCH_GRAPH
+               : n > MT_VSEARCH_AUTO_MIN ? MT_VSEARCH_SKETCH
+               : MT_VSEARCH_EXACT;
     }
 
-    if (mode == MT_VSEARCH_SKETCH) {
+    if (mode == MT_VSEARCH_GRAPH) {
+        /* the candidates match f */
+        m = mt_vgraph_cands(vi, qi, qs, q, f, hp.k, &from, &sk);
+
+        for (i = 0; i < m; i++) {
+            mt_vscore(vi, qi, qs, NULL, sk[i], &hp);
+        }
+
+        free(sk);
+
+    } else if (mode == MT_VSEARCH_SKETCH) {
         /* the candidates match f */
         m = mt_vsketch_cands(vi, q, f, hp.k, &from, &sk, &all);
 

@@ -77,7 +77,8 @@ void
 mt_vindex_set_mode(mt_vindex_t *vi, int mode)
 {
     vi->mode = (mode == MT_VSEARCH_EXACT || mode == MT_VSEARCH_IVF
-                || mode == MT_VSEARCH_SKETCH) ? mode : MT_VSEARCH_AUTO;
+                || mode == MT_VSEARCH_SKETCH || mode == MT_VSEARCH_GRAPH)
+               ? mode : MT_VSEARCH_AUTO;
 }
 
 

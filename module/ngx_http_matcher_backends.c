@@ -288,6 +288,7 @@ ngx_http_matcher_reopen(ngx_log_t *log, ngx_http_matcher_main_conf_t *mmcf)
 
     mt_vindex_set_mode(vi, (int) mmcf->index_search);
     mt_vindex_set_nprobe(vi, (unsigned) mmcf->index_nprobe);
+    mt_vindex_set_ef(vi, (unsigned) mmcf->index_ef);
 
     b = ngx_http_matcher_backends_new(vi, e, want);
     if (b == NULL) {

@@ -256,11 +256,12 @@ ngx_http_matcher_index_check(ngx_http_request_t *r,
     vec->detail = (char *) p;
     ngx_snprintf(p, 159, "local: %uz creators, generation %uL, "
                  "%uz bytes a creator, %V search, IVF %ui lists, "
-                 "nprobe %ui%Z",
+                 "nprobe %ui, graph M %ud, ef %ui%Z",
                  mt_vindex_live(vi), mt_vindex_generation(vi),
                  mt_vindex_record_size(vi),
                  &ngx_http_matcher_search_modes[mmcf->index_search],
-                 mt_vindex_lists(vi), mmcf->index_nprobe);
+                 mt_vindex_lists(vi), mmcf->index_nprobe,
+                 mt_vindex_graph_m(vi), mmcf->index_ef);
 }
 
 

@@ -48,6 +48,7 @@ ngx_str_t  ngx_http_matcher_search_modes[] = {
     ngx_string("exact"),
     ngx_string("ivf"),
     ngx_string("sketch"),
+    ngx_string("graph"),
     ngx_null_string
 };
 
@@ -237,7 +238,8 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             if (ngx_http_matcher_search_modes[n].len == 0) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid \"%V\": search must be auto, "
-                                   "exact, ivf or sketch", &value[i]);
+                                   "exact, ivf, sketch or graph",
+                                   &value[i]);
                 return NGX_CONF_ERROR;
             }
 
@@ -296,6 +298,37 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
             continue;
         }
 
+        /* the graph: its degree is fixed by a build, ef by each search */
+
+        if (ngx_strncmp(value[i].data, "graph_m=", 8) == 0) {
+            n = ngx_atoi(value[i].data + 8, value[i].len - 8);
+
+            if (n < 0 || n > MT_VGRAPH_M_MAX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": graph_m must be 0 "
+                                   "(no graph) to %d", &value[i],
+                                   MT_VGRAPH_M_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_graph_m = (ngx_uint_t) n;
+            continue;
+        }
+
+        if (ngx_strncmp(value[i].data, "ef=", 3) == 0) {
+            n = ngx_atoi(value[i].data + 3, value[i].len - 3);
+
+            if (n < 1 || n > MT_VGRAPH_EF_MAX) {
+                ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
+                                   "invalid \"%V\": ef must be 1 to %d",
+                                   &value[i], MT_VGRAPH_EF_MAX);
+                return NGX_CONF_ERROR;
+            }
+
+            mmcf->index_ef = (ngx_uint_t) n;
+            continue;
+        }
+
         if (ngx_strncmp(value[i].data, "capacity=", 9) == 0) {
             n = ngx_atoi(value[i].data + 9, value[i].len - 9);
 
@@ -331,6 +364,8 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_conf_init_uint_value(mmcf->index_lists, MT_INDEX_LISTS_AUTO);
     ngx_conf_init_uint_value(mmcf->index_nprobe, MT_VINDEX_NPROBE);
     ngx_conf_init_uint_value(mmcf->index_search, MT_VSEARCH_AUTO);
+    ngx_conf_init_uint_value(mmcf->index_graph_m, MT_VGRAPH_M);
+    ngx_conf_init_uint_value(mmcf->index_ef, MT_VGRAPH_EF);
     ngx_conf_init_uint_value(mmcf->index_run_pool,
                              NGX_HTTP_MATCHER_PARKED_DEFAULT);
 
@@ -384,6 +419,7 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     t->ix.params.dims = (unsigned) mmcf->embed_dims;
     t->ix.params.capacity = mmcf->index_capacity;
     t->ix.params.lists = (unsigned) mmcf->index_lists;
+    t->ix.params.graph_m = (unsigned) mmcf->index_graph_m;
     t->ix.params.model = MT_EMB_LOCAL_MODEL;
     t->ix.now_ms = ngx_http_matcher_now_ms();
     t->ix.batch = 500;
@@ -445,7 +481,9 @@ ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t, ngx_uint_t force)
     rebuild = force || emb == NULL || vi == NULL
               || mt_embedder_dims(emb) != t->ix.params.dims
               || mt_vindex_dims(vi) != t->ix.params.dims
-              || mt_vindex_model_epoch(vi) != epoch;
+              || mt_vindex_model_epoch(vi) != epoch
+              /* a graph_m changed in the configuration takes effect */
+              || mt_vindex_graph_m(vi) != t->ix.params.graph_m;
 
     if (!rebuild
         && t->ix.store->ops->creator_count(t->ix.store, &creators)

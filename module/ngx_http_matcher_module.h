@@ -108,6 +108,8 @@ typedef struct {
     ngx_uint_t                    index_lists;   /* IVF; AUTO, 0: exact */
     ngx_uint_t                    index_nprobe;  /* IVF lists probed */
     ngx_uint_t                    index_search;  /* MT_VSEARCH_* */
+    ngx_uint_t                    index_graph_m; /* graph_m=, 0: none */
+    ngx_uint_t                    index_ef;      /* a graph search's */
     ngx_uint_t                    index_run_pool; /* run=pool */
     ngx_str_t                     index_path;    /* NUL-terminated */
     ngx_str_t                     embedder_path; /* NUL-terminated */

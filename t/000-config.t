@@ -250,7 +250,29 @@ invalid "nprobe=many": nprobe must be 0 (exact) to 4096
     location = /health { matcher_health; }
 --- must_die
 --- error_log
-invalid "search=hnsw": search must be auto, exact, ivf or sketch
+invalid "search=hnsw": search must be auto, exact, ivf, sketch or graph
+
+
+
+=== TEST 21b: a graph degree past the most a file keeps
+--- http_config
+    matcher_vectors local search=graph graph_m=65;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "graph_m=65": graph_m must be 0 (no graph) to 64
+
+
+
+=== TEST 21c: a graph search of width 0
+--- http_config
+    matcher_vectors local ef=0;
+--- config
+    location = /health { matcher_health; }
+--- must_die
+--- error_log
+invalid "ef=0": ef must be 1 to 4096
 
 
 

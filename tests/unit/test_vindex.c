@@ -37,76 +37,6 @@
 #define MAXD        256
 
 
-typedef struct {
-    char                    dir[64];
-    char                    path[96];
-} vfx_t;
-
-
-static int
-setup(void **state)
-{
-    vfx_t  *fx;
-
-    fx = calloc(1, sizeof(vfx_t));
-    assert_non_null(fx);
-
-    (void) snprintf(fx->dir, sizeof(fx->dir), "/tmp/mt_vindex_XXXXXX");
-    assert_non_null(mkdtemp(fx->dir));
-    (void) snprintf(fx->path, sizeof(fx->path), "%s/creators.vec", fx->dir);
-
-    *state = fx;
-    return 0;
-}
-
-
-static int
-teardown(void **state)
-{
-    vfx_t  *fx = *state;
-
-    unit_rm_rf(fx->dir);
-    free(fx);
-    return 0;
-}
-
-
-/* xorshift64*: the same vectors on every run */
-static uint64_t
-rnd(uint64_t *s)
-{
-    *s ^= *s >> 12;
-    *s ^= *s << 25;
-    *s ^= *s >> 27;
-    return *s * 0x2545f4914f6cdd1dULL;
-}
-
-
-static void
-unit_vec(float *v, unsigned dims, uint64_t *s)
-{
-    unsigned  i;
-    double    n, x;
-
-    n = 0.0;
-    for (i = 0; i < dims; i++) {
-        /* roughly normal: the sum of four uniforms */
-        x = 0.0;
-        x += (double) (rnd(s) >> 11) / 9007199254740992.0;
-        x += (double) (rnd(s) >> 11) / 9007199254740992.0;
-        x += (double) (rnd(s) >> 11) / 9007199254740992.0;
-        x += (double) (rnd(s) >> 11) / 9007199254740992.0;
-        v[i] = (float) (x - 2.0);
-        n += (double) v[i] * v[i];
-    }
-
-    n = sqrt(n);
-    for (i = 0; i < dims; i++) {
-        v[i] = (float) (v[i] / n);
-    }
-}
-
-
 /* v plus noise of weight w, normalised */
 static void
 near_vec(float *out, const float *v, float w, unsigned dims, uint64_t *s)
@@ -145,35 +75,10 @@ cosine(const float *a, const float *b, unsigned dims)
 }
 
 
-/* every third creator is EU, followers 10 * i */
-static void
-meta_for(size_t i, mt_meta_t *m)
-{
-    memset(m, 0, sizeof(mt_meta_t));
-
-    if (i % 3 == 0) {
-        m->tags[m->ntags++] = mt_meta_tag(MT_F_REGION, S("EU"));
-
-    } else {
-        m->tags[m->ntags++] = mt_meta_tag(MT_F_REGION, S("US"));
-    }
-
-    m->follower_count = (int64_t) i * 10;
-    m->present = (1u << MT_F_REGION) | (1u << MT_F_FOLLOWERS);
-}
-
-
 static int
 meta_want(size_t i)
 {
     return i % 3 == 0 && i * 10 >= 1000;
-}
-
-
-static void
-id_for(size_t i, char *id, size_t *len)
-{
-    *len = (size_t) snprintf(id, 32, "creator-%05zu", i);
 }
 
 
@@ -184,6 +89,7 @@ open_w(const char *path, unsigned dims, size_t capacity)
     mt_vindex_t         *vi;
     mt_vindex_params_t   p;
 
+    memset(&p, 0, sizeof(p));
     p.dims = dims;
     p.capacity = capacity;
     p.model = "test-model";
@@ -191,22 +97,6 @@ open_w(const char *path, unsigned dims, size_t capacity)
     p.lists = 0;
 
     vi = mt_vindex_open(path, &p, 1, err, sizeof(err));
-    if (vi == NULL) {
-        print_error("open %s: %s\n", path, err);
-    }
-
-    assert_non_null(vi);
-    return vi;
-}
-
-
-static mt_vindex_t *
-open_r(const char *path)
-{
-    char          err[256];
-    mt_vindex_t  *vi;
-
-    vi = mt_vindex_open(path, NULL, 0, err, sizeof(err));
     if (vi == NULL) {
         print_error("open %s: %s\n", path, err);
     }
@@ -251,8 +141,8 @@ fill(mt_vindex_t *vi, size_t n, unsigned dims, uint64_t seed)
 
     for (i = 0; i < n; i++) {
         unit_vec(&vecs[i * dims], dims, &s);
-        id_for(i, id, &len);
-        meta_for(i, &m);
+        unit_vid(i, id, &len);
+        unit_vmeta(i, &m);
         assert_int_equal(mt_vindex_upsert(vi, id, len, i, &m,
                                           &vecs[i * dims], err,
                                           sizeof(err)), 0);
@@ -279,6 +169,7 @@ test_open_missing(void **state)
     assert_null(mt_vindex_open(fx->path, NULL, 1, err, sizeof(err)));
     assert_string_equal(err, "no index yet");
 
+    memset(&p, 0, sizeof(p));
     p.dims = 0;
     p.capacity = 10;
     p.model = "m";
@@ -324,7 +215,7 @@ test_create_reopen(void **state)
     vecs = fill(w, 3, DIMS, 1);
     mt_vindex_close(w);
 
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_dims(r), DIMS);
     assert_int_equal(mt_vindex_capacity(r), 100);
     assert_string_equal(mt_vindex_model(r), "test-model");
@@ -333,7 +224,7 @@ test_create_reopen(void **state)
     assert_int_equal(mt_vindex_live(r), 3);
 
     for (i = 0; i < 3; i++) {
-        id_for(i, id, &len);
+        unit_vid(i, id, &len);
         assert_int_equal(mt_vindex_get(r, id, len, &th, got), 0);
         assert_int_equal(th, i);
 
@@ -381,7 +272,7 @@ test_upsert(void **state)
     memset(&m, 0, sizeof(mt_meta_t));
 
     w = open_w(fx->path, DIMS, 100);
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
 
     /* not locked: refused */
     err[0] = '\0';
@@ -514,25 +405,6 @@ brute(const float *vecs, size_t n, const float *q, size_t k, int filtered,
 
 
 /* the real filter of lib/filter.c; *doc must outlive it */
-static mt_filter_t *
-compile(const char *json, mt_json_doc_t **doc)
-{
-    char            err[128];
-    mt_errs_t       errs;
-    mt_filter_t    *f;
-    mt_json_err_t   jerr;
-
-    *doc = mt_json_parse(json, strlen(json), NULL, &jerr, err, sizeof(err));
-    assert_non_null(*doc);
-
-    mt_errs_init(&errs);
-    f = mt_filter_compile(mt_json_root(*doc), &errs);
-    assert_int_equal(errs.n, 0);
-    mt_errs_free(&errs);
-    assert_non_null(f);
-
-    return f;
-}
 
 
 static void
@@ -553,11 +425,11 @@ check_search(const char *path, const float *vecs, size_t n, int filtered)
     doc = NULL;
 
     if (filtered) {
-        f = compile("{\"region\":\"EU\","
+        f = unit_compile("{\"region\":\"EU\","
                     "\"followerCount\":{\"$gte\":1000}}", &doc);
     }
 
-    r = open_r(path);
+    r = unit_vopen_r(path);
     s = 99;
     found = 0;
     total = 0;
@@ -568,7 +440,7 @@ check_search(const char *path, const float *vecs, size_t n, int filtered)
             unit_vec(q, DIMS, &s);
 
         } else {
-            near_vec(q, &vecs[(rnd(&s) % n) * DIMS], 0.5f, DIMS, &s);
+            near_vec(q, &vecs[(unit_rnd(&s) % n) * DIMS], 0.5f, DIMS, &s);
         }
 
         want = brute(vecs, n, q, 10, filtered, best, score);
@@ -600,7 +472,7 @@ check_search(const char *path, const float *vecs, size_t n, int filtered)
             }
 
             for (j = 0; j < want; j++) {
-                id_for(best[j], id, &len);
+                unit_vid(best[j], id, &len);
                 if (memcmp(id, hid, len) == 0) {
                     found++;
                     break;
@@ -635,7 +507,7 @@ test_search_exact(void **state)
     check_search(fx->path, vecs, 3000, 0);
 
     /* k above 100 is 100; k 0 is nothing; a NaN query finds nothing */
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     memcpy(q, vecs, sizeof(q));
     assert_int_equal(mt_vindex_search(r, q, NULL, 1000, hits), 100);
     assert_true(hits[0].score > 0.99f && hits[0].score <= 1.0f);
@@ -666,15 +538,15 @@ test_search_filter(void **state)
     check_search(fx->path, vecs, 3000, 1);
 
     /* fewer matches than k, and none */
-    r = open_r(fx->path);
-    f = compile("{\"followerCount\":{\"$lt\":30}}", &doc);
+    r = unit_vopen_r(fx->path);
+    f = unit_compile("{\"followerCount\":{\"$lt\":30}}", &doc);
     assert_int_equal(mt_vindex_search(r, vecs, f, 10, hits), 3);
     assert_int_equal(hits[0].slot, 0);
     assert_true(hits[1].slot == 1 || hits[1].slot == 2);
     mt_filter_free(f);
     mt_json_free(doc);
 
-    f = compile("{\"region\":\"XX\"}", &doc);
+    f = unit_compile("{\"region\":\"XX\"}", &doc);
     assert_int_equal(mt_vindex_search(r, vecs, f, 10, hits), 0);
     mt_filter_free(f);
     mt_json_free(doc);
@@ -748,6 +620,7 @@ test_dedupe(void **state)
     near_vec(v2, v1, 0.4f, DIMS, &s);
     memset(&m, 0, sizeof(mt_meta_t));
 
+    memset(&p, 0, sizeof(p));
     p.dims = DIMS;
     p.capacity = 100;
     p.model = "test-model";
@@ -862,9 +735,10 @@ test_rebuild(void **state)
     assert_int_equal(put(w, "b", 1, v), 0);
     mt_vindex_unlock(w);
 
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     g = mt_vindex_generation(r);
 
+    memset(&p, 0, sizeof(p));
     p.dims = 64;
     p.capacity = 50;
     p.model = "other-model";
@@ -889,7 +763,7 @@ test_rebuild(void **state)
     assert_int_equal(mt_vindex_search(r, v, NULL, 10, hits), 2);
     assert_int_equal(mt_vindex_get(r, S("b"), NULL, NULL), 0);
 
-    r2 = open_r(fx->path);
+    r2 = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_replaced(r2), 0);
     assert_int_equal(mt_vindex_generation(r2), g + 2);
     assert_int_equal(mt_vindex_generation(b), g + 2);
@@ -942,6 +816,7 @@ test_build_abort(void **state)
     mt_vindex_unlock(w);
     g = mt_vindex_generation(w);
 
+    memset(&p, 0, sizeof(p));
     p.dims = DIMS;
     p.capacity = 10;
     p.model = NULL;
@@ -1020,13 +895,13 @@ test_corrupt(void **state)
 
     corrupt(fx->path, 0, "XTVINDX", 8, "bad magic");
     patch(fx->path, 0, "MTVINDX", 8);
-    w = open_r(fx->path);
+    w = unit_vopen_r(fx->path);
     mt_vindex_close(w);
 
     /* a file of the layout before the sketches */
     u = 2;
-    corrupt(fx->path, 8, &u, sizeof(u), "version 2, want 3");
-    u = 3;
+    corrupt(fx->path, 8, &u, sizeof(u), "version 2, want 4");
+    u = 4;
     patch(fx->path, 8, &u, sizeof(u));
 
     /* what another build with another mt_meta_t would have written */
@@ -1040,7 +915,7 @@ test_corrupt(void **state)
     u = DIMS;
     patch(fx->path, 16, &u, sizeof(u));
 
-    w = open_r(fx->path);
+    w = unit_vopen_r(fx->path);
     mt_vindex_close(w);
 }
 
@@ -1154,6 +1029,7 @@ writer(void *arg)
     mt_vindex_t  *w;
     mt_vindex_params_t  p;
 
+    memset(&p, 0, sizeof(p));
     p.dims = DIMS;
     p.capacity = 10000;
     p.model = "test-model";
@@ -1170,8 +1046,8 @@ writer(void *arg)
         }
 
         unit_vec(v, DIMS, &s);
-        id_for(i % 700, id, &len);
-        meta_for(i, &m);
+        unit_vid(i % 700, id, &len);
+        unit_vmeta(i, &m);
 
         if (mt_vindex_upsert(w, id, len, i, &m, v, err, sizeof(err)) != 0
             || mt_vindex_upsert(w, S("stable"), i, &m, v, err,
@@ -1218,7 +1094,7 @@ test_concurrent(void **state)
     mt_vindex_unlock(w);
     mt_vindex_close(w);
 
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
 
     wt.path = fx->path;
     wt.done = 0;
@@ -1261,7 +1137,7 @@ test_concurrent(void **state)
 
     assert_int_equal(mt_vindex_records(r), 6001);
     assert_int_equal(mt_vindex_live(r), 701);
-    id_for(699, id, &len);
+    unit_vid(699, id, &len);
     assert_int_equal(mt_vindex_get(r, id, len, NULL, NULL), 0);
     mt_vindex_close(r);
 }
@@ -1345,8 +1221,8 @@ ivf_build(const char *path, const float *vecs, size_t n, unsigned dims,
     assert_non_null(b);
 
     for (i = 0; i < n; i++) {
-        id_for(i, id, &len);
-        meta_for(i, &m);
+        unit_vid(i, id, &len);
+        unit_vmeta(i, &m);
         assert_int_equal(mt_vindex_build_add(b, id, len, i, &m,
                                              &vecs[i * dims]), 0);
     }
@@ -1430,7 +1306,7 @@ test_ivf_recall(void **state)
 
     ivf_build(fx->path, vecs, IVF_N, IVF_DIMS, 64);
 
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_lists(r), 64);
 
     for (np = 1; np <= 64; np *= 2) {
@@ -1447,7 +1323,7 @@ test_ivf_recall(void **state)
     rec = ivf_recall(r, qs, IVF_QUERIES, IVF_DIMS, MT_VINDEX_NPROBE, NULL);
     assert_true(rec >= 0.95);
 
-    eu = compile("{\"region\":\"EU\"}", &doc);
+    eu = unit_compile("{\"region\":\"EU\"}", &doc);
     rec = ivf_recall(r, qs, IVF_QUERIES, IVF_DIMS, MT_VINDEX_NPROBE, eu);
     print_message("ivf 5k, 64 lists, region EU: recall@10 %.4f\n", rec);
     assert_true(rec >= 0.95);
@@ -1499,7 +1375,7 @@ test_ivf_lists(void **state)
 
     /* 100 records, 4 a list needs 256: searched exactly */
     ivf_build(fx->path, vecs, 100, DIMS, 64);
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_lists(r), 0);
     assert_int_equal(mt_vindex_search(r, vecs, NULL, 10, hits), 10);
     id = mt_vindex_id(r, hits[0].slot, &len);
@@ -1507,7 +1383,7 @@ test_ivf_lists(void **state)
     mt_vindex_close(r);
 
     ivf_build(fx->path, vecs, n, DIMS, 16);
-    old = open_r(fx->path);
+    old = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_lists(old), 16);
 
     /* a new record, far from its neighbours: one list is enough */
@@ -1529,14 +1405,14 @@ test_ivf_lists(void **state)
     assert_true(hits[0].score > 0.99f);
 
     /* 3 matches (followers 10 * i), far fewer than 10 in one list */
-    rare = compile("{\"followerCount\":{\"$gte\":19970}}", &doc);
+    rare = unit_compile("{\"followerCount\":{\"$gte\":19970}}", &doc);
     assert_int_equal(mt_vindex_search(old, q, rare, 10, hits), 3);
     assert_true(ivf_recall(old, vecs, 50, DIMS, 1, rare) == 1.0);
     assert_true(ivf_recall(old, vecs, 50, DIMS, 2, NULL) >= 0.95);
 
     /* a rebuild with other lists; the old file's reader is unaffected */
     ivf_build(fx->path, vecs, n / 2, DIMS, 8);
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_lists(r), 8);
     assert_true(mt_vindex_replaced(old));
     assert_int_equal(mt_vindex_lists(old), 16);
@@ -1555,7 +1431,6 @@ test_ivf_lists(void **state)
     free(vecs);
     free(centres);
 }
-
 
 
 /* The sketch */
@@ -1603,7 +1478,7 @@ test_sketch(void **state)
     qs = ivf_vecs(e, SK_QUERIES, 2);
 
     ivf_build(fx->path, vecs, SK_N, IVF_DIMS, 0);
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_record_size(r), 16 + 512 + 128 + 520);
 
     rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
@@ -1612,7 +1487,7 @@ test_sketch(void **state)
     assert_true(rec >= 0.95);
 
     /* a third match: still the sketch */
-    eu = compile("{\"region\":\"EU\"}", &doc);
+    eu = unit_compile("{\"region\":\"EU\"}", &doc);
     rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
                         eu);
     print_message("sketch %d, briefs, region EU: recall@10 %.4f\n", SK_N,
@@ -1631,7 +1506,7 @@ test_sketch(void **state)
     }
 
     /* 3 matches (followers 10 * i): found by the exact fallback */
-    rare = compile("{\"followerCount\":{\"$gte\":119970}}", &doc);
+    rare = unit_compile("{\"followerCount\":{\"$gte\":119970}}", &doc);
 
     for (i = 0; i < 20; i++) {
         ne = mode_search(r, MT_VSEARCH_EXACT, &qs[i * IVF_DIMS], rare, 10,
@@ -1677,7 +1552,7 @@ test_sketch(void **state)
 
         /* the same after a reopen */
         mt_vindex_close(r);
-        r = open_r(fx->path);
+        r = unit_vopen_r(fx->path);
     }
 
     mt_vindex_close(r);
@@ -1715,11 +1590,11 @@ test_search_selective(void **state)
 
     w = open_w(fx->path, DIMS, SEL_N);
     vecs = fill(w, SEL_N, DIMS, 4242);
-    r = open_r(fx->path);
+    r = unit_vopen_r(fx->path);
 
-    none = compile("{\"region\":\"nowhere\"}", &d1);
-    one = compile("{\"followerCount\":12340}", &d2);
-    few = compile("{\"$or\":[{\"followerCount\":{\"$lt\":200}},"
+    none = unit_compile("{\"region\":\"nowhere\"}", &d1);
+    one = unit_compile("{\"followerCount\":12340}", &d2);
+    few = unit_compile("{\"$or\":[{\"followerCount\":{\"$lt\":200}},"
                   "{\"region\":\"nowhere\"}]}", &d3);
 
     s = 99;
@@ -1767,29 +1642,33 @@ test_search_selective(void **state)
 }
 
 
+/* a test with its own index file */
+#define VT(f)  cmocka_unit_test_setup_teardown(f, unit_vfx_setup, \
+                                               unit_vfx_teardown)
+
+
 int
 main(void)
 {
     const struct CMUnitTest  tests[] = {
-        cmocka_unit_test_setup_teardown(test_open_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_create_reopen, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_upsert, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_exact, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_filter, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_ties, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dedupe, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_full, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_rebuild, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_build_abort, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_short, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ivf_recall, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ivf_lists, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_sketch, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_search_selective, setup,
-                                        teardown),
+        VT(test_open_missing),
+        VT(test_create_reopen),
+        VT(test_upsert),
+        VT(test_search_exact),
+        VT(test_search_filter),
+        VT(test_search_ties),
+        VT(test_dedupe),
+        VT(test_full),
+        VT(test_rebuild),
+        VT(test_build_abort),
+        VT(test_corrupt),
+        VT(test_short),
+        VT(test_lock),
+        VT(test_concurrent),
+        VT(test_ivf_recall),
+        VT(test_ivf_lists),
+        VT(test_sketch),
+        VT(test_search_selective),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <math.h>
+#include <stdint.h>
+
 #include <cmocka.h>
 
 #include "unit.h"
@@ -132,4 +135,127 @@ unit_read_file(const char *path, size_t *len)
 
     *len = (size_t) size;
     return buf;
+}
+
+
+/* xorshift64*: the same vectors on every run */
+uint64_t
+unit_rnd(uint64_t *s)
+{
+    *s ^= *s >> 12;
+    *s ^= *s << 25;
+    *s ^= *s >> 27;
+    return *s * 0x2545f4914f6cdd1dULL;
+}
+
+
+void
+unit_vec(float *v, unsigned dims, uint64_t *s)
+{
+    unsigned  i;
+    double    n, x;
+
+    n = 0.0;
+    for (i = 0; i < dims; i++) {
+        /* roughly normal: the sum of four uniforms */
+        x = 0.0;
+        x += (double) (unit_rnd(s) >> 11) / 9007199254740992.0;
+        x += (double) (unit_rnd(s) >> 11) / 9007199254740992.0;
+        x += (double) (unit_rnd(s) >> 11) / 9007199254740992.0;
+        x += (double) (unit_rnd(s) >> 11) / 9007199254740992.0;
+        v[i] = (float) (x - 2.0);
+        n += (double) v[i] * v[i];
+    }
+
+    n = sqrt(n);
+    for (i = 0; i < dims; i++) {
+        v[i] = (float) (v[i] / n);
+    }
+}
+
+
+/* a filter of the contract's language, compiled or the test stops */
+mt_filter_t *
+unit_compile(const char *json, mt_json_doc_t **doc)
+{
+    char            err[128];
+    mt_errs_t       errs;
+    mt_filter_t    *f;
+    mt_json_err_t   jerr;
+
+    *doc = mt_json_parse(json, strlen(json), NULL, &jerr, err, sizeof(err));
+    assert_non_null(*doc);
+
+    mt_errs_init(&errs);
+    f = mt_filter_compile(mt_json_root(*doc), &errs);
+    assert_int_equal(errs.n, 0);
+    mt_errs_free(&errs);
+    assert_non_null(f);
+
+    return f;
+}
+
+
+/* The vector index's tests: a file in a fresh directory */
+
+int
+unit_vfx_setup(void **state)
+{
+    vfx_t  *fx;
+
+    fx = calloc(1, sizeof(vfx_t));
+    assert_non_null(fx);
+
+    (void) snprintf(fx->dir, sizeof(fx->dir), "/tmp/mt_vindex_XXXXXX");
+    assert_non_null(mkdtemp(fx->dir));
+    (void) snprintf(fx->path, sizeof(fx->path), "%s/creators.vec", fx->dir);
+
+    *state = fx;
+    return 0;
+}
+
+
+int
+unit_vfx_teardown(void **state)
+{
+    vfx_t  *fx = *state;
+
+    unit_rm_rf(fx->dir);
+    free(fx);
+    return 0;
+}
+
+
+/* creator i: every third is EU, followers 10 * i */
+void
+unit_vmeta(size_t i, mt_meta_t *m)
+{
+    memset(m, 0, sizeof(mt_meta_t));
+    m->tags[m->ntags++] = mt_meta_tag(MT_F_REGION, i % 3 == 0 ? "EU" : "US",
+                                      2);
+    m->follower_count = (int64_t) i * 10;
+    m->present = (1u << MT_F_REGION) | (1u << MT_F_FOLLOWERS);
+}
+
+
+void
+unit_vid(size_t i, char *id, size_t *len)
+{
+    *len = (size_t) snprintf(id, 32, "creator-%05zu", i);
+}
+
+
+mt_vindex_t *
+unit_vopen_r(const char *path)
+{
+    char          err[256];
+    mt_vindex_t  *vi;
+
+    vi = mt_vindex_open(path, NULL, 0, err, sizeof(err));
+    if (vi == NULL) {
+        print_error("open %s: %s\n", path, err);
+    }
+
+    assert_non_null(vi);
+    return vi;
 }
