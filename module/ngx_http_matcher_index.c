@@ -516,6 +516,20 @@ ngx_http_matcher_index_run(ngx_http_matcher_index_task_t *t, ngx_uint_t force)
     t->ix.emb = NULL;
     mt_embedder_free(emb);
 
+    /*
+     * Updates append: a file whose records (the dead ones of updated
+     * creators too) reached its capacity takes no more until a rebuild,
+     * which drops the dead.  Done now rather than at the next refresh.
+     */
+    if (ngx_strstr(t->ix.error, "index full") != NULL) {
+        t->rebuilt = 1;
+        t->ix.error[0] = '\0';
+
+        rc = mt_index_rebuild(&t->ix, t->embedder_path,
+                              NGX_HTTP_MATCHER_EMBED_SEED,
+                              (uint64_t) t->ix.now_ms);
+    }
+
     return (rc == 0) ? NGX_OK : NGX_ERROR;
 }
 

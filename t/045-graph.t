@@ -97,4 +97,37 @@ diag(sprintf 'rebuild of %d creators for graph_m 24: %.2f s', $N,
 is(scalar @{ search($queries[0]) }, 10, 'the rebuilt graph serves');
 stop_server();
 
+# a full file: 800 creators in a capacity of 1,000, then all 800 updated
+# (an update appends): the sync that finds it full rebuilds
+sub rebuilds {
+    open my $fh, '<', $Test::Nginx::Socket::ErrLogFile or return 0;
+    return scalar grep { /vector index rebuilt/ } <$fh>;
+}
+
+start_server(http_config => <<'_EOC_', config => $config, workers => 1);
+    matcher_store lmdb:small size=64m;
+    matcher_vectors local search=graph capacity=1000;
+_EOC_
+my $before;
+for my $bio ('Videos about %s, episode %d.', 'Changed %s notes, part %d.') {
+    $before = rebuilds();
+    my $b = join '', map {
+        $J->encode(synthetic_creator('Full', $_, $bio)) . "\n"
+    } 0 .. 799;
+    $r = request(POST => '/api/creators/ingest', $b,
+                 'Content-Type' => 'application/x-ndjson');
+    is($r->{status}, 200, 'ingest of 800 into a capacity of 1,000');
+    like(wait_detail(qr/\b800 creators/), qr/\b800 creators/,
+         '... all in the index');
+}
+for (1 .. 300) {
+    last if rebuilds() > $before;
+    sleep 0.1;
+}
+cmp_ok(rebuilds(), '>', $before,
+       'the updates found the index full: it was rebuilt');
+open my $fh, '<', $Test::Nginx::Socket::ErrLogFile;
+unlike(join('', <$fh>), qr/index full/, '... and no update was lost');
+stop_server();
+
 done_testing();
