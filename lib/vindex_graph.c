@@ -54,7 +54,7 @@ static void *mt_vg_thread(void *arg);
 static void *mt_vg_builder(void *arg);
 static int mt_vg_entries(mt_vindex_t *b, char *err, size_t errlen);
 static size_t mt_vg_select(const mt_vindex_t *vi, mt_vgc_t *c, size_t n,
-    size_t max, int16_t *tmp);
+    size_t max, int fill, int16_t *tmp);
 static void mt_vg_sort(mt_vgc_t *c, size_t n);
 static void mt_vg_back(mt_vindex_t *vi, uint32_t to, uint32_t x,
     float score);
@@ -125,7 +125,7 @@ mt_vgraph_link(mt_vindex_t *vi, uint32_t x, size_t limit, mt_vwalk_t *w)
     }
 
     mt_vg_sort(w->best, w->best_n);
-    n = mt_vg_select(vi, w->best, w->best_n, vi->gm, tmp);
+    n = mt_vg_select(vi, w->best, w->best_n, vi->gm, 1, tmp);
 
     mt_vg_lock(vi, x);
 
@@ -195,7 +195,7 @@ mt_vg_back(mt_vindex_t *vi, uint32_t to, uint32_t x, float score)
     n++;
 
     mt_vg_sort(c, n);
-    n = mt_vg_select(vi, c, n, vi->gdeg, tmp);
+    n = mt_vg_select(vi, c, n, vi->gdeg, 0, tmp);
 
     for (i = 0; i < vi->gdeg; i++) {
         __atomic_store_n(&l[i], i < n ? c[i].slot + 1 : 0,
@@ -211,7 +211,7 @@ mt_vg_back(mt_vindex_t *vi, uint32_t to, uint32_t x, float score)
  */
 static size_t
 mt_vg_select(const mt_vindex_t *vi, mt_vgc_t *c, size_t n, size_t max,
-    int16_t *tmp)
+    int fill, int16_t *tmp)
 {
     size_t    i, j, kept;
     float     ts;
@@ -236,11 +236,13 @@ mt_vg_select(const mt_vindex_t *vi, mt_vgc_t *c, size_t n, size_t max,
     }
 
     /*
-     * Filled up with the best of those pruned: near duplicates (the
-     * rule keeps one of a tight group) must not leave a record with one
-     * or two ways out, and the list has the room anyway.
+     * fill: up to max with the best of those pruned, so that near
+     * duplicates (the rule keeps one of a tight group) do not leave a
+     * new record with one or two ways out.  Not for a full list pruned
+     * to take a record back: left short, it takes the next ones without
+     * being pruned again, which is most of a build's time otherwise.
      */
-    if (kept < max && kept < n) {
+    if (fill && kept < max && kept < n) {
         mt_vg_sort(&c[kept], n - kept);
         kept = n < max ? n : max;
     }
