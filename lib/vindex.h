@@ -84,7 +84,7 @@ typedef struct {
 #define MT_VGRAPH_M       16
 #define MT_VGRAPH_M_MAX   64
 #define MT_VGRAPH_EFC     128
-#define MT_VGRAPH_EF      64        /* a handle's search width */
+#define MT_VGRAPH_EF      128       /* a handle's search width */
 #define MT_VGRAPH_EF_MAX  4096
 
 /*
