@@ -254,8 +254,8 @@ unsigned mt_vindex_graph_m(const mt_vindex_t *vi);
  * records); exact when too few match even so (a filter of under about
  * 8%: a selective filter costs an exact scan).  GRAPH: the ef best
  * matches of f the walk meets (it goes through the records f refuses);
- * exact when f admits under 1 in 16 of a sample of the
- * records, as a walk would then see most of them.  When an approximate
+ * exact when a sample of the records says f admits fewer than 64 ef,
+ * as the scan then costs less than the walk.  When an approximate
  * search finds fewer than k matches of f it is done again exactly, so
  * fewer than k hits always means fewer than k matches.
  */

@@ -289,8 +289,6 @@ unsigned mt_vivf_top(const mt_vindex_t *vi, const float *q, unsigned k,
  * published: those neighbours link to it.  Cands: the first stage of a
  * graph search, as mt_vsketch_cands().
  */
-#define MT_VG_FILTER_MIN  16        /* a walk for filters of 1/16 or more */
-
 int mt_vgraph_build(mt_vindex_t *b, char *err, size_t errlen);
 /*
  * The walk (vindex_walk.c): the ef best records that are live and match

@@ -211,14 +211,17 @@ test_graph_recall(void **state)
     assert_true(r64 >= 0.95);
     assert_true(r256 >= 0.99);
 
-    /* a third of the creators: walked; 1 in 60: the exact scan */
+    /*
+     * A third of the creators, 1,333, at ef 16 (a walk from 64 ef = 1,024
+     * matches); 100 of them: the exact scan.
+     */
     eu = unit_compile("{\"region\":\"EU\"}", &d1);
     rare = unit_compile("{\"region\":\"EU\",\"followerCount\":"
-                        "{\"$gte\":57000}}", &d2);
+                        "{\"$gte\":37000}}", &d2);
 
-    r64 = graph_recall(r, qs, GQ, GDIMS, 64, eu);
-    print_message("graph 4k, region EU: recall@10 %.4f\n", r64);
-    assert_true(r64 >= 0.95);
+    r16 = graph_recall(r, qs, GQ, GDIMS, 16, eu);
+    print_message("graph 4k, region EU, ef 16: recall@10 %.4f\n", r16);
+    assert_true(r16 >= 0.9 && r16 < 1.0);
 
     assert_true(graph_recall(r, qs, GQ, GDIMS, 64, rare) == 1.0);
 
