@@ -232,6 +232,9 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
         p.lists = mt_index_auto_lists(sc.counted, p.graph_m);
     }
 
+    /* the graph is linked at the commit: minutes for a million */
+    p.graph_progress = ix->progress ? &ix->progress->linked : NULL;
+
     sc.build = mt_vindex_build_begin(ix->index_path, &p, ix->error,
                                      sizeof(ix->error));
     if (sc.build == NULL) {

@@ -35,6 +35,7 @@ typedef struct {
     uint64_t                total;
     uint64_t                processed;
     uint64_t                errors;
+    uint64_t                linked;     /* a rebuild's graph, of total */
 } mt_index_progress_t;
 
 typedef struct {

@@ -621,6 +621,7 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 {
     size_t        mlen;
     ssize_t       n;
+    uint64_t     *vi_progress;
     mt_vhdr_t     h;
     mt_vindex_t  *vi;
 
@@ -640,6 +641,7 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
     }
 
     h.gm = p->graph_m;
+    vi_progress = p->graph_progress;
     h.gefc = p->graph_efc ? p->graph_efc : MT_VGRAPH_EFC;
 
     mlen = p->model == NULL ? 0 : strlen(p->model);
@@ -699,6 +701,8 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
         mt_vindex_close(vi);
         return NULL;
     }
+
+    vi->progress = vi_progress;
 
     return vi;
 }

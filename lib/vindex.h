@@ -79,6 +79,8 @@ typedef struct {
      */
     unsigned                graph_m;
     unsigned                graph_efc;
+    /* a build's records linked so far (atomic adds), or NULL */
+    uint64_t               *graph_progress;
 } mt_vindex_params_t;
 
 #define MT_VGRAPH_M       16

@@ -394,6 +394,10 @@ mt_vg_builder(void *arg)
         }
 
         mt_vgraph_link_back(job->b, (uint32_t) i, w, (size_t) rc);
+
+        if (job->b->progress != NULL) {
+            (void) __atomic_add_fetch(job->b->progress, 1, __ATOMIC_RELAXED);
+        }
     }
 
     mt_vwalk_free(w);

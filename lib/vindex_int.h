@@ -125,6 +125,7 @@ struct mt_vindex_s {
     unsigned                ef;         /* a graph search's width */
     mt_vwalk_t             *walk;       /* the writer's */
     pthread_mutex_t        *stripes;    /* a build's list locks */
+    uint64_t               *progress;   /* a build's records linked */
     unsigned                nlists;
     unsigned                nprobe;     /* IVF mode, 0: exact search */
     int                     mode;       /* MT_VSEARCH_*, 0: by size */

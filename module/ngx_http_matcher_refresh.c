@@ -373,7 +373,7 @@ ngx_http_matcher_job_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_matcher_job_slot_t *job, const char *msg)
 {
     mt_jw_t     w;
-    uint64_t    total, processed, errors;
+    uint64_t    total, processed, errors, linked;
     ngx_uint_t  st;
 
     st = job->status;
@@ -382,6 +382,7 @@ ngx_http_matcher_job_reply(ngx_http_request_t *r, ngx_uint_t status,
     total = __atomic_load_n(&job->progress.total, __ATOMIC_RELAXED);
     processed = __atomic_load_n(&job->progress.processed, __ATOMIC_RELAXED);
     errors = __atomic_load_n(&job->progress.errors, __ATOMIC_RELAXED);
+    linked = __atomic_load_n(&job->progress.linked, __ATOMIC_RELAXED);
 
     mt_jw_init(&w);
     mt_jw_obj_open(&w);
@@ -405,6 +406,13 @@ ngx_http_matcher_job_reply(ngx_http_request_t *r, ngx_uint_t status,
     mt_jw_int(&w, (int64_t) processed);
     mt_jw_key(&w, "errors");
     mt_jw_int(&w, (int64_t) errors);
+
+    /* past the contract: a rebuild's graph, linked after the embedding */
+    if (linked > 0) {
+        mt_jw_key(&w, "linked");
+        mt_jw_int(&w, (int64_t) linked);
+    }
+
     mt_jw_key(&w, "batchSize");
     mt_jw_int(&w, (int64_t) job->batch_size);
     mt_jw_key(&w, "forceRefresh");

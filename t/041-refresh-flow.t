@@ -86,6 +86,7 @@ is($j->{status}, 'completed', 'the job completes');
 is($j->{summary}{totalCreators}, $N, 'summary: every creator');
 is($j->{summary}{processed}, $N, 'summary: every one processed');
 is($j->{summary}{errors}, 0, 'summary: no errors');
+is($j->{linked}, $N, 'the graph linked every creator, and said so');
 
 # 20,000 creators: the rebuild trained IVF lists, and search is the
 # sketch's (auto above 4,096); it still finds every creator a selective
