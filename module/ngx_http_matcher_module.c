@@ -219,6 +219,13 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
       0,
       NULL },
 
+    { ngx_string("matcher_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_matcher_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("set_matcher_object_id"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF
           |NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1,
@@ -310,7 +317,9 @@ ngx_http_matcher_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_matcher_init(ngx_conf_t *cf)
 {
-    if (ngx_http_matcher_body_filter_init(cf) != NGX_OK) {
+    if (ngx_http_matcher_body_filter_init(cf) != NGX_OK
+        || ngx_http_matcher_metrics_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 

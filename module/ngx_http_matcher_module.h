@@ -136,6 +136,8 @@ typedef struct {
 
     ngx_array_t                  *key_files;     /* keys_t *, one a file */
     ngx_uint_t                    api_endpoints; /* endpoints but health */
+    ngx_uint_t                    metrics;       /* matcher_metrics used */
+    ngx_shm_zone_t               *metrics_zone;
 } ngx_http_matcher_main_conf_t;
 
 
@@ -173,6 +175,7 @@ struct ngx_http_matcher_ctx_s {
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
     unsigned                      rate_limited:1; /* the 429 location's */
+    unsigned                      uncounted:1;   /* not in the metrics */
 };
 
 
@@ -456,6 +459,17 @@ ngx_int_t ngx_http_matcher_refresh_get(ngx_http_request_t *r,
 ngx_int_t ngx_http_matcher_refresh_init_main(ngx_conf_t *cf,
     ngx_http_matcher_main_conf_t *mmcf);
 extern ngx_http_matcher_route_t  ngx_http_matcher_match_routes[];
+
+/* the refresh jobs kept: running, completed, failed; NGX_DECLINED: none */
+ngx_int_t ngx_http_matcher_refresh_jobs(ngx_uint_t jobs[3]);
+
+/* ngx_http_matcher_metrics.c */
+char *ngx_http_matcher_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_matcher_metrics_init(ngx_conf_t *cf);
+void ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
+    ngx_msec_int_t ms);
+void ngx_http_matcher_metrics_store_error(ngx_uint_t unavailable);
 
 /* ngx_http_matcher_health.c */
 extern ngx_http_matcher_route_t  ngx_http_matcher_health_routes[];
