@@ -17,10 +17,11 @@ use Matcher::Flow;
 my $chromium = '/usr/bin/chromium';
 my $node_modules = 't/browser/node_modules/playwright-core';
 
-# deploy/install-deps.sh installs both: missing, the test fails
-ok(-x $chromium, "Debian's chromium is installed") or BAIL_OUT('no chromium');
-ok(-d $node_modules, 'playwright-core is installed (npm ci in t/browser)')
-    or BAIL_OUT('no playwright-core');
+# deploy/install-deps.sh installs both: missing, the test fails (and
+# stops here, leaving the other suites to run)
+ok(-x $chromium, "Debian's chromium is installed")
+    & ok(-d $node_modules, 'playwright-core is installed (npm ci in t/browser)')
+    or do { done_testing(); exit 1 };
 
 sub free_port {
     my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
