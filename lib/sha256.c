@@ -28,7 +28,7 @@ static const uint32_t  mt_sha256_k[64] = {
 static void
 mt_sha256_block(mt_sha256_t *c, const unsigned char *p)
 {
-    int       i;
+    size_t    i;
     uint32_t  w[64], a, b, cc, d, e, f, g, h, t1, t2, s0, s1;
 
     for (i = 0; i < 16; i++) {
@@ -134,7 +134,7 @@ mt_sha256_update(mt_sha256_t *c, const void *data, size_t len)
 void
 mt_sha256_final(mt_sha256_t *c, unsigned char out[MT_SHA256_LEN])
 {
-    int       i;
+    size_t    i;
     uint64_t  bits;
 
     bits = c->bytes * 8;

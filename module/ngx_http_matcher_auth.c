@@ -19,7 +19,7 @@
 #define NGX_HTTP_MATCHER_API_KEY_MAX   256
 
 /* a key file bigger than this is a mistake (a wrong path, say) */
-#define NGX_HTTP_MATCHER_KEY_FILE_MAX  (1024 * 1024)
+#define NGX_HTTP_MATCHER_KEY_FILE_MAX  ((off_t) 1024 * 1024)
 
 
 typedef struct {
@@ -155,7 +155,7 @@ ngx_http_matcher_keys_read(ngx_conf_t *cf, ngx_http_matcher_keys_t *keys)
 
     if (ngx_file_size(&fi) > NGX_HTTP_MATCHER_KEY_FILE_MAX) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
-                           "key file \"%V\" is over %d bytes", &keys->file,
+                           "key file \"%V\" is over %O bytes", &keys->file,
                            NGX_HTTP_MATCHER_KEY_FILE_MAX);
         goto done;
     }
@@ -530,7 +530,8 @@ ngx_http_matcher_rate_limited_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     if (cf->args->nelts == 2) {
         sec = ngx_parse_time(&value[1], 1);
 
-        if (sec == (time_t) NGX_ERROR || sec < 1 || sec > 86400) {
+        /* NGX_ERROR (-1) is below 1 too */
+        if (sec < 1 || sec > 86400) {
             return "takes a time from 1s to 1d";
         }
     }

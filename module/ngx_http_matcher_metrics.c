@@ -461,10 +461,10 @@ ngx_http_matcher_metrics_send(ngx_http_request_t *r, ngx_int_t pending)
     }
 
     /* every line that could be written, each shorter than 256 bytes */
-    size = (NGX_HTTP_MATCHER_METRICS_ROUTES
+    size = ((size_t) NGX_HTTP_MATCHER_METRICS_ROUTES
             * (NGX_HTTP_MATCHER_METRICS_CODES
                + NGX_HTTP_MATCHER_METRICS_BUCKETS + 3)
-            + NGX_HTTP_MATCHER_REMOTE_N
+            + (size_t) NGX_HTTP_MATCHER_REMOTE_N
               * (NGX_HTTP_MATCHER_METRICS_BUCKETS + 5)
             + 100) * 256;
 

@@ -17,7 +17,7 @@
 static void
 hex(const unsigned char *d, char *out)
 {
-    int  i;
+    size_t  i;
 
     for (i = 0; i < MT_SHA256_LEN; i++) {
         sprintf(out + 2 * i, "%02x", d[i]);
