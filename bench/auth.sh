@@ -130,7 +130,18 @@ st=$(curl -s --max-time 600 -o "$OUT/auth-ingest.json" -w '%{http_code}' \
 FIRST_ID=$(head -1 "$IDS")
 export BENCH_WRK_DIR=$ROOT/bench/wrk BENCH_IDS=$IDS
 
-declare -A RPS P50 P99 ERRS
+declare -A RPS P50 P99 ERRS REQS COUNTED CPU
+
+# the workers' CPU time so far (user + system, clock ticks): per request
+# it tells the cost of a mode apart from the box's noise better than rps
+TICK=$(getconf CLK_TCK)
+worker_ticks() {
+    local pid t=0
+    for pid in $(pgrep -P "$NGINX_PID"); do
+        t=$(( t + $(awk '{ print $14 + $15 }' "/proc/$pid/stat") ))
+    done
+    echo "$t"
+}
 run() {   # <mode> <round>
     local mode=$1 round=$2 log line key=''
     [[ $mode == on ]] && key=$KEY
@@ -140,6 +151,8 @@ run() {   # <mode> <round>
     [[ $st == 200 ]] || die "$mode: GET /api/creators/$FIRST_ID: HTTP $st"
     log=$OUT/auth-wrk-$mode-$round.txt
     say "round $round, $mode: wrk -t$THREADS -c$CONNECTIONS -d$DURATION"
+    local t0
+    t0=$(worker_ticks)
     BENCH_API_KEY=$key timeout -k 5 600 wrk -t"$THREADS" -c"$CONNECTIONS" \
         -d"$DURATION" --latency -s "$BENCH_WRK_DIR/get-creator.lua" \
         "$BASE/api/creators/$FIRST_ID" > "$log" 2>&1 \
@@ -151,6 +164,15 @@ run() {   # <mode> <round>
     P99[$mode.$round]=$(sed -E 's/.* p99_ms=([^ ]+).*/\1/' <<< "$line")
     ERRS[$mode.$round]=$(( $(sed -E 's/.* errors=([^ ]+).*/\1/' <<< "$line")
                            + $(sed -E 's/.* non2xx=([^ ]+).*/\1/' <<< "$line") ))
+    REQS[$mode.$round]=$(sed -E 's/.* requests=([^ ]+).*/\1/' <<< "$line")
+    CPU[$mode.$round]=$(python3 -c "print('%.1f' % (($(worker_ticks) - $t0) / $TICK * 1e6 / ${REQS[$mode.$round]}))")
+    # "on": the zone was made by this round's reload, so it counted
+    # exactly this round's requests and the one curl above; wrk's count
+    # leaves out those still in flight when it stopped
+    if [[ $mode == on ]]; then
+        COUNTED[$round]=$(curl -s "$BASE/metrics" | sed -nE \
+            's/^matcher_http_requests_total\{method="GET",endpoint="\/creators\/\{id\}",code="200"\} ([0-9]+)$/\1/p')
+    fi
 }
 
 for round in $(seq "$ROUNDS"); do
@@ -159,10 +181,6 @@ for round in $(seq "$ROUNDS"); do
     reload on
     run on "$round"
 done
-
-# the "on" rows were counted: the metrics saw every request of theirs
-COUNTED=$(curl -s "$BASE/metrics" | sed -nE \
-    's/^matcher_http_requests_total\{method="GET",endpoint="\/creators\/\{id\}",code="200"\} ([0-9]+)$/\1/p')
 
 COMMIT=$(git rev-parse --short HEAD 2> /dev/null || echo unknown)
 [[ -z $(git status --porcelain -- lib module config 2> /dev/null) ]] \
@@ -176,19 +194,28 @@ TABLE=$(
     echo "GET /api/creators/{id} (rotating over the $N ids), one nginx (2 workers)"
     echo "reloaded between \"off\" (no keys, no metrics) and \"on\" ($KEYS keys in"
     echo "the file, X-Api-Key on every request, /metrics counting), wrk on the same"
-    echo "2 cores.  \"on\" requests counted by /metrics at the end: ${COUNTED:-none}."
+    echo "2 cores (shared with whatever else runs there: rounds alternate so that"
+    echo "its drift falls on both).  \"counted\": the round's requests in /metrics"
+    echo "(wrk's count + 1, less the requests wrk left in flight)."
     echo
-    echo "| round | off rps | off p50 / p99 ms | on rps | on p50 / p99 ms | on / off |"
-    echo "| ---: | ---: | ---: | ---: | ---: | ---: |"
+    echo "\"CPU µs/req\": the workers' user + system time over the row's requests,"
+    echo "less sensitive to a busy box than rps."
+    echo
+    echo "| round | off rps | off p50 / p99 ms | off CPU µs/req | on rps | on p50 / p99 ms | on CPU µs/req | rps on / off | CPU on / off | on: wrk / counted |"
+    echo "| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"
     for round in $(seq "$ROUNDS"); do
-        printf '| %s | %.0f | %s / %s | %.0f | %s / %s | %s |\n' "$round" \
-            "${RPS[off.$round]}" "${P50[off.$round]}" "${P99[off.$round]}" \
-            "${RPS[on.$round]}" "${P50[on.$round]}" "${P99[on.$round]}" \
-            "$(python3 -c "print('%.3f' % (${RPS[on.$round]} / ${RPS[off.$round]}))")"
+        printf '| %s | %.0f | %s / %s | %s | %.0f | %s / %s | %s | %s | %s | %s / %s |\n' "$round" \
+            "${RPS[off.$round]}" "${P50[off.$round]}" "${P99[off.$round]}" "${CPU[off.$round]}" \
+            "${RPS[on.$round]}" "${P50[on.$round]}" "${P99[on.$round]}" "${CPU[on.$round]}" \
+            "$(python3 -c "print('%.3f' % (${RPS[on.$round]} / ${RPS[off.$round]}))")" \
+            "$(python3 -c "print('%.3f' % (${CPU[on.$round]} / ${CPU[off.$round]}))")" \
+            "${REQS[on.$round]}" "${COUNTED[$round]:-none}"
     done
     off=$(for r in $(seq "$ROUNDS"); do echo "${RPS[off.$r]}"; done | paste -sd+)
     on=$(for r in $(seq "$ROUNDS"); do echo "${RPS[on.$r]}"; done | paste -sd+)
-    python3 -c "print('| mean | %.0f | | %.0f | | **%.3f** |' % (($off) / $ROUNDS, ($on) / $ROUNDS, ($on) / ($off)))"
+    coff=$(for r in $(seq "$ROUNDS"); do echo "${CPU[off.$r]}"; done | paste -sd+)
+    con=$(for r in $(seq "$ROUNDS"); do echo "${CPU[on.$r]}"; done | paste -sd+)
+    python3 -c "print('| mean | %.0f | | %.1f | %.0f | | %.1f | **%.3f** | **%.3f** | |' % (($off) / $ROUNDS, ($coff) / $ROUNDS, ($on) / $ROUNDS, ($con) / $ROUNDS, ($on) / ($off), ($con) / ($coff)))"
     errs=0
     for k in "${!ERRS[@]}"; do errs=$(( errs + ERRS[$k] )); done
     echo

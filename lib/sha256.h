@@ -38,4 +38,11 @@ int mt_sha256_from_hex(const char *hex, size_t len,
  */
 int mt_ct_equal(const void *a, const void *b, size_t n);
 
+/*
+ * The same for two digests, a word at a time: every entry of a key file
+ * is compared on every request.
+ */
+int mt_sha256_equal(const unsigned char a[MT_SHA256_LEN],
+    const unsigned char b[MT_SHA256_LEN]);
+
 #endif /* MT_SHA256_H */

@@ -369,7 +369,7 @@ ngx_http_matcher_auth_lookup(ngx_http_request_t *r,
     found = NULL;
 
     for (i = 0; i < keys->keys.nelts; i++) {
-        if (mt_ct_equal(all[i].hash, hash, MT_SHA256_LEN)) {
+        if (mt_sha256_equal(all[i].hash, hash)) {
             found = &all[i];
         }
     }

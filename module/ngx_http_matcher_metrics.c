@@ -5,6 +5,11 @@
  * across workers and, the zone being kept, across "nginx -s reload";
  * gauges (cache, index, backlog, jobs) read when scraped.  The text
  * format is Prometheus' 0.0.4, checked with "promtool check metrics".
+ *
+ * Each worker adds to a slot of its own (ngx_worker's), so that workers
+ * on other cores do not take each other's cache lines on every request;
+ * a scrape sums the slots.  Atomics still: after a reload, an old worker
+ * finishing its requests shares its slot with its successor.
  */
 
 
@@ -20,6 +25,7 @@
 #define NGX_HTTP_MATCHER_METRICS_ROUTES   32
 #define NGX_HTTP_MATCHER_METRICS_BUCKETS  12
 #define NGX_HTTP_MATCHER_METRICS_CODES    20
+#define NGX_HTTP_MATCHER_METRICS_SLOTS    16
 
 
 typedef struct {
@@ -29,8 +35,8 @@ typedef struct {
 } ngx_http_matcher_histogram_t;
 
 
+/* nothing but ngx_atomic_t: a scrape sums the slots as arrays of them */
 typedef struct {
-    ngx_uint_t                    version;     /* first: see zone_struct */
     ngx_atomic_t                  requests[NGX_HTTP_MATCHER_METRICS_ROUTES]
                                           [NGX_HTTP_MATCHER_METRICS_CODES];
     ngx_http_matcher_histogram_t  latency[NGX_HTTP_MATCHER_METRICS_ROUTES];
@@ -38,6 +44,12 @@ typedef struct {
     ngx_atomic_t                  upstream_errors[NGX_HTTP_MATCHER_REMOTE_N];
     ngx_http_matcher_histogram_t  upstream[NGX_HTTP_MATCHER_REMOTE_N];
     ngx_atomic_t                  store_errors[2]; /* error, unavailable */
+} ngx_http_matcher_metrics_slot_t;
+
+
+typedef struct {
+    ngx_uint_t                    version;     /* first: see zone_struct */
+    ngx_http_matcher_metrics_slot_t  slots[NGX_HTTP_MATCHER_METRICS_SLOTS];
 } ngx_http_matcher_metrics_sh_t;
 
 
@@ -212,6 +224,22 @@ ngx_http_matcher_metrics_sh(void)
 }
 
 
+/* this worker's slot */
+
+static ngx_http_matcher_metrics_slot_t *
+ngx_http_matcher_metrics_slot(void)
+{
+    ngx_http_matcher_metrics_sh_t  *sh;
+
+    sh = ngx_http_matcher_metrics_sh();
+    if (sh == NULL) {
+        return NULL;
+    }
+
+    return &sh->slots[ngx_worker % NGX_HTTP_MATCHER_METRICS_SLOTS];
+}
+
+
 /* the log phase of every request one of our endpoints answered */
 
 static ngx_int_t
@@ -220,15 +248,15 @@ ngx_http_matcher_metrics_log(ngx_http_request_t *r)
     ngx_uint_t                      route, code, i;
     ngx_time_t                     *tp;
     ngx_msec_int_t                  ms;
-    ngx_http_matcher_ctx_t         *ctx;
-    ngx_http_matcher_metrics_sh_t  *sh;
+    ngx_http_matcher_ctx_t           *ctx;
+    ngx_http_matcher_metrics_slot_t  *sh;
 
     if (r != r->main) {
         return NGX_OK;
     }
 
     ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
-    sh = ngx_http_matcher_metrics_sh();
+    sh = ngx_http_matcher_metrics_slot();
 
     if (ctx == NULL || ctx->uncounted || sh == NULL) {
         return NGX_OK;
@@ -318,9 +346,9 @@ void
 ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
     ngx_msec_int_t ms)
 {
-    ngx_http_matcher_metrics_sh_t  *sh;
+    ngx_http_matcher_metrics_slot_t  *sh;
 
-    sh = ngx_http_matcher_metrics_sh();
+    sh = ngx_http_matcher_metrics_slot();
 
     if (sh == NULL || remote >= NGX_HTTP_MATCHER_REMOTE_N) {
         return;
@@ -341,9 +369,9 @@ ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
 void
 ngx_http_matcher_metrics_store_error(ngx_uint_t unavailable)
 {
-    ngx_http_matcher_metrics_sh_t  *sh;
+    ngx_http_matcher_metrics_slot_t  *sh;
 
-    sh = ngx_http_matcher_metrics_sh();
+    sh = ngx_http_matcher_metrics_slot();
 
     if (sh != NULL) {
         (void) ngx_atomic_fetch_add(&sh->store_errors[unavailable ? 1 : 0],
@@ -452,12 +480,35 @@ ngx_http_matcher_metrics_send(ngx_http_request_t *r, ngx_int_t pending)
     ngx_chain_t                      out;
     ngx_atomic_uint_t                n;
     ngx_http_matcher_backends_t     *be;
-    ngx_http_matcher_cache_stats_t   st;
-    ngx_http_matcher_metrics_sh_t   *sh;
+    ngx_atomic_t                      *from, *to;
+    ngx_http_matcher_cache_stats_t     st;
+    ngx_http_matcher_metrics_sh_t     *all;
+    ngx_http_matcher_metrics_slot_t   *sh;
 
-    sh = ngx_http_matcher_metrics_sh();
+    all = ngx_http_matcher_metrics_sh();
+    if (all == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* the slots summed into one, in the request's memory */
+
+    sh = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_metrics_slot_t));
     if (sh == NULL) {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    to = (ngx_atomic_t *) sh;
+
+    for (i = 0; i < NGX_HTTP_MATCHER_METRICS_SLOTS; i++) {
+        from = (ngx_atomic_t *) &all->slots[i];
+
+        for (j = 0;
+             j < sizeof(ngx_http_matcher_metrics_slot_t)
+                 / sizeof(ngx_atomic_t);
+             j++)
+        {
+            to[j] += from[j];
+        }
     }
 
     /* every line that could be written, each shorter than 256 bytes */

@@ -118,6 +118,29 @@ test_ct_equal(void **state)
 }
 
 
+static void
+test_sha256_equal(void **state)
+{
+    size_t         i;
+    unsigned char  a[MT_SHA256_LEN], b[MT_SHA256_LEN];
+
+    (void) state;
+
+    mt_sha256("x", 1, a);
+    memcpy(b, a, sizeof(b));
+    assert_true(mt_sha256_equal(a, b));
+
+    /* a difference in any byte, any bit */
+    for (i = 0; i < MT_SHA256_LEN * 8; i++) {
+        b[i / 8] ^= (unsigned char) (1u << (i % 8));
+        assert_false(mt_sha256_equal(a, b));
+        b[i / 8] ^= (unsigned char) (1u << (i % 8));
+    }
+
+    assert_true(mt_sha256_equal(a, b));
+}
+
+
 #define H64 "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
 
 static int
@@ -198,6 +221,7 @@ main(void)
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_split),
         cmocka_unit_test(test_ct_equal),
+        cmocka_unit_test(test_sha256_equal),
         cmocka_unit_test(test_apikey_lines),
         cmocka_unit_test(test_apikey_bad),
     };
