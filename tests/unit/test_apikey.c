@@ -131,7 +131,7 @@ test_sha256_equal(void **state)
     assert_true(mt_sha256_equal(a, b));
 
     /* a difference in any byte, any bit */
-    for (i = 0; i < MT_SHA256_LEN * 8; i++) {
+    for (i = 0; i < (size_t) MT_SHA256_LEN * 8; i++) {
         b[i / 8] ^= (unsigned char) (1u << (i % 8));
         assert_false(mt_sha256_equal(a, b));
         b[i / 8] ^= (unsigned char) (1u << (i % 8));
