@@ -106,6 +106,7 @@ is($rc, 0, 'nginx -t without keys passes');
 my @warn = $out =~ /\[warn\].*no "matcher_api_keys": the API is open/g;
 is(scalar @warn, 1, 'and warns once for three locations') or diag $out;
 
+write_keys("k:read:" . sha256_hex('k') . "\nbroken line\n");
 ($rc, $out) = nginx_t("    matcher_api_keys $keys;\n"
                       . "    location /a { matcher_creators; }\n");
 isnt($rc, 0, 'a broken key file fails nginx -t');
