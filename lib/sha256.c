@@ -1,10 +1,18 @@
 /*
- * SHA-256 after FIPS 180-4, section 6.2: plain C, one block at a time.
+ * SHA-256 after FIPS 180-4, section 6.2: plain C, one block at a time,
+ * or with the x86 SHA extensions where the CPU has them (a request's key
+ * is hashed on every request: about 0.45 µs in C, a sixth of it so).
  */
 
 #include <string.h>
 
 #include "sha256.h"
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#define MT_SHA256_NI  1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
 
 
 static const uint32_t  mt_sha256_k[64] = {
@@ -25,8 +33,138 @@ static const uint32_t  mt_sha256_k[64] = {
 #define ROTR(x, n)  (((x) >> (n)) | ((x) << (32 - (n))))
 
 
+static void mt_sha256_block_c(mt_sha256_t *c, const unsigned char *p);
+
+/* -1: not looked at yet; 0: C; 1: SHA extensions */
+static int  mt_sha256_hw = -1;
+
+
+#if (MT_SHA256_NI)
+
+/*
+ * One block with SHA256RNDS2 and friends, 4 rounds a step, the message
+ * schedule in a ring of the last 4 groups of 4 words (as in Intel's
+ * "New Instructions Supporting the Secure Hash Algorithm").
+ */
+
+__attribute__((target("sha,sse4.1,ssse3")))
+static void
+mt_sha256_block_ni(mt_sha256_t *c, const unsigned char *p)
+{
+    size_t   g;
+    __m128i  s0, s1, tmp, msg, abef, cdgh, w[4];
+
+    const __m128i  swap = _mm_set_epi64x(0x0c0d0e0f08090a0bULL,
+                                         0x0405060700010203ULL);
+
+    /* the state as the instructions want it: ABEF and CDGH */
+
+    tmp = _mm_loadu_si128((const __m128i *) &c->state[0]);
+    s1 = _mm_loadu_si128((const __m128i *) &c->state[4]);
+    tmp = _mm_shuffle_epi32(tmp, 0xb1);
+    s1 = _mm_shuffle_epi32(s1, 0x1b);
+    s0 = _mm_alignr_epi8(tmp, s1, 8);
+    s1 = _mm_blend_epi16(s1, tmp, 0xf0);
+
+    abef = s0;
+    cdgh = s1;
+
+    for (g = 0; g < 16; g++) {
+
+        if (g < 4) {
+            w[g] = _mm_shuffle_epi8(
+                       _mm_loadu_si128((const __m128i *) (p + 16 * g)),
+                       swap);
+
+        } else {
+            /* w[g % 4] holds the words of group g - 4, and so on */
+            tmp = _mm_sha256msg1_epu32(w[g % 4], w[(g + 1) % 4]);
+            tmp = _mm_add_epi32(tmp, _mm_alignr_epi8(w[(g + 3) % 4],
+                                                     w[(g + 2) % 4], 4));
+            w[g % 4] = _mm_sha256msg2_epu32(tmp, w[(g + 3) % 4]);
+        }
+
+        msg = _mm_add_epi32(w[g % 4],
+                  _mm_loadu_si128((const __m128i *) &mt_sha256_k[4 * g]));
+        s1 = _mm_sha256rnds2_epu32(s1, s0, msg);
+        msg = _mm_shuffle_epi32(msg, 0x0e);
+        s0 = _mm_sha256rnds2_epu32(s0, s1, msg);
+    }
+
+    s0 = _mm_add_epi32(s0, abef);
+    s1 = _mm_add_epi32(s1, cdgh);
+
+    /* back to ABCD and EFGH */
+
+    tmp = _mm_shuffle_epi32(s0, 0x1b);
+    s1 = _mm_shuffle_epi32(s1, 0xb1);
+    s0 = _mm_blend_epi16(tmp, s1, 0xf0);
+    s1 = _mm_alignr_epi8(s1, tmp, 8);
+
+    _mm_storeu_si128((__m128i *) &c->state[0], s0);
+    _mm_storeu_si128((__m128i *) &c->state[4], s1);
+}
+
+
+static int
+mt_sha256_has_ni(void)
+{
+    unsigned int  a, b, cx, d;
+
+    /* SSSE3 and SSE4.1 (leaf 1, ECX bits 9 and 19), SHA (leaf 7, EBX 29) */
+
+    if (!__get_cpuid(1, &a, &b, &cx, &d)
+        || !(cx & (1u << 9)) || !(cx & (1u << 19)))
+    {
+        return 0;
+    }
+
+    if (!__get_cpuid_count(7, 0, &a, &b, &cx, &d)) {
+        return 0;
+    }
+
+    return (b & (1u << 29)) != 0;
+}
+
+#endif
+
+
+int
+mt_sha256_use_hw(int on)
+{
+#if (MT_SHA256_NI)
+    mt_sha256_hw = (on && mt_sha256_has_ni()) ? 1 : 0;
+#else
+    (void) on;
+    mt_sha256_hw = 0;
+#endif
+
+    return mt_sha256_hw;
+}
+
+
 static void
 mt_sha256_block(mt_sha256_t *c, const unsigned char *p)
+{
+    /* a race of two threads here writes the same answer twice */
+
+    if (mt_sha256_hw < 0) {
+        (void) mt_sha256_use_hw(1);
+    }
+
+#if (MT_SHA256_NI)
+    if (mt_sha256_hw) {
+        mt_sha256_block_ni(c, p);
+        return;
+    }
+#endif
+
+    mt_sha256_block_c(c, p);
+}
+
+
+static void
+mt_sha256_block_c(mt_sha256_t *c, const unsigned char *p)
 {
     size_t    i;
     uint32_t  w[64], a, b, cc, d, e, f, g, h, t1, t2, s0, s1;

@@ -28,6 +28,12 @@ void mt_sha256_final(mt_sha256_t *c, unsigned char out[MT_SHA256_LEN]);
 void mt_sha256(const void *data, size_t len,
     unsigned char out[MT_SHA256_LEN]);
 
+/*
+ * The x86 SHA extensions, when the CPU has them, are used unless on is
+ * 0 (for the tests of the C code); returns 1 when they are in use.
+ */
+int mt_sha256_use_hw(int on);
+
 /* 64 hex digits (either case) → 32 bytes: 0, else -1 */
 int mt_sha256_from_hex(const char *hex, size_t len,
     unsigned char out[MT_SHA256_LEN]);

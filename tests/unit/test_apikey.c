@@ -106,6 +106,49 @@ test_sha256_split(void **state)
 }
 
 
+/* the SHA extensions' blocks against the C ones, every padding case */
+
+static void
+test_sha256_hw_and_c(void **state)
+{
+    int            hw;
+    char           buf[300];
+    size_t         len, i;
+    unsigned char  a[MT_SHA256_LEN], b[MT_SHA256_LEN];
+
+    (void) state;
+
+    for (i = 0; i < sizeof(buf); i++) {
+        buf[i] = (char) (i * 7 + 3);
+    }
+
+    hw = mt_sha256_use_hw(1);
+    print_message("SHA extensions: %s\n", hw ? "yes" : "no (C twice)");
+
+    for (len = 0; len < sizeof(buf); len++) {
+        (void) mt_sha256_use_hw(1);
+        mt_sha256(buf, len, a);
+        (void) mt_sha256_use_hw(0);
+        mt_sha256(buf, len, b);
+        assert_memory_equal(a, b, MT_SHA256_LEN);
+    }
+
+    (void) mt_sha256_use_hw(1);
+}
+
+
+/* the vectors with the C code alone, wherever the tests run */
+
+static void
+test_sha256_vectors_c(void **state)
+{
+    (void) mt_sha256_use_hw(0);
+    test_sha256_vectors(state);
+    test_sha256_split(state);
+    (void) mt_sha256_use_hw(1);
+}
+
+
 static void
 test_ct_equal(void **state)
 {
@@ -220,6 +263,8 @@ main(void)
     const struct CMUnitTest  tests[] = {
         cmocka_unit_test(test_sha256_vectors),
         cmocka_unit_test(test_sha256_split),
+        cmocka_unit_test(test_sha256_hw_and_c),
+        cmocka_unit_test(test_sha256_vectors_c),
         cmocka_unit_test(test_ct_equal),
         cmocka_unit_test(test_sha256_equal),
         cmocka_unit_test(test_apikey_lines),
