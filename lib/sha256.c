@@ -362,28 +362,6 @@ mt_sha256_from_hex(const char *hex, size_t len,
 
 
 int
-mt_sha256_equal(const unsigned char a[MT_SHA256_LEN],
-    const unsigned char b[MT_SHA256_LEN])
-{
-    size_t    i;
-    uint64_t  x[MT_SHA256_LEN / 8], y[MT_SHA256_LEN / 8], d;
-
-    /* every word is loaded and folded in: no branch on the contents */
-
-    memcpy(x, a, MT_SHA256_LEN);
-    memcpy(y, b, MT_SHA256_LEN);
-
-    d = 0;
-
-    for (i = 0; i < MT_SHA256_LEN / 8; i++) {
-        d |= x[i] ^ y[i];
-    }
-
-    return d == 0;
-}
-
-
-int
 mt_ct_equal(const void *a, const void *b, size_t n)
 {
     size_t                         i;
