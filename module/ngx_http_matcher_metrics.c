@@ -40,9 +40,12 @@ typedef struct {
     ngx_atomic_t                  requests[NGX_HTTP_MATCHER_METRICS_ROUTES]
                                           [NGX_HTTP_MATCHER_METRICS_CODES];
     ngx_http_matcher_histogram_t  latency[NGX_HTTP_MATCHER_METRICS_ROUTES];
-    ngx_atomic_t                  upstream_calls[NGX_HTTP_MATCHER_REMOTE_N];
-    ngx_atomic_t                  upstream_errors[NGX_HTTP_MATCHER_REMOTE_N];
-    ngx_http_matcher_histogram_t  upstream[NGX_HTTP_MATCHER_REMOTE_N];
+    /* [0]: the request path's subrequests, [1]: the bulk jobs' libcurl */
+    ngx_atomic_t                  upstream_calls[2]
+                                                [NGX_HTTP_MATCHER_REMOTE_N];
+    ngx_atomic_t                  upstream_errors[2]
+                                                 [NGX_HTTP_MATCHER_REMOTE_N];
+    ngx_http_matcher_histogram_t  upstream[2][NGX_HTTP_MATCHER_REMOTE_N];
     ngx_atomic_t                  store_errors[2]; /* error, unavailable */
 } ngx_http_matcher_metrics_slot_t;
 
@@ -340,11 +343,15 @@ ngx_http_matcher_metrics_route(ngx_http_matcher_route_t *rt)
 }
 
 
-/* a call to a remote service, when it ends (ngx_http_matcher_remote.c) */
+/*
+ * A call to a remote service, when it ends: a subrequest's on the loop
+ * (ngx_http_matcher_remote.c), a bulk job's on a pool thread (bulk 1:
+ * the atomics serve both).
+ */
 
 void
-ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
-    ngx_msec_int_t ms)
+ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t bulk,
+    ngx_uint_t failed, ngx_msec_int_t ms)
 {
     ngx_http_matcher_metrics_slot_t  *sh;
 
@@ -354,13 +361,15 @@ ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
         return;
     }
 
-    (void) ngx_atomic_fetch_add(&sh->upstream_calls[remote], 1);
+    bulk = bulk ? 1 : 0;
+
+    (void) ngx_atomic_fetch_add(&sh->upstream_calls[bulk][remote], 1);
 
     if (failed) {
-        (void) ngx_atomic_fetch_add(&sh->upstream_errors[remote], 1);
+        (void) ngx_atomic_fetch_add(&sh->upstream_errors[bulk][remote], 1);
     }
 
-    ngx_http_matcher_metrics_observe(&sh->upstream[remote], ms);
+    ngx_http_matcher_metrics_observe(&sh->upstream[bulk][remote], ms);
 }
 
 
@@ -515,7 +524,7 @@ ngx_http_matcher_metrics_send(ngx_http_request_t *r, ngx_int_t pending)
     size = ((size_t) NGX_HTTP_MATCHER_METRICS_ROUTES
             * (NGX_HTTP_MATCHER_METRICS_CODES
                + NGX_HTTP_MATCHER_METRICS_BUCKETS + 3)
-            + (size_t) NGX_HTTP_MATCHER_REMOTE_N
+            + (size_t) 2 * NGX_HTTP_MATCHER_REMOTE_N
               * (NGX_HTTP_MATCHER_METRICS_BUCKETS + 5)
             + 100) * 256;
 
@@ -570,33 +579,47 @@ ngx_http_matcher_metrics_send(ngx_http_request_t *r, ngx_int_t pending)
     }
 
     p = ngx_http_matcher_metric_head(p, "matcher_upstream_calls_total",
-            "counter", "Calls to the remote services, by remote.");
+            "counter", "Calls to the remote services, by remote and by "
+            "path: request (subrequests) or bulk (the jobs' client).");
 
-    for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
-        p = ngx_sprintf(p, "matcher_upstream_calls_total{remote=\"%s\"} "
-                        "%uA\n", ngx_http_matcher_remote_labels[i],
-                        sh->upstream_calls[i]);
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
+            p = ngx_sprintf(p, "matcher_upstream_calls_total{remote=\"%s\","
+                            "via=\"%s\"} %uA\n",
+                            ngx_http_matcher_remote_labels[i],
+                            j ? "bulk" : "request",
+                            sh->upstream_calls[j][i]);
+        }
     }
 
     p = ngx_http_matcher_metric_head(p, "matcher_upstream_errors_total",
-            "counter", "Calls to the remote services that failed.");
+            "counter", "Calls to the remote services that failed (a bulk "
+            "call: after its retries).");
 
-    for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
-        p = ngx_sprintf(p, "matcher_upstream_errors_total{remote=\"%s\"} "
-                        "%uA\n", ngx_http_matcher_remote_labels[i],
-                        sh->upstream_errors[i]);
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
+            p = ngx_sprintf(p, "matcher_upstream_errors_total{remote=\"%s\","
+                            "via=\"%s\"} %uA\n",
+                            ngx_http_matcher_remote_labels[i],
+                            j ? "bulk" : "request",
+                            sh->upstream_errors[j][i]);
+        }
     }
 
     p = ngx_http_matcher_metric_head(p,
             "matcher_upstream_duration_seconds", "histogram",
-            "Time of the calls to the remote services.");
+            "Time of the calls to the remote services (a bulk call's "
+            "retries and waits included).");
 
-    for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
-        ngx_sprintf(labels, "remote=\"%s\"%Z",
-                    ngx_http_matcher_remote_labels[i]);
-        p = ngx_http_matcher_metrics_histogram(p,
-                "matcher_upstream_duration_seconds", (char *) labels,
-                &sh->upstream[i]);
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
+            ngx_sprintf(labels, "remote=\"%s\",via=\"%s\"%Z",
+                        ngx_http_matcher_remote_labels[i],
+                        j ? "bulk" : "request");
+            p = ngx_http_matcher_metrics_histogram(p,
+                    "matcher_upstream_duration_seconds", (char *) labels,
+                    &sh->upstream[j][i]);
+        }
     }
 
     p = ngx_http_matcher_metric_head(p, "matcher_store_errors_total",

@@ -467,8 +467,8 @@ ngx_int_t ngx_http_matcher_refresh_jobs(ngx_uint_t jobs[3]);
 char *ngx_http_matcher_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     void *conf);
 ngx_int_t ngx_http_matcher_metrics_init(ngx_conf_t *cf);
-void ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t failed,
-    ngx_msec_int_t ms);
+void ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t bulk,
+    ngx_uint_t failed, ngx_msec_int_t ms);
 void ngx_http_matcher_metrics_store_error(ngx_uint_t unavailable);
 
 /* ngx_http_matcher_health.c */

@@ -564,7 +564,7 @@ ngx_http_matcher_remote_record(ngx_http_request_t *r,
     log = 0;
 
     /* a failure of ours (LOCAL) is no error of the remote's */
-    ngx_http_matcher_metrics_upstream(call->remote,
+    ngx_http_matcher_metrics_upstream(call->remote, 0,
         call->cause != NGX_HTTP_MATCHER_REMOTE_OK
         && call->cause != NGX_HTTP_MATCHER_REMOTE_LOCAL,
         (ngx_msec_int_t) latency);

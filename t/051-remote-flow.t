@@ -330,14 +330,27 @@ unlike($access, qr/\Q$okey\E|\Q$pkey\E/, 'nor in the access log');
 {
     my $m = request(GET => '/metrics')->{body} // '';
     for my $remote (qw(openai_embeddings openai_chat pinecone)) {
-        my ($calls) = $m =~ /^matcher_upstream_calls_total\{remote="$remote"\} (\d+)$/m;
-        my ($errors) = $m =~ /^matcher_upstream_errors_total\{remote="$remote"\} (\d+)$/m;
-        my ($count) = $m =~ /^matcher_upstream_duration_seconds_count\{remote="$remote"\} (\d+)$/m;
+        my $l = qq{remote="$remote",via="request"};
+        my ($calls) = $m =~ /^matcher_upstream_calls_total\{$l\} (\d+)$/m;
+        my ($errors) = $m =~ /^matcher_upstream_errors_total\{$l\} (\d+)$/m;
+        my ($count) = $m =~ /^matcher_upstream_duration_seconds_count\{$l\} (\d+)$/m;
         ok(($calls // 0) > 0, "metrics: calls to $remote") or diag $m;
         ok(($errors // 0) > 0 && $errors < $calls,
            "metrics: some calls to $remote failed (the faults)");
         is($count, $calls, "metrics: the $remote histogram counts each");
     }
+
+    # the bulk jobs' calls (the start-up sync, the ingests' syncs, the
+    # refreshes): embeddings and Pinecone, counted apart
+    for my $remote (qw(openai_embeddings pinecone)) {
+        my $l = qq{remote="$remote",via="bulk"};
+        my ($calls) = $m =~ /^matcher_upstream_calls_total\{$l\} (\d+)$/m;
+        my ($count) = $m =~ /^matcher_upstream_duration_seconds_count\{$l\} (\d+)$/m;
+        ok(($calls // 0) > 0, "metrics: bulk calls to $remote");
+        is($count, $calls, "metrics: the bulk $remote histogram counts each");
+    }
+    like($m, qr/^matcher_upstream_calls_total\{remote="openai_chat",via="bulk"\} 0$/m,
+         'metrics: no bulk chat calls');
 }
 
 # a graceful stop while a bulk call waits on a slow remote: the job

@@ -131,8 +131,10 @@ like($text, qr/^matcher_refresh_jobs\{state="running"\} \d+$/m,
      'jobs by state');
 like($text, qr/^matcher_store_errors_total\{kind="unavailable"\} 0$/m,
      'store errors');
-like($text, qr/^matcher_upstream_calls_total\{remote="openai_embeddings"\} 0$/m,
-     'upstream calls per remote');
+like($text, qr/^matcher_upstream_calls_total\{remote="openai_embeddings",via="request"\} 0$/m,
+     'upstream calls per remote and path');
+like($text, qr/^matcher_upstream_calls_total\{remote="pinecone",via="bulk"\} 0$/m,
+     'the bulk jobs\' too');
 promtool_ok($text, 'after traffic');
 
 # the index follows the ingest in the background: backlog 0, 10 creators
