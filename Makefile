@@ -6,6 +6,7 @@
 #   make bench   the benchmark; appends a table to bench/RESULTS.md
 #   make bench-hostile  issue 8's hostile bodies: loop stall, peak RSS
 #   make bench-compare  issue 9's before/after, run=loop and run=pool
+#   make bench-auth     issue 12's API keys and metrics on vs off
 
 SHELL        := /bin/bash
 NGINX_SRC    ?= /usr/share/nginx/src
@@ -44,7 +45,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
         nginx-mongodb \
         runner-selftest lint \
         format clean bench bench-hostile bench-compare bench-remote \
-        bench-mongo quality
+        bench-mongo bench-auth quality
 
 all: build
 
@@ -158,6 +159,12 @@ bench: deps build
 # tree, matching at N=100000, run=loop and run=pool side by side
 bench-compare: deps build
 	@bench/compare.sh
+
+# issue 12: GET /api/creators/{id} with the API key check and the
+# metrics on, beside the same without, in one run (nginx reloaded between
+# rows); appends to bench/RESULTS.md (APPEND=0: not).  About 2 minutes.
+bench-auth: deps build
+	@bench/auth.sh
 
 # libFuzzer targets (fuzz/): builds them with clang and runs each for
 # FUZZ_SECONDS (default 600); fails on any crash, sanitizer report, leak

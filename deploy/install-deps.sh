@@ -11,7 +11,10 @@ packages=(
     pkg-config make gcc
     valgrind cppcheck clang-tidy wrk
     python3 python3-pymongo nodejs npm ca-certificates
+    prometheus chromium
 )
+# prometheus: its promtool checks /metrics (t/073-metrics.t); chromium:
+# the cross-site test's browser (t/074-browser.t)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -48,9 +51,11 @@ fi
 # servers: OpenAI's and Pinecone's (t/050-remote-clients.t against
 # t/remote/fake_remote.py) and MongoDB's driver (t/060-mongo-server.t
 # against t/mongo/fake_mongo.py), installed from the committed
-# package-lock.json when node_modules is missing or older than it.
+# package-lock.json when node_modules is missing or older than it.  And
+# playwright-core, which drives Debian's chromium in t/074-browser.t.
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-for clients in "$repo/t/remote/clients" "$repo/t/mongo/clients"; do
+for clients in "$repo/t/remote/clients" "$repo/t/mongo/clients" \
+               "$repo/t/browser"; do
     if [ ! -d "$clients/node_modules" ] \
             || [ "$clients/package-lock.json" -nt "$clients/node_modules" ]; then
         echo "npm ci in $clients"

@@ -45,6 +45,12 @@ fi
 
 cp "$repo/conf/matcher_remote_params" "$prefix/conf/"
 
+# a relative key file (conf/secure.conf) is the caller's, not the prefix's
+if [ -n "${MATCHER_KEYS_FILE:-}" ] && [ "${MATCHER_KEYS_FILE#/}" = "$MATCHER_KEYS_FILE" ]
+then
+    export MATCHER_KEYS_FILE="$PWD/$MATCHER_KEYS_FILE"
+fi
+
 MATCHER_CONF_LISTEN=$port "$repo/deploy/fill-conf.pl" "$conf" \
     > "$prefix/conf/nginx.conf"
 

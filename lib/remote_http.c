@@ -54,6 +54,8 @@ struct mt_http_s {
     unsigned                max_concurrency;
     int64_t                 interval_us;    /* between starts; 0: any */
     size_t                  max_reply;
+    void                  (*observe)(void *data, int failed, long ms);
+    void                   *observe_data;
 
     pthread_mutex_t         lock;       /* for all below */
     pthread_cond_t          freed;      /* a slot came free */
@@ -328,6 +330,8 @@ mt_http_new(const mt_http_conf_t *conf, char *err, size_t errlen)
     h->interval_us = (conf->max_rps > 0 && conf->max_rps < 1e6)
                      ? (int64_t) (1e6 / conf->max_rps) : 0;
     h->max_reply = conf->max_reply ? conf->max_reply : MT_HTTP_REPLY_MAX;
+    h->observe = conf->observe;
+    h->observe_data = conf->observe_data;
     h->rnd = (uint64_t) mt_http_now_us() ^ (uint64_t) (uintptr_t) h;
 
     /* "http" comes first: the loop stops there at the latest */
@@ -980,7 +984,7 @@ mt_http_call(mt_http_t *h, const char *path, const char *query,
     char            *url;
     long             delay;
     size_t           n;
-    int64_t          t0;
+    int64_t          t0, start;
     unsigned         attempt;
     mt_http_rc_t     rc;
     mt_http_xfer_t   x;
@@ -1009,6 +1013,8 @@ mt_http_call(mt_http_t *h, const char *path, const char *query,
                     query[0] ? "?" : "", query);
 
     mt_http_count(h, &h->stats.calls);
+
+    start = mt_http_now_us();
 
     for (attempt = 0; /* void */; attempt++) {
         rc = MT_HTTP_STOPPED;
@@ -1044,6 +1050,11 @@ mt_http_call(mt_http_t *h, const char *path, const char *query,
     }
 
     free(url);
+
+    if (h->observe != NULL) {
+        h->observe(h->observe_data, rc != MT_HTTP_DONE,
+                   (long) ((mt_http_now_us() - start) / 1000));
+    }
 
     if (rc == MT_HTTP_DONE) {
         return 0;

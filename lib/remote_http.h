@@ -50,6 +50,14 @@ typedef struct {
     double                  max_rps;    /* attempts started a second over
                                            all threads; 0: any */
     size_t                  max_reply;  /* bytes; 0: MT_HTTP_REPLY_MAX */
+
+    /*
+     * NULL, or told of every call when it returns, on the caller's
+     * thread: failed (it returned -1) and its time, retries and their
+     * waits included (the module's metrics)
+     */
+    void                  (*observe)(void *data, int failed, long ms);
+    void                   *observe_data;
 } mt_http_conf_t;
 
 typedef struct {

@@ -52,18 +52,18 @@ static ngx_int_t ngx_http_matcher_patch_done(ngx_http_request_t *r,
 ngx_http_matcher_route_t  ngx_http_matcher_assignment_routes[] = {
 
     { ngx_string(""), NGX_HTTP_POST,
-      ngx_http_matcher_assignment_create, 0, 0, 0 },
+      ngx_http_matcher_assignment_create, 0, 0, 0, 0 },
 
     { ngx_string("history/{}"), NGX_HTTP_GET,
-      ngx_http_matcher_assignment_history, 0, 0, 0 },
+      ngx_http_matcher_assignment_history, 0, 0, 0, 0 },
 
     { ngx_string("{}"), NGX_HTTP_GET,
-      ngx_http_matcher_assignment_get, 0, 0, 0 },
+      ngx_http_matcher_assignment_get, 0, 0, 0, 0 },
 
     { ngx_string("{}/matches"), NGX_HTTP_PATCH,
-      ngx_http_matcher_assignment_patch, 0, 0, 0 },
+      ngx_http_matcher_assignment_patch, 0, 0, 0, 0 },
 
-    { ngx_null_string, 0, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, 0, 0, 0, 0 }
 };
 
 

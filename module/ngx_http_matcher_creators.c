@@ -43,27 +43,27 @@ static void ngx_http_matcher_ingest_free(void *data);
 ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[] = {
 
     { ngx_string(""), NGX_HTTP_GET,
-      ngx_http_matcher_creator_list, 0, 0, 0 },
+      ngx_http_matcher_creator_list, 0, 0, 0, 0 },
 
     { ngx_string("ingest"), NGX_HTTP_POST,
-      ngx_http_matcher_creator_ingest, 1, 1, 1 },
+      ngx_http_matcher_creator_ingest, 1, 1, 1, 0 },
 
     { ngx_string("embeddings"), NGX_HTTP_POST,
-      ngx_http_matcher_embeddings, 0, 0, 0 },
+      ngx_http_matcher_embeddings, 0, 0, 0, 1 },
 
     { ngx_string("search"), NGX_HTTP_POST,
-      ngx_http_matcher_search, 0, 0, 0 },
+      ngx_http_matcher_search, 0, 0, 0, 1 },
 
     { ngx_string("embeddings/refresh"), NGX_HTTP_POST,
-      ngx_http_matcher_refresh, 1, 0, 0 },
+      ngx_http_matcher_refresh, 1, 0, 0, 0 },
 
     { ngx_string("embeddings/refresh/{}"), NGX_HTTP_GET,
-      ngx_http_matcher_refresh_get, 0, 0, 0 },
+      ngx_http_matcher_refresh_get, 0, 0, 0, 0 },
 
     { ngx_string("{}"), NGX_HTTP_GET,
-      ngx_http_matcher_creator_get, 0, 0, 0 },
+      ngx_http_matcher_creator_get, 0, 0, 0, 0 },
 
-    { ngx_null_string, 0, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, 0, 0, 0, 0 }
 };
 
 

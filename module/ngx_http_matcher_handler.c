@@ -1,13 +1,14 @@
 
 /*
  * The content handler every matcher location shares: request id, route
- * lookup below the location, method dispatch (405 with Allow, OPTIONS,
- * HEAD as GET) and, for methods with a body, the media type check before
- * the body is read.
+ * lookup below the location, the API key (401, 403), method dispatch
+ * (405 with Allow, OPTIONS, HEAD as GET) and, for methods with a body,
+ * the media type check before the body is read.
  */
 
 
 #include "ngx_http_matcher_module.h"
+#include "apikey.h"
 #include "util.h"
 
 
@@ -15,8 +16,6 @@
     (NGX_HTTP_POST|NGX_HTTP_PUT|NGX_HTTP_PATCH)
 
 
-static ngx_http_matcher_ctx_t *ngx_http_matcher_create_ctx(
-    ngx_http_request_t *r);
 static u_char *ngx_http_matcher_log_error(ngx_http_request_t *r,
     ngx_http_request_t *sr, u_char *buf, size_t len);
 static ngx_int_t ngx_http_matcher_route(ngx_http_request_t *r,
@@ -69,7 +68,7 @@ ngx_int_t
 ngx_http_matcher_handler(ngx_http_request_t *r)
 {
     ngx_int_t                     rc;
-    ngx_uint_t                    allowed;
+    ngx_uint_t                    allowed, scopes, presented, need;
     ngx_http_matcher_ctx_t       *ctx;
     ngx_http_matcher_loc_conf_t  *mlcf;
 
@@ -80,7 +79,26 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
+    /* fail closed: only a known key's scopes open a write */
+    scopes = 0;
+
     rc = ngx_http_matcher_route(r, mlcf, ctx, &allowed);
+
+    /*
+     * A browser's preflight never carries credentials, so OPTIONS is
+     * answered without a key; anything else needs one (401 before 404:
+     * no key learns which paths exist).  /health stays open for load
+     * balancers.
+     */
+
+    if (!(r->method == NGX_HTTP_OPTIONS && rc != NGX_DECLINED)
+        && mlcf->routes != ngx_http_matcher_health_routes
+        && ngx_http_matcher_authenticate(r, mlcf, &scopes, &presented)
+           != NGX_OK)
+    {
+        ngx_http_matcher_discard_body(r);
+        return ngx_http_matcher_unauthorized(r, presented);
+    }
 
     if (rc == NGX_DECLINED) {
         ngx_http_matcher_discard_body(r);
@@ -115,6 +133,17 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
                                       "method_not_allowed",
                                       "method not allowed on this resource",
                                       NULL, 0);
+    }
+
+    if (mlcf->keys && mlcf->routes != ngx_http_matcher_health_routes) {
+        need = ((r->method & (NGX_HTTP_GET|NGX_HTTP_HEAD))
+                || ctx->route->reads)
+               ? MT_APIKEY_READ : MT_APIKEY_WRITE;
+
+        if (!(scopes & need)) {
+            ngx_http_matcher_discard_body(r);
+            return ngx_http_matcher_forbidden(r);
+        }
     }
 
     if (!(r->method & NGX_HTTP_MATCHER_BODY_METHODS)) {
@@ -155,7 +184,7 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
 }
 
 
-static ngx_http_matcher_ctx_t *
+ngx_http_matcher_ctx_t *
 ngx_http_matcher_create_ctx(ngx_http_request_t *r)
 {
     ngx_http_matcher_ctx_t     *ctx;
@@ -376,17 +405,14 @@ ngx_http_matcher_check_media_type(ngx_http_request_t *r,
 {
     ngx_str_t  *ct;
 
+    /*
+     * Even with no body: a cross-site page can send a POST without a
+     * Content-Type and without a preflight (a "simple" request), so a
+     * request that changes state must say it is JSON, which no page of
+     * another origin can do without the preflight CORS refuses.
+     */
+
     if (r->headers_in.content_type == NULL) {
-
-        /* no body at all is fine where the route makes it optional */
-
-        if (r->headers_in.content_length_n <= 0
-            && !r->headers_in.chunked
-            && ctx->route->body_optional)
-        {
-            return NGX_OK;
-        }
-
         return NGX_DECLINED;
     }
 

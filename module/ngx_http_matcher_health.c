@@ -16,9 +16,9 @@ static ngx_int_t ngx_http_matcher_health(ngx_http_request_t *r,
 
 ngx_http_matcher_route_t  ngx_http_matcher_health_routes[] = {
 
-    { ngx_string(""), NGX_HTTP_GET, ngx_http_matcher_health, 0, 0, 0 },
+    { ngx_string(""), NGX_HTTP_GET, ngx_http_matcher_health, 0, 0, 0, 0 },
 
-    { ngx_null_string, 0, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, 0, 0, 0, 0 }
 };
 
 

@@ -95,12 +95,12 @@ static void ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c);
 ngx_http_matcher_route_t  ngx_http_matcher_match_routes[] = {
 
     { ngx_string(""), NGX_HTTP_POST,
-      ngx_http_matcher_matches, 0, 0, 0 },
+      ngx_http_matcher_matches, 0, 0, 0, 0 },
 
     { ngx_string("framing"), NGX_HTTP_POST,
-      ngx_http_matcher_framing, 0, 0, 0 },
+      ngx_http_matcher_framing, 0, 0, 0, 1 },
 
-    { ngx_null_string, 0, NULL, 0, 0, 0 }
+    { ngx_null_string, 0, NULL, 0, 0, 0, 0 }
 };
 
 

@@ -205,6 +205,27 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
       offsetof(ngx_http_matcher_loc_conf_t, cache),
       NULL },
 
+    { ngx_string("matcher_api_keys"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_matcher_api_keys_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_rate_limited"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS|NGX_CONF_TAKE1,
+      ngx_http_matcher_rate_limited_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
+    { ngx_string("matcher_metrics"),
+      NGX_HTTP_LOC_CONF|NGX_CONF_NOARGS,
+      ngx_http_matcher_metrics_directive,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      0,
+      NULL },
+
     { ngx_string("set_matcher_object_id"),
       NGX_HTTP_SRV_CONF|NGX_HTTP_SIF_CONF|NGX_HTTP_LOC_CONF
           |NGX_HTTP_LIF_CONF|NGX_CONF_TAKE1,
@@ -266,6 +287,10 @@ static ngx_http_variable_t  ngx_http_matcher_vars[] = {
       ngx_http_matcher_cache_status_variable, 0,
       NGX_HTTP_VAR_NOCACHEABLE, 0 },
 
+    /* cacheable: limit_req and the access log share one lookup */
+    { ngx_string("matcher_api_key_name"), NULL,
+      ngx_http_matcher_api_key_name_variable, 0, 0, 0 },
+
       ngx_http_null_variable
 };
 
@@ -292,7 +317,9 @@ ngx_http_matcher_add_variables(ngx_conf_t *cf)
 static ngx_int_t
 ngx_http_matcher_init(ngx_conf_t *cf)
 {
-    if (ngx_http_matcher_body_filter_init(cf) != NGX_OK) {
+    if (ngx_http_matcher_body_filter_init(cf) != NGX_OK
+        || ngx_http_matcher_metrics_init(cf) != NGX_OK)
+    {
         return NGX_ERROR;
     }
 
@@ -390,6 +417,8 @@ ngx_http_matcher_init_main_conf(ngx_conf_t *cf, void *conf)
         return NGX_CONF_ERROR;
     }
 
+    ngx_http_matcher_auth_check_conf(cf, mmcf);
+
     return NGX_CONF_OK;
 }
 
@@ -417,6 +446,8 @@ ngx_http_matcher_create_loc_conf(ngx_conf_t *cf)
     conf->json_max_depth = NGX_CONF_UNSET_UINT;
     conf->cors_origins = NGX_CONF_UNSET_PTR;
     conf->cache = NGX_CONF_UNSET;
+    conf->keys = NGX_CONF_UNSET_PTR;
+    conf->retry_after = NGX_CONF_UNSET;
 
     return conf;
 }
@@ -441,6 +472,7 @@ ngx_http_matcher_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
                               32);
     ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, NULL);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
+    ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
 
     if (conf->max_body_size == 0 || conf->ingest_max_body_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
@@ -483,6 +515,10 @@ ngx_http_matcher_endpoint(ngx_conf_t *cf, ngx_command_t *cmd, void *conf)
 
     mmcf = ngx_http_conf_get_module_main_conf(cf, ngx_http_matcher_module);
     mmcf->endpoints++;
+
+    if (cmd->post != ngx_http_matcher_health_routes) {
+        mmcf->api_endpoints++;
+    }
 
     clcf = ngx_http_conf_get_module_loc_conf(cf, ngx_http_core_module);
 

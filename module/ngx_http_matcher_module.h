@@ -34,6 +34,7 @@
 
 typedef struct ngx_http_matcher_ctx_s  ngx_http_matcher_ctx_t;
 typedef struct ngx_http_matcher_backends_s  ngx_http_matcher_backends_t;
+typedef struct ngx_http_matcher_keys_s  ngx_http_matcher_keys_t;
 
 typedef ngx_int_t (*ngx_http_matcher_route_pt)(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
@@ -50,6 +51,8 @@ typedef struct {
     unsigned                      body_optional:1;
     unsigned                      ndjson:1;    /* accepts x-ndjson too */
     unsigned                      large_body:1; /* ingest limit applies */
+    unsigned                      reads:1;     /* a POST that only reads:
+                                                  a "read" key may call it */
 } ngx_http_matcher_route_t;
 
 
@@ -132,6 +135,11 @@ typedef struct {
     ngx_uint_t                    bulk_retries;
     ngx_msec_t                    bulk_max_delay;
     ngx_msec_t                    bulk_timeout;
+
+    ngx_array_t                  *key_files;     /* keys_t *, one a file */
+    ngx_uint_t                    api_endpoints; /* endpoints but health */
+    ngx_uint_t                    metrics;       /* matcher_metrics used */
+    ngx_shm_zone_t               *metrics_zone;
 } ngx_http_matcher_main_conf_t;
 
 
@@ -144,6 +152,8 @@ typedef struct {
     ngx_http_matcher_route_t     *routes;        /* NULL: no endpoint */
     ngx_str_t                     endpoint;      /* "health", for logs */
     ngx_flag_t                    cache;         /* matcher_cache */
+    ngx_http_matcher_keys_t      *keys;          /* NULL: no key needed */
+    time_t                        retry_after;   /* matcher_rate_limited */
 } ngx_http_matcher_loc_conf_t;
 
 
@@ -166,6 +176,8 @@ struct ngx_http_matcher_ctx_s {
 
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
+    unsigned                      rate_limited:1; /* the 429 location's */
+    unsigned                      uncounted:1;   /* not in the metrics */
 };
 
 
@@ -221,6 +233,7 @@ ngx_int_t ngx_http_matcher_cache_status_variable(ngx_http_request_t *r,
 
 /* ngx_http_matcher_handler.c */
 ngx_int_t ngx_http_matcher_handler(ngx_http_request_t *r);
+ngx_http_matcher_ctx_t *ngx_http_matcher_create_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_matcher_init_log(ngx_conf_t *cf);
 
 /* ngx_http_matcher_body.c */
@@ -251,6 +264,24 @@ ngx_int_t ngx_http_matcher_allow_header(ngx_http_request_t *r,
     ngx_uint_t methods);
 ngx_int_t ngx_http_matcher_cors_headers(ngx_http_request_t *r,
     ngx_uint_t preflight, ngx_uint_t methods);
+ngx_table_elt_t *ngx_http_matcher_find_header(ngx_http_request_t *r,
+    const char *name, size_t len);
+
+/* ngx_http_matcher_auth.c */
+char *ngx_http_matcher_api_keys_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+char *ngx_http_matcher_rate_limited_directive(ngx_conf_t *cf,
+    ngx_command_t *cmd, void *conf);
+void ngx_http_matcher_auth_check_conf(ngx_conf_t *cf,
+    ngx_http_matcher_main_conf_t *mmcf);
+ngx_int_t ngx_http_matcher_authenticate(ngx_http_request_t *r,
+    ngx_http_matcher_loc_conf_t *mlcf, ngx_uint_t *scopes,
+    ngx_uint_t *presented);
+ngx_int_t ngx_http_matcher_unauthorized(ngx_http_request_t *r,
+    ngx_uint_t presented);
+ngx_int_t ngx_http_matcher_forbidden(ngx_http_request_t *r);
+ngx_int_t ngx_http_matcher_api_key_name_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_matcher_module.c */
 char *ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name,
@@ -430,6 +461,17 @@ ngx_int_t ngx_http_matcher_refresh_get(ngx_http_request_t *r,
 ngx_int_t ngx_http_matcher_refresh_init_main(ngx_conf_t *cf,
     ngx_http_matcher_main_conf_t *mmcf);
 extern ngx_http_matcher_route_t  ngx_http_matcher_match_routes[];
+
+/* the refresh jobs kept: running, completed, failed; NGX_DECLINED: none */
+ngx_int_t ngx_http_matcher_refresh_jobs(ngx_uint_t jobs[3]);
+
+/* ngx_http_matcher_metrics.c */
+char *ngx_http_matcher_metrics_directive(ngx_conf_t *cf, ngx_command_t *cmd,
+    void *conf);
+ngx_int_t ngx_http_matcher_metrics_init(ngx_conf_t *cf);
+void ngx_http_matcher_metrics_upstream(ngx_uint_t remote, ngx_uint_t bulk,
+    ngx_uint_t failed, ngx_msec_int_t ms);
+void ngx_http_matcher_metrics_store_error(ngx_uint_t unavailable);
 
 /* ngx_http_matcher_health.c */
 extern ngx_http_matcher_route_t  ngx_http_matcher_health_routes[];

@@ -368,6 +368,51 @@ ngx_http_matcher_refresh_get(ngx_http_request_t *r,
 }
 
 
+/* for the metrics: the kept jobs by state, under the zone's lock */
+
+ngx_int_t
+ngx_http_matcher_refresh_jobs(ngx_uint_t jobs[3])
+{
+    ngx_uint_t                     i, st;
+    ngx_slab_pool_t               *shpool;
+    ngx_http_matcher_jobs_sh_t    *sh;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
+    mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
+                                               ngx_http_matcher_module);
+
+    if (mmcf == NULL || mmcf->jobs_zone == NULL) {
+        return NGX_DECLINED;
+    }
+
+    shpool = (ngx_slab_pool_t *) mmcf->jobs_zone->shm.addr;
+    sh = mmcf->jobs_zone->data;
+
+    jobs[0] = 0;
+    jobs[1] = 0;
+    jobs[2] = 0;
+
+    ngx_shmtx_lock(&shpool->mutex);
+
+    /* a job whose worker died is failed, as GET .../refresh/{id} says */
+    (void) ngx_http_matcher_job_running(sh);
+
+    for (i = 0; i < NGX_HTTP_MATCHER_JOBS; i++) {
+        st = sh->jobs[i].status;
+
+        if (st >= NGX_HTTP_MATCHER_JOB_RUNNING
+            && st <= NGX_HTTP_MATCHER_JOB_FAILED)
+        {
+            jobs[st - NGX_HTTP_MATCHER_JOB_RUNNING]++;
+        }
+    }
+
+    ngx_shmtx_unlock(&shpool->mutex);
+
+    return NGX_OK;
+}
+
+
 static ngx_int_t
 ngx_http_matcher_job_reply(ngx_http_request_t *r, ngx_uint_t status,
     ngx_http_matcher_job_slot_t *job, const char *msg)

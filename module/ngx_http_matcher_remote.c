@@ -562,6 +562,13 @@ ngx_http_matcher_remote_record(ngx_http_request_t *r,
     now = ngx_http_matcher_remote_now();
     latency = ngx_current_msec - call->start;
     log = 0;
+
+    /* a failure of ours (LOCAL) is no error of the remote's */
+    ngx_http_matcher_metrics_upstream(call->remote, 0,
+        call->cause != NGX_HTTP_MATCHER_REMOTE_OK
+        && call->cause != NGX_HTTP_MATCHER_REMOTE_LOCAL,
+        (ngx_msec_int_t) latency);
+
     opened = 0;
     recovered = 0;
     failures = 0;

@@ -37,6 +37,7 @@ typedef struct {
 } ngx_http_matcher_bulk_t;
 
 
+static void ngx_http_matcher_bulk_observe(void *data, int failed, long ms);
 static mt_http_t *ngx_http_matcher_bulk_client(ngx_cycle_t *cycle,
     ngx_http_matcher_main_conf_t *mmcf, ngx_http_matcher_service_t *svc);
 static void ngx_http_matcher_bulk_stop_handler(ngx_event_t *ev);
@@ -273,6 +274,13 @@ ngx_http_matcher_bulk_client(ngx_cycle_t *cycle,
     conf.max_rps = (double) mmcf->bulk_rate;
     conf.max_reply = (size_t) 64 * 1024 * 1024;
 
+    /* the metrics: OpenAI's bulk calls are embeddings, Pinecone's vectors */
+    conf.observe = ngx_http_matcher_bulk_observe;
+    conf.observe_data = (void *) (uintptr_t)
+        ((svc == &mmcf->services[NGX_HTTP_MATCHER_SERVICE_OPENAI])
+         ? NGX_HTTP_MATCHER_REMOTE_EMBEDDINGS
+         : NGX_HTTP_MATCHER_REMOTE_VECTORS);
+
     h = mt_http_new(&conf, err, sizeof(err));
 
     ngx_explicit_memzero(key, svc->key_value.len);
@@ -289,6 +297,16 @@ ngx_http_matcher_bulk_client(ngx_cycle_t *cycle,
     }
 
     return h;
+}
+
+
+/* on a pool thread, after each bulk call */
+
+static void
+ngx_http_matcher_bulk_observe(void *data, int failed, long ms)
+{
+    ngx_http_matcher_metrics_upstream((ngx_uint_t) (uintptr_t) data, 1,
+                                      failed != 0, (ngx_msec_int_t) ms);
 }
 
 

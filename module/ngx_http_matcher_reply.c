@@ -12,9 +12,9 @@
 
 static ngx_int_t ngx_http_matcher_method_names(ngx_http_request_t *r,
     ngx_uint_t methods, ngx_str_t *value);
-static ngx_table_elt_t *ngx_http_matcher_find_header(ngx_http_request_t *r,
-    const char *name, size_t len);
 static void ngx_http_matcher_free(void *data);
+static ngx_int_t ngx_http_matcher_cors_allow_headers(ngx_http_request_t *r,
+    ngx_str_t *value);
 
 
 static ngx_str_t  ngx_http_matcher_json_type =
@@ -214,9 +214,22 @@ ngx_http_matcher_method_names(ngx_http_request_t *r, ngx_uint_t methods,
 /*
  * CORS for the React front end, which calls the API from another origin.
  * Only origins listed in matcher_cors_origins get the headers; "*" allows
- * any.  A preflight learns the methods of the resource and may send the
- * headers it asked for.
+ * any.  A preflight learns the methods of the resource and which of the
+ * headers it asked for may be sent: only those of the list below, never
+ * an echo of whatever it asked.  Every reply of such a location carries
+ * "Vary: Origin", so a cache in between never hands one origin's reply
+ * (with or without the headers) to another.
  */
+
+static ngx_str_t  ngx_http_matcher_cors_allowed[] = {
+    ngx_string("Content-Type"),
+    ngx_string("If-Match"),
+    ngx_string("Authorization"),
+    ngx_string("X-Api-Key"),
+    ngx_string("X-Request-Id"),
+    ngx_null_string
+};
+
 
 ngx_int_t
 ngx_http_matcher_cors_headers(ngx_http_request_t *r, ngx_uint_t preflight,
@@ -224,21 +237,23 @@ ngx_http_matcher_cors_headers(ngx_http_request_t *r, ngx_uint_t preflight,
 {
     ngx_str_t                    *origins, value;
     ngx_uint_t                    i, any;
-    ngx_table_elt_t              *origin, *h;
+    ngx_table_elt_t              *origin;
     ngx_http_matcher_loc_conf_t  *mlcf;
 
     static ngx_str_t  star = ngx_string("*");
     static ngx_str_t  vary = ngx_string("Origin");
     static ngx_str_t  expose = ngx_string("Location, X-Request-Id, ETag, "
-                                          "Retry-After");
-    static ngx_str_t  headers = ngx_string("Content-Type, If-Match, "
-                                           "Authorization, X-Request-Id");
+                                          "Retry-After, WWW-Authenticate");
     static ngx_str_t  max_age = ngx_string("600");
 
     mlcf = ngx_http_get_module_loc_conf(r, ngx_http_matcher_module);
 
     if (mlcf->cors_origins == NULL) {
         return NGX_OK;
+    }
+
+    if (ngx_http_matcher_add_header(r, "Vary", &vary) != NGX_OK) {
+        return NGX_ERROR;
     }
 
     origin = ngx_http_matcher_find_header(r, "Origin", sizeof("Origin") - 1);
@@ -269,8 +284,7 @@ ngx_http_matcher_cors_headers(ngx_http_request_t *r, ngx_uint_t preflight,
 
     if (ngx_http_matcher_add_header(r, "Access-Control-Allow-Origin",
                                     any ? &star : &origin->value)
-        != NGX_OK
-        || (!any && ngx_http_matcher_add_header(r, "Vary", &vary) != NGX_OK))
+        != NGX_OK)
     {
         return NGX_ERROR;
     }
@@ -283,21 +297,94 @@ ngx_http_matcher_cors_headers(ngx_http_request_t *r, ngx_uint_t preflight,
 
     if (ngx_http_matcher_method_names(r, methods, &value) != NGX_OK
         || ngx_http_matcher_add_header(r, "Access-Control-Allow-Methods",
-                                       &value) != NGX_OK)
+                                       &value) != NGX_OK
+        || ngx_http_matcher_cors_allow_headers(r, &value) != NGX_OK)
     {
         return NGX_ERROR;
     }
 
-    h = ngx_http_matcher_find_header(r, "Access-Control-Request-Headers",
-                      sizeof("Access-Control-Request-Headers") - 1);
-
-    if (ngx_http_matcher_add_header(r, "Access-Control-Allow-Headers",
-                                    h ? &h->value : &headers) != NGX_OK
+    if ((value.len
+         && ngx_http_matcher_add_header(r, "Access-Control-Allow-Headers",
+                                        &value) != NGX_OK)
         || ngx_http_matcher_add_header(r, "Access-Control-Max-Age",
                                        &max_age) != NGX_OK)
     {
         return NGX_ERROR;
     }
+
+    return NGX_OK;
+}
+
+
+/*
+ * The headers of Access-Control-Request-Headers that we take, in our
+ * spelling; every one we take when the preflight names none.
+ */
+
+static ngx_int_t
+ngx_http_matcher_cors_allow_headers(ngx_http_request_t *r, ngx_str_t *value)
+{
+    u_char           *p, *last, *start, *end, *out;
+    size_t            len;
+    ngx_uint_t        i, want;
+    ngx_table_elt_t  *h;
+
+    h = ngx_http_matcher_find_header(r, "Access-Control-Request-Headers",
+                      sizeof("Access-Control-Request-Headers") - 1);
+
+    len = 0;
+    for (i = 0; ngx_http_matcher_cors_allowed[i].len; i++) {
+        len += ngx_http_matcher_cors_allowed[i].len + sizeof(", ") - 1;
+    }
+
+    out = ngx_pnalloc(r->pool, len);
+    if (out == NULL) {
+        return NGX_ERROR;
+    }
+
+    value->data = out;
+
+    for (i = 0; ngx_http_matcher_cors_allowed[i].len; i++) {
+
+        want = (h == NULL);
+        p = h ? h->value.data : NULL;
+        last = h ? h->value.data + h->value.len : NULL;
+
+        while (!want && p < last) {
+            start = p;
+            while (p < last && *p != ',') {
+                p++;
+            }
+
+            end = p++;
+
+            while (start < end && (*start == ' ' || *start == '\t')) {
+                start++;
+            }
+
+            while (end > start && (end[-1] == ' ' || end[-1] == '\t')) {
+                end--;
+            }
+
+            want = ((size_t) (end - start)
+                    == ngx_http_matcher_cors_allowed[i].len
+                    && ngx_strncasecmp(start,
+                                       ngx_http_matcher_cors_allowed[i].data,
+                                       end - start) == 0);
+        }
+
+        if (want) {
+            if (out != value->data) {
+                *out++ = ',';
+                *out++ = ' ';
+            }
+
+            out = ngx_cpymem(out, ngx_http_matcher_cors_allowed[i].data,
+                             ngx_http_matcher_cors_allowed[i].len);
+        }
+    }
+
+    value->len = out - value->data;
 
     return NGX_OK;
 }
@@ -324,7 +411,7 @@ ngx_http_matcher_add_header(ngx_http_request_t *r, const char *name,
 }
 
 
-static ngx_table_elt_t *
+ngx_table_elt_t *
 ngx_http_matcher_find_header(ngx_http_request_t *r, const char *name,
     size_t len)
 {

@@ -344,6 +344,8 @@ ngx_http_matcher_store_error(ngx_http_request_t *r, mt_store_rc_t rc,
         break;
     }
 
+    ngx_http_matcher_metrics_store_error(rc == MT_STORE_UNAVAILABLE);
+
     /*
      * An unreachable store fails every request alike: its cause is logged
      * once a minute per worker, the rest at "info", as the remotes do.

@@ -87,7 +87,7 @@ Access-Control-Request-Headers: content-type
 --- response_headers
 Access-Control-Allow-Origin: https://app.example.com
 Access-Control-Allow-Methods: GET, HEAD, OPTIONS
-Access-Control-Allow-Headers: content-type
+Access-Control-Allow-Headers: Content-Type
 Vary: Origin
 
 
@@ -119,7 +119,8 @@ GET /health
 Origin: http://any.example
 --- response_headers
 Access-Control-Allow-Origin: *
-Access-Control-Expose-Headers: Location, X-Request-Id, ETag, Retry-After
+Access-Control-Expose-Headers: Location, X-Request-Id, ETag, Retry-After, WWW-Authenticate
+Vary: Origin
 
 
 

@@ -116,6 +116,8 @@ Allow: POST, OPTIONS
 === TEST 9: ingest the same file again: nothing changes
 --- http_config eval: $::HttpConfig
 --- config eval: $::Config
+--- more_headers
+Content-Type: application/json
 --- request
 POST /api/creators/ingest
 --- response_body chomp
@@ -209,6 +211,8 @@ POST /api/creators/ingest
 --- http_config
     matcher_store lmdb:store2 size=16m;
 --- config eval: $::Config
+--- more_headers
+Content-Type: application/json
 --- request
 POST /api/creators/ingest
 --- error_code: 400

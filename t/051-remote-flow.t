@@ -29,6 +29,9 @@ my ($http, $config) = remote_matcher_conf(
     matcher_remote_bulk retries=5 max_delay=50ms;
 _EOC_
 
+# the metrics count the calls of the request path (issue 12)
+$config .= "    location = /metrics { matcher_metrics; }\n";
+
 start_server(http_config => $http, config => $config, workers => 2);
 
 # the start-up load of the creators file, then the sync into Pinecone
@@ -322,6 +325,33 @@ ok((grep { /\[notice\].*openai embeddings answers again/ } @log),
 ok(!(grep { /\Q$okey\E|\Q$pkey\E/ } @log), 'no key in the error log');
 my $access = do { local (@ARGV, $/) = "$Test::Nginx::Socket::ServRoot/logs/access.log"; <> } // '';
 unlike($access, qr/\Q$okey\E|\Q$pkey\E/, 'nor in the access log');
+
+# the metrics of the calls above, per remote, across the two workers
+{
+    my $m = request(GET => '/metrics')->{body} // '';
+    for my $remote (qw(openai_embeddings openai_chat pinecone)) {
+        my $l = qq{remote="$remote",via="request"};
+        my ($calls) = $m =~ /^matcher_upstream_calls_total\{$l\} (\d+)$/m;
+        my ($errors) = $m =~ /^matcher_upstream_errors_total\{$l\} (\d+)$/m;
+        my ($count) = $m =~ /^matcher_upstream_duration_seconds_count\{$l\} (\d+)$/m;
+        ok(($calls // 0) > 0, "metrics: calls to $remote") or diag $m;
+        ok(($errors // 0) > 0 && $errors < $calls,
+           "metrics: some calls to $remote failed (the faults)");
+        is($count, $calls, "metrics: the $remote histogram counts each");
+    }
+
+    # the bulk jobs' calls (the start-up sync, the ingests' syncs, the
+    # refreshes): embeddings and Pinecone, counted apart
+    for my $remote (qw(openai_embeddings pinecone)) {
+        my $l = qq{remote="$remote",via="bulk"};
+        my ($calls) = $m =~ /^matcher_upstream_calls_total\{$l\} (\d+)$/m;
+        my ($count) = $m =~ /^matcher_upstream_duration_seconds_count\{$l\} (\d+)$/m;
+        ok(($calls // 0) > 0, "metrics: bulk calls to $remote");
+        is($count, $calls, "metrics: the bulk $remote histogram counts each");
+    }
+    like($m, qr/^matcher_upstream_calls_total\{remote="openai_chat",via="bulk"\} 0$/m,
+         'metrics: no bulk chat calls');
+}
 
 # a graceful stop while a bulk call waits on a slow remote: the job
 # gives up within a tenth of a second or so, and nginx exits

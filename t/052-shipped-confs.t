@@ -3,7 +3,8 @@
 # the start naming it; deploy/run.sh serves conf/remote.conf against the
 # wire-format test server: an ingest and a refresh put every creator in
 # Pinecone, and search and matches answer from it; and it serves
-# conf/mongodb.conf against the MongoDB test server.
+# conf/mongodb.conf against the MongoDB test server; every conf serves
+# /metrics to 127.0.0.1 only, and conf/secure.conf takes keys and limits.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
@@ -13,6 +14,7 @@ use JSON::PP;
 use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
+use Digest::SHA qw(sha256_hex);
 use Matcher::Remote;
 use Matcher::Mongo;
 
@@ -27,7 +29,18 @@ my $okey = 'sk-conf-test-0123456789abcdefghijklmnop';
 my $pkey = 'pc-conf-test-0123456789abcdefghij';
 my $port = start_remote(openai_key => $okey, pinecone_key => $pkey);
 my $mongo = start_mongo();
+# conf/secure.conf's keys: a reader and an operator
+my $keydir = tempdir('matcher-keys-XXXXXX', TMPDIR => 1, CLEANUP => 1);
+chmod 0755, $keydir;
+open my $kfh, '>', "$keydir/keys" or die;
+print {$kfh} "# shipped-conf test\n"
+    . "reader:read:" . sha256_hex('conf-read-key-0123456789') . "\n"
+    . "ops:read,write:" . sha256_hex('conf-ops-key-0123456789') . "\n";
+close $kfh;
+chmod 0644, "$keydir/keys";
+
 my %remote_env = (
+    MATCHER_KEYS_FILE => "$keydir/keys",
     MONGODB_URI => "mongodb://127.0.0.1:$mongo->{port}/",
     OPENAI_API_KEY => $okey, PINECONE_API_KEY => $pkey,
     OPENAI_BASE_URL => "http://127.0.0.1:$port/v1",
@@ -62,11 +75,28 @@ for my $name (map { m{conf/(.+)\.conf$} } glob "$repo/conf/*.conf") {
     local %ENV = (%ENV, %remote_env);
     my $t = `"$nginx" -q -t -p "$p/" -c conf/nginx.conf -e "$p/logs/error.log" 2>&1`;
     is($?, 0, "conf/$name.conf: nginx -t") or diag $t;
+    my $text = do { local (@ARGV, $/) = "$p/conf/nginx.conf"; <> };
+    like($text, qr{location = /metrics \{\s*allow\s+127\.0\.0\.1;\s*deny\s+all;\s*matcher_metrics;}s,
+         "conf/$name.conf: /metrics for 127.0.0.1 only");
+}
+
+# the metrics of a running conf: 200 from 127.0.0.1, 403 from another
+# address (127.0.0.2 is this machine too, not allowed)
+sub metrics_ok {
+    my ($base, $name) = @_;
+    my $r = HTTP::Tiny->new(timeout => 10)->get("$base/metrics");
+    is($r->{status}, 200, "$name: /metrics from 127.0.0.1");
+    like($r->{content}, qr/^matcher_http_requests_total\{/m,
+         "$name: the requests are counted");
+    $r = HTTP::Tiny->new(timeout => 10, local_address => '127.0.0.2')
+        ->get("$base/metrics");
+    is($r->{status}, 403, "$name: /metrics from another address: 403");
 }
 
 # a required variable missing: the start stops and names it
 for my $x ([remote => 'OPENAI_API_KEY'], [remote => 'PINECONE_INDEX_HOST'],
-           [mongodb => 'MONGODB_URI'], [atlas => 'MONGODB_URI'])
+           [mongodb => 'MONGODB_URI'], [atlas => 'MONGODB_URI'],
+           [secure => 'MATCHER_KEYS_FILE'])
 {
     my ($conf, $var) = @$x;
     my $p = prefix();
@@ -87,7 +117,7 @@ isnt($rc, 0, 'a value that would end a directive: refused');
 
 # deploy/run.sh with MATCHER_CONF=NAME: its data directory, port, pid
 sub run_conf {
-    my ($name) = @_;
+    my ($name, %env) = @_;
     my $data = tempdir('matcher-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
     chmod 0755, $data;     # the workers' user makes the store in it
     my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
@@ -100,7 +130,8 @@ sub run_conf {
     my $pid = fork() // die;
     if ($pid == 0) {
         setpgrp(0, 0);
-        %ENV = (%ENV, %remote_env, MATCHER_CONF => $name, PORT => $http_port,
+        %ENV = (%ENV, %remote_env, %env, MATCHER_CONF => $name,
+                PORT => $http_port,
                 DATA_DIR => $data, MATCHER_MODULE_SO => $so);
         open STDOUT, '>', "$data/run.log";
         open STDERR, '>&', \*STDOUT;
@@ -164,6 +195,8 @@ $r = post('/api/matches', { assignment => $example });
 is($r->{status}, 200, 'a match');
 ok(!$r->{json}{data}{isFallback}, 'semantic, from Pinecone');
 
+metrics_ok($base, 'conf/remote.conf');
+
 kill 'QUIT', -$pid;
 waitpid($pid, 0);
 is($? & 127, 0, 'nginx stopped');
@@ -196,6 +229,64 @@ my $asg = mongo_command($mongo, 'matcher', '{"count": "assignments"}');
 is($asg->{n}, 1, 'in the database MONGODB_DB names');
 $r = post('/api/matches', { assignment => $example });
 is($r->{status}, 200, 'a match on the local index');
+
+metrics_ok($base, 'conf/mongodb.conf');
+
+kill 'QUIT', -$pid;
+waitpid($pid, 0);
+is($? & 127, 0, 'nginx stopped');
+
+# conf/secure.conf: keys, per-key limits (2 a minute, a burst of 2 here)
+($data, $http_port, $pid) = run_conf('secure', MATCHER_RATE => '2r/m',
+                                     MATCHER_BURST => 2);
+push @groups, $pid;
+$base = "http://127.0.0.1:$http_port";
+for (1 .. 100) {
+    $r = $ua->get("$base/health");
+    last if $r->{status} == 200;
+    sleep 0.1;
+}
+is($r->{status}, 200, 'deploy/run.sh serves conf/secure.conf; /health open')
+    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+
+my %reader = ('X-Api-Key' => 'conf-read-key-0123456789');
+my %ops = (Authorization => 'Bearer conf-ops-key-0123456789');
+$r = $ua->get("$base/api/creators?limit=1");
+is($r->{status}, 401, 'secure: no key, 401');
+like($r->{headers}{'www-authenticate'} // '', qr/^Bearer realm=/,
+     'secure: with WWW-Authenticate');
+$r = $ua->get("$base/api/creators?limit=1", { headers => \%reader });
+is($r->{status}, 200, 'secure: the read key reads');
+$r = $ua->post("$base/api/creators/ingest", { headers => {
+    %reader, 'Content-Type' => 'application/json' } });
+is($r->{status}, 403, 'secure: the read key may not ingest');
+$r = $ua->post("$base/api/creators/ingest", { headers => {
+    %ops, 'Content-Type' => 'application/json' } });
+is($r->{status}, 200, 'secure: the operator key ingests');
+$r = $ua->post("$base/api/creators/ingest", { headers => {
+    %ops } });
+is($r->{status}, 415, 'secure: not without a JSON Content-Type');
+
+# the reader's bucket: 1 + a burst of 2, then 429s in the envelope
+my @codes;
+for (1 .. 3) {
+    $r = $ua->get("$base/api/creators?limit=1", { headers => \%reader });
+    push @codes, $r->{status};
+}
+is($codes[-1], 429, 'secure: the reader is limited') or diag "@codes";
+is($r->{headers}{'retry-after'}, 1, 'secure: Retry-After');
+like($r->{content}, qr/"code":"rate_limited"/, 'secure: in the envelope');
+$r = $ua->get("$base/api/creators?limit=1", { headers => \%ops });
+is($r->{status}, 200, 'secure: the operator has a bucket of its own');
+
+my $access = `cat $data/logs/access.log`;
+like($access, qr/ 429 .*key=reader /, 'secure: the access log names the key');
+unlike($access, qr/conf-(?:read|ops)-key/, 'secure: and never logs a key');
+metrics_ok($base, 'conf/secure.conf');
+my $n429 = grep { $_ == 429 } @codes;
+like($ua->get("$base/metrics")->{content},
+     qr/^matcher_http_requests_total\{method="other",endpoint="other",code="429"\} $n429$/m,
+     'secure: the 429s are counted');
 
 kill 'QUIT', -$pid;
 waitpid($pid, 0);

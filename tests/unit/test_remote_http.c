@@ -336,6 +336,25 @@ assert_ok(int rc, const mt_http_reply_t *r)
 }
 
 
+/* what conf.observe heard */
+typedef struct {
+    int                     calls;
+    int                     failed;
+    long                    ms;
+} observed_t;
+
+
+static void
+observe(void *data, int failed, long ms)
+{
+    observed_t  *o = data;
+
+    o->calls++;
+    o->failed += failed;
+    o->ms += ms;
+}
+
+
 /* tests */
 
 static void
@@ -483,16 +502,21 @@ test_401(void **state)
     mt_http_t       *h;
     mt_http_conf_t   c;
     mt_http_reply_t  r;
+    observed_t       o = { 0, 0, 0 };
 
     (void) state;
 
     /* a wrong key: not retried */
     c = openai_conf();
     c.key_value = "Bearer sk-wrongWRONGwrong0123456789abcdef";
+    c.observe = observe;
+    c.observe_data = &o;
     h = client(&c);
 
     rc = embed(h, NULL, &r);
     assert_int_equal(rc, -1);
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.failed, 1);
     assert_int_equal(r.status, 401);
     assert_int_equal(r.attempts, 1);
     assert_int_equal(stat_of("requests_total"), 1);
@@ -529,6 +553,7 @@ test_429_then_ok(void **state)
     mt_http_conf_t   c;
     mt_http_stats_t  st;
     mt_http_reply_t  r;
+    observed_t       o = { 0, 0, 0 };
 
     (void) state;
 
@@ -536,11 +561,17 @@ test_429_then_ok(void **state)
           "\"retry_after_ms\":50}");
 
     c = openai_conf();
+    c.observe = observe;
+    c.observe_data = &o;
     h = client(&c);
 
     rc = embed(h, NULL, &r);
     assert_ok(rc, &r);
     assert_int_equal(r.attempts, 2);
+    /* one call, however many attempts, its time with the wait */
+    assert_int_equal(o.calls, 1);
+    assert_int_equal(o.failed, 0);
+    assert_true(o.ms >= 50);
     /* the server's 50 ms, not the 375 ms or more of the backoff */
     assert_true(r.waited_ms >= 50);
     assert_true(r.waited_ms < 300);
