@@ -300,10 +300,12 @@ recall(const mt_vhit_t *exact, const mt_vhit_t *got)
 }
 
 
-/* nprobe 0: the sketch search, else IVF with nprobe; against exact */
+/*
+ * mode IVF: nprobe param; GRAPH: ef param; SKETCH: none; against exact
+ */
 static void
-compare(const char *name, mt_vindex_t *r, const float *qs,
-    const mt_filter_t *f, unsigned nprobe)
+compare_mode(const char *name, mt_vindex_t *r, const float *qs,
+    const mt_filter_t *f, int mode, unsigned param)
 {
     char              label[64];
     static mt_vhit_t  exact[QUERIES * 10], got[QUERIES * 10];
@@ -312,14 +314,18 @@ compare(const char *name, mt_vindex_t *r, const float *qs,
     (void) snprintf(label, sizeof(label), "%s_exact", name);
     searches(label, r, qs, f, exact);
 
-    if (nprobe == 0) {
-        mt_vindex_set_mode(r, MT_VSEARCH_SKETCH);
-        (void) snprintf(label, sizeof(label), "%s_sketch", name);
+    mt_vindex_set_mode(r, mode);
+
+    if (mode == MT_VSEARCH_IVF) {
+        mt_vindex_set_nprobe(r, param);
+        (void) snprintf(label, sizeof(label), "%s_nprobe%u", name, param);
+
+    } else if (mode == MT_VSEARCH_GRAPH) {
+        mt_vindex_set_ef(r, param);
+        (void) snprintf(label, sizeof(label), "%s_graph_ef%u", name, param);
 
     } else {
-        mt_vindex_set_mode(r, MT_VSEARCH_IVF);
-        mt_vindex_set_nprobe(r, nprobe);
-        (void) snprintf(label, sizeof(label), "%s_nprobe%u", name, nprobe);
+        (void) snprintf(label, sizeof(label), "%s_sketch", name);
     }
 
     searches(label, r, qs, f, got);
@@ -327,23 +333,21 @@ compare(const char *name, mt_vindex_t *r, const float *qs,
 }
 
 
-/* the graph search of width ef against exact */
+/* nprobe 0: the sketch search, else IVF with nprobe */
+static void
+compare(const char *name, mt_vindex_t *r, const float *qs,
+    const mt_filter_t *f, unsigned nprobe)
+{
+    compare_mode(name, r, qs, f, nprobe ? MT_VSEARCH_IVF : MT_VSEARCH_SKETCH,
+                 nprobe);
+}
+
+
 static void
 compare_graph(const char *name, mt_vindex_t *r, const float *qs,
     const mt_filter_t *f, unsigned ef)
 {
-    char              label[64];
-    static mt_vhit_t  exact[QUERIES * 10], got[QUERIES * 10];
-
-    mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
-    (void) snprintf(label, sizeof(label), "%s_exact", name);
-    searches(label, r, qs, f, exact);
-
-    mt_vindex_set_mode(r, MT_VSEARCH_GRAPH);
-    mt_vindex_set_ef(r, ef);
-    (void) snprintf(label, sizeof(label), "%s_graph_ef%u", name, ef);
-    searches(label, r, qs, f, got);
-    printf("%s_recall10 %.4f\n", label, recall(exact, got));
+    compare_mode(name, r, qs, f, MT_VSEARCH_GRAPH, ef);
 }
 
 /* hostile filters */

@@ -77,6 +77,8 @@ static ngx_int_t ngx_http_matcher_metrics_send(ngx_http_request_t *r,
 static u_char *ngx_http_matcher_metrics_histogram(u_char *p,
     const char *name, const char *labels, ngx_http_matcher_histogram_t *h);
 static u_char *ngx_http_matcher_metrics_labels(u_char *p, ngx_uint_t i);
+static u_char *ngx_http_matcher_metrics_per_remote(u_char *p,
+    const char *name, ngx_atomic_t n[2][NGX_HTTP_MATCHER_REMOTE_N]);
 
 
 /* the upper bounds of the latency buckets, in milliseconds */
@@ -582,29 +584,15 @@ ngx_http_matcher_metrics_send(ngx_http_request_t *r, ngx_int_t pending)
             "counter", "Calls to the remote services, by remote and by "
             "path: request (subrequests) or bulk (the jobs' client).");
 
-    for (j = 0; j < 2; j++) {
-        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
-            p = ngx_sprintf(p, "matcher_upstream_calls_total{remote=\"%s\","
-                            "via=\"%s\"} %uA\n",
-                            ngx_http_matcher_remote_labels[i],
-                            j ? "bulk" : "request",
-                            sh->upstream_calls[j][i]);
-        }
-    }
+    p = ngx_http_matcher_metrics_per_remote(p,
+            "matcher_upstream_calls_total", sh->upstream_calls);
 
     p = ngx_http_matcher_metric_head(p, "matcher_upstream_errors_total",
             "counter", "Calls to the remote services that failed (a bulk "
             "call: after its retries).");
 
-    for (j = 0; j < 2; j++) {
-        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
-            p = ngx_sprintf(p, "matcher_upstream_errors_total{remote=\"%s\","
-                            "via=\"%s\"} %uA\n",
-                            ngx_http_matcher_remote_labels[i],
-                            j ? "bulk" : "request",
-                            sh->upstream_errors[j][i]);
-        }
-    }
+    p = ngx_http_matcher_metrics_per_remote(p,
+            "matcher_upstream_errors_total", sh->upstream_errors);
 
     p = ngx_http_matcher_metric_head(p,
             "matcher_upstream_duration_seconds", "histogram",
@@ -747,6 +735,26 @@ ngx_http_matcher_metrics_histogram(u_char *p, const char *name,
                     sum / 1000000, sum % 1000000);
 
     return ngx_sprintf(p, "%s_count{%s} %uA\n", name, labels, count);
+}
+
+
+/* one counter a remote and a path (request, bulk) */
+
+static u_char *
+ngx_http_matcher_metrics_per_remote(u_char *p, const char *name,
+    ngx_atomic_t n[2][NGX_HTTP_MATCHER_REMOTE_N])
+{
+    ngx_uint_t  i, j;
+
+    for (j = 0; j < 2; j++) {
+        for (i = 0; i < NGX_HTTP_MATCHER_REMOTE_N; i++) {
+            p = ngx_sprintf(p, "%s{remote=\"%s\",via=\"%s\"} %uA\n", name,
+                            ngx_http_matcher_remote_labels[i],
+                            j ? "bulk" : "request", n[j][i]);
+        }
+    }
+
+    return p;
 }
 
 

@@ -1232,54 +1232,11 @@ ivf_build(const char *path, const float *vecs, size_t n, unsigned dims,
 }
 
 
-/* the share of the exact top 10 the approximate search (mode) found */
-static double
-approx_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
-    int mode, unsigned nprobe, const mt_filter_t *f)
-{
-    size_t     i, j, l, ne, na, want, found;
-    mt_vhit_t  ex[10], ap[10];
-
-    want = 0;
-    found = 0;
-
-    for (i = 0; i < nq; i++) {
-        mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
-        ne = mt_vindex_search(r, &qs[i * dims], f, 10, ex);
-        mt_vindex_set_mode(r, mode);
-        mt_vindex_set_nprobe(r, nprobe);
-        na = mt_vindex_search(r, &qs[i * dims], f, 10, ap);
-
-        /* never fewer hits than matches: the fallback to exact */
-        assert_int_equal(na, ne);
-        want += ne;
-
-        for (j = 0; j < na; j++) {
-            assert_true(j == 0 || ap[j].score <= ap[j - 1].score);
-
-            for (l = 0; l < ne; l++) {
-                if (ap[j].slot == ex[l].slot) {
-                    /* the same record, the same score */
-                    assert_true(ap[j].score == ex[l].score);
-                    found++;
-                    break;
-                }
-            }
-        }
-    }
-
-    mt_vindex_set_nprobe(r, MT_VINDEX_NPROBE);
-    mt_vindex_set_mode(r, MT_VSEARCH_AUTO);
-
-    return want ? (double) found / (double) want : 1.0;
-}
-
-
 static double
 ivf_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
     unsigned nprobe, const mt_filter_t *f)
 {
-    return approx_recall(r, qs, nq, dims, MT_VSEARCH_IVF, nprobe, f);
+    return unit_vrecall(r, qs, nq, dims, MT_VSEARCH_IVF, nprobe, f);
 }
 
 
@@ -1481,14 +1438,14 @@ test_sketch(void **state)
     r = unit_vopen_r(fx->path);
     assert_int_equal(mt_vindex_record_size(r), 16 + 512 + 128 + 520);
 
-    rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
+    rec = unit_vrecall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
                         NULL);
     print_message("sketch %d, briefs: recall@10 %.4f\n", SK_N, rec);
     assert_true(rec >= 0.95);
 
     /* a third match: still the sketch */
     eu = unit_compile("{\"region\":\"EU\"}", &doc);
-    rec = approx_recall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
+    rec = unit_vrecall(r, qs, SK_QUERIES, IVF_DIMS, MT_VSEARCH_SKETCH, 0,
                         eu);
     print_message("sketch %d, briefs, region EU: recall@10 %.4f\n", SK_N,
                   rec);

@@ -134,51 +134,11 @@ open_w(const char *path, unsigned dims, size_t capacity, unsigned m)
 }
 
 
-/*
- * The share of the exact top 10 a graph search of width ef finds; every
- * hit it gives has its exact score, in order, and it gives as many hits
- * as the exact search (fewer only when fewer match).
- */
 static double
 graph_recall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
     unsigned ef, const mt_filter_t *f)
 {
-    size_t     i, j, l, ne, na, want, found;
-    mt_vhit_t  ex[10], ap[10];
-
-    want = 0;
-    found = 0;
-
-    for (i = 0; i < nq; i++) {
-        mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
-        ne = mt_vindex_search(r, &qs[i * dims], f, 10, ex);
-        mt_vindex_set_mode(r, MT_VSEARCH_GRAPH);
-        mt_vindex_set_ef(r, ef);
-        na = mt_vindex_search(r, &qs[i * dims], f, 10, ap);
-
-        assert_int_equal(na, ne);
-        want += ne;
-
-        for (j = 0; j < na; j++) {
-            assert_true(j == 0 || ap[j].score <= ap[j - 1].score);
-            assert_true(f == NULL
-                        || mt_filter_match(f, mt_vindex_meta(r,
-                                                             ap[j].slot)));
-
-            for (l = 0; l < ne; l++) {
-                if (ap[j].slot == ex[l].slot) {
-                    assert_true(ap[j].score == ex[l].score);
-                    found++;
-                    break;
-                }
-            }
-        }
-    }
-
-    mt_vindex_set_mode(r, MT_VSEARCH_AUTO);
-    mt_vindex_set_ef(r, 0);
-
-    return want ? (double) found / (double) want : 1.0;
+    return unit_vrecall(r, qs, nq, dims, MT_VSEARCH_GRAPH, ef, f);
 }
 
 

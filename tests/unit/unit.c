@@ -259,3 +259,56 @@ unit_vopen_r(const char *path)
     assert_non_null(vi);
     return vi;
 }
+
+
+/*
+ * The share of the exact top 10 the approximate search (mode: its param
+ * is nprobe for IVF, ef for the graph) found.  Every hit it gives
+ * matches f and has its exact score, in order, and it gives as many hits
+ * as the exact search: fewer only when fewer match (the fallback).
+ */
+double
+unit_vrecall(mt_vindex_t *r, const float *qs, size_t nq, unsigned dims,
+    int mode, unsigned param, const mt_filter_t *f)
+{
+    size_t     i, j, l, ne, na, want, found;
+    mt_vhit_t  ex[10], ap[10];
+
+    want = 0;
+    found = 0;
+
+    for (i = 0; i < nq; i++) {
+        mt_vindex_set_mode(r, MT_VSEARCH_EXACT);
+        ne = mt_vindex_search(r, &qs[i * dims], f, 10, ex);
+        mt_vindex_set_mode(r, mode);
+        mt_vindex_set_nprobe(r, mode == MT_VSEARCH_IVF ? param
+                                                       : MT_VINDEX_NPROBE);
+        mt_vindex_set_ef(r, mode == MT_VSEARCH_GRAPH ? param : 0);
+        na = mt_vindex_search(r, &qs[i * dims], f, 10, ap);
+
+        assert_int_equal(na, ne);
+        want += ne;
+
+        for (j = 0; j < na; j++) {
+            assert_true(j == 0 || ap[j].score <= ap[j - 1].score);
+            assert_true(f == NULL
+                        || mt_filter_match(f, mt_vindex_meta(r,
+                                                             ap[j].slot)));
+
+            for (l = 0; l < ne; l++) {
+                if (ap[j].slot == ex[l].slot) {
+                    /* the same record, the same score */
+                    assert_true(ap[j].score == ex[l].score);
+                    found++;
+                    break;
+                }
+            }
+        }
+    }
+
+    mt_vindex_set_nprobe(r, MT_VINDEX_NPROBE);
+    mt_vindex_set_ef(r, 0);
+    mt_vindex_set_mode(r, MT_VSEARCH_AUTO);
+
+    return want ? (double) found / (double) want : 1.0;
+}

@@ -41,5 +41,7 @@ int unit_vfx_teardown(void **state);
 void unit_vmeta(size_t i, mt_meta_t *m);
 void unit_vid(size_t i, char *id, size_t *len);
 mt_vindex_t *unit_vopen_r(const char *path);
+double unit_vrecall(mt_vindex_t *r, const float *qs, size_t nq,
+    unsigned dims, int mode, unsigned param, const mt_filter_t *f);
 
 #endif /* UNIT_H */
