@@ -109,6 +109,9 @@ test: deps build build-parked
 	for f in unit selftest nginx-tests nginx-parked nginx-mongodb; do \
 	    if [ $$rc -ne 0 ]; then grep -v "^ok\|^\[ \|^\[=\|passed, .* failed" $(BUILD)/$$f.log | tail -40; fi; \
 	done; \
+	if [ $$rc -ne 0 ]; then tests/failures.sh $(BUILD)/unit.log \
+	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log \
+	    $(BUILD)/nginx-mongodb.log; fi; \
 	grep -h "passed, .* failed" $(BUILD)/unit.log $(BUILD)/selftest.log \
 	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log \
 	    $(BUILD)/nginx-mongodb.log; \

@@ -11,6 +11,10 @@ if [ "${1:-}" = --label ]; then
     shift 2
 fi
 
+# a request's wait (Test::Nginx's default is 3 s): a CI machine's first
+# run, cold caches and all, may be several times slower than this box
+export TEST_NGINX_TIMEOUT=${TEST_NGINX_TIMEOUT:-10}
+
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

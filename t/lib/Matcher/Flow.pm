@@ -55,7 +55,7 @@ sub start_server {
     Test::Nginx::Socket::write_file($Test::Nginx::Socket::ConfFile,
                                     Test::Nginx::Socket::build_conf($block));
     $a{before_start}->($Test::Nginx::Socket::ServRoot) if $a{before_start};
-    my $wait = $Test::Nginx::Socket::UseValgrind ? 60 : 10;
+    my $wait = $Test::Nginx::Socket::UseValgrind ? 60 : 20;
     my $st = Test::Nginx::Socket::start_nginx($wait,
                                               $Test::Nginx::Socket::UseValgrind);
     BAIL_OUT("nginx did not start: $st->{why}") unless $st->{up};
@@ -120,7 +120,7 @@ sub send_raw {
 
 sub read_raw {
     my ($sock, $head) = @_;
-    my $timeout = $Test::Nginx::Socket::UseValgrind ? 60 : 10;
+    my $timeout = $Test::Nginx::Socket::UseValgrind ? 60 : 30;
     my $sel = IO::Select->new($sock);
     my $raw = '';
     my $deadline = time + $timeout;

@@ -819,18 +819,40 @@ sub check_patterns ($$$$$) {
     }
 }
 
+# The lines a log gained since *pos.  Log-phase lines land after the
+# response has gone, so a busy box may not have written them yet: while a
+# pattern that must match does not, read again, for up to 5 s (10 times
+# that under valgrind); patterns that must not match get the first 50 ms.
+sub new_log_lines ($$$$) {
+    my ($file, $pos, $pats, $extra) = @_;
+    sleep 0.05;
+    my @want = grep { defined } pattern_list($pats);
+    my $lines = read_lines($file, $pos);
+    push @$lines, @$extra;
+    my $deadline = time + ($UseValgrind ? 50 : 5);
+    for (;;) {
+        my $missing = grep {
+            my $pat = $_;
+            !grep { ref $pat ? $_ =~ $pat : index($_, $pat) >= 0 } @$lines
+        } @want;
+        last if !$missing || time > $deadline;
+        sleep 0.05;
+        push @$lines, @{ read_lines($file, $pos) };
+    }
+    return $lines;
+}
+
 sub check_logs ($$$) {
     my ($block, $rep, $extra_lines) = @_;
     my $name = $block->name;
     if (defined $block->error_log || defined $block->no_error_log) {
-        sleep 0.05;   # log-phase lines may land right after the response
-        my $lines = read_lines($ErrLogFile, \$ErrPos);
-        push @$lines, @$extra_lines;
+        my $lines = new_log_lines($ErrLogFile, \$ErrPos, $block->error_log,
+                                  $extra_lines);
         check_patterns($name, $lines, $block->error_log, 1, "error.log (req $rep)");
         check_patterns($name, $lines, $block->no_error_log, 0, "error.log (req $rep)");
     }
     if (defined $block->access_log || defined $block->no_access_log) {
-        my $lines = read_lines($AccLogFile, \$AccPos);
+        my $lines = new_log_lines($AccLogFile, \$AccPos, $block->access_log, []);
         check_patterns($name, $lines, $block->access_log, 1, "access.log (req $rep)");
         check_patterns($name, $lines, $block->no_access_log, 0, "access.log (req $rep)");
     }
@@ -927,7 +949,7 @@ sub run_block_inner ($$$) {
     $PrevConf = build_conf($block) if defined $block->config || !defined $PrevConf;
     write_file($ConfFile, $PrevConf);
 
-    my $st = start_nginx(max($timeout, 5), $valgrind);
+    my $st = start_nginx(max($timeout, 15), $valgrind);
     if (defined $must_die) {
         if ($st->{up}) {
             fail("$name - nginx should have failed to start, but it is listening");
@@ -957,7 +979,7 @@ sub run_block_inner ($$$) {
     }
 
     return if $NoClean && $is_last;
-    my $stop = stop_nginx($valgrind ? max($timeout, 30) : max($timeout, 5));
+    my $stop = stop_nginx($valgrind ? max($timeout, 60) : max($timeout, 10));
     if (defined $block->shutdown_error_log || defined $block->no_shutdown_error_log) {
         my $lines = read_lines($ErrLogFile, \$ErrPos);
         check_patterns($name, $lines, $block->shutdown_error_log, 1, 'error.log');
