@@ -276,15 +276,32 @@ say "nginx $NGINX_PID on $BASE, prefix $PREFIX"
 # --- ingest -------------------------------------------------------------------
 
 say "ingesting $N creators ($DATA_BYTES bytes of NDJSON)"
-INGEST_TIME=$(curl -s --max-time 600 -o "$OUT/ingest.json" -w '%{http_code} %{time_total}' \
-    -H 'Content-Type: application/x-ndjson' --data-binary "@$DATA" \
-    "$BASE/api/creators/ingest")
-INGEST_DONE=$(date +%s.%N)
-read -r INGEST_STATUS INGEST_SECS <<< "$INGEST_TIME"
-[[ $INGEST_STATUS == 200 ]] || die "ingest: HTTP $INGEST_STATUS: $(head -c 500 "$OUT/ingest.json")"
-read -r INGEST_COUNT INGEST_INSERTED INGEST_FAILED < <(python3 -c 'import json, sys
+# more than 200,000 creators go in parts of 200,000, one request each
+# (curl holds a --data-binary body in memory; 2 GB is too much for it)
+PARTS=("$DATA")
+if (( N > 200000 )); then
+    rm -rf "$OUT/parts"
+    mkdir -p "$OUT/parts"
+    split -l 200000 -d -a 3 "$DATA" "$OUT/parts/part-"
+    PARTS=("$OUT"/parts/part-*)
+fi
+INGEST_SECS=0 INGEST_COUNT=0 INGEST_INSERTED=0 INGEST_FAILED=0
+for part in "${PARTS[@]}"; do
+    INGEST_TIME=$(curl -s --max-time 600 -o "$OUT/ingest.json" -w '%{http_code} %{time_total}' \
+        -H 'Content-Type: application/x-ndjson' --data-binary "@$part" \
+        "$BASE/api/creators/ingest")
+    read -r INGEST_STATUS secs <<< "$INGEST_TIME"
+    [[ $INGEST_STATUS == 200 ]] || die "ingest: HTTP $INGEST_STATUS: $(head -c 500 "$OUT/ingest.json")"
+    read -r count inserted failed < <(python3 -c 'import json, sys
 r = json.load(open(sys.argv[1]))
 print(r.get("count"), r.get("inserted"), len(r.get("failed") or []))' "$OUT/ingest.json")
+    INGEST_SECS=$(python3 -c "print($INGEST_SECS + $secs)")
+    INGEST_COUNT=$(( INGEST_COUNT + count ))
+    INGEST_INSERTED=$(( INGEST_INSERTED + inserted ))
+    INGEST_FAILED=$(( INGEST_FAILED + failed ))
+done
+rm -rf "$OUT/parts"
+INGEST_DONE=$(date +%s.%N)
 [[ $INGEST_COUNT == "$N" && $INGEST_FAILED == 0 ]] \
     || die "ingest accepted $INGEST_COUNT of $N, $INGEST_FAILED failed: $(head -c 500 "$OUT/ingest.json")"
 INGEST_RATE=$(python3 -c "print(round($N / $INGEST_SECS))")

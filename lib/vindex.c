@@ -501,8 +501,9 @@ mt_vindex_records(const mt_vindex_t *vi)
 size_t
 mt_vindex_record_size(const mt_vindex_t *vi)
 {
+    /* the graph's neighbour list too: at M 16, 128 of ~1,300 bytes */
     return sizeof(mt_vslot_t) + vi->vstride + 2 * vi->swords * 8
-           + sizeof(mt_vrec_t);
+           + sizeof(mt_vrec_t) + (size_t) vi->gdeg * sizeof(uint32_t);
 }
 
 

@@ -549,6 +549,11 @@ test_graph_params(void **state)
     b = mt_vindex_build_begin(fx->path, &p, err, sizeof(err));
     assert_non_null(b);
     assert_int_equal(mt_vindex_graph_m(b), 4);
+    /*
+     * slot 16, vector 64 (16 dims padded to a 64-byte stride), sketch
+     * 16, record 520, and the graph's 2 x 4 neighbours of 4 bytes
+     */
+    assert_int_equal(mt_vindex_record_size(b), 16 + 64 + 16 + 520 + 32);
     assert_int_equal(mt_vindex_build_commit(b, err, sizeof(err)), 0);
     mt_vindex_close(b);
 
