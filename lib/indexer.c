@@ -34,6 +34,7 @@ typedef struct {
     size_t                  counted;
     int                     force;
     int                     failed;
+    int                     stopped;    /* params.stop() said so */
 } mt_ix_scan_t;
 
 
@@ -48,12 +49,11 @@ static int mt_ix_learn(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
 static int mt_ix_build(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
+static int mt_ix_stopping(mt_ix_scan_t *sc);
+static const char *mt_ix_why(const mt_ix_scan_t *sc, mt_store_rc_t src,
+    const char *what);
 static unsigned mt_index_auto_lists(size_t n, unsigned graph_m);
 static size_t mt_ix_step(const mt_indexer_t *ix, size_t left);
-static uint64_t mt_ix_next_epoch(const mt_indexer_t *ix,
-    const char *embedder_path, uint64_t epoch);
-static int mt_ix_state_tmp(mt_indexer_t *ix, const char *embedder_path,
-    uint64_t epoch, char *tmp, size_t len);
 
 
 uint64_t
@@ -114,8 +114,7 @@ mt_index_sync(mt_indexer_t *ix, int force)
     src = ix->store->ops->creator_scan(ix->store, mt_ix_collect, &sc);
 
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
-                                          : "no memory");
+        mt_ix_fail(ix, mt_ix_why(&sc, src, "no memory"));
         mt_ix_list_free(&list);
         return -1;
     }
@@ -132,6 +131,12 @@ mt_index_sync(mt_indexer_t *ix, int force)
     rc = 0;
 
     for (b = 0; b < list.n && rc == 0; b += n) {
+        if (mt_ix_stopping(&sc)) {
+            mt_ix_fail(ix, MT_INDEX_STOPPED);
+            rc = -1;
+            break;
+        }
+
         n = mt_ix_step(ix, list.n - b);
         rc = mt_ix_batch(ix, list.items + b, n, status + b);
     }
@@ -203,8 +208,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
     src = ix->store->ops->creator_scan(ix->store, mt_ix_learn, &sc);
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
-                                          : "no memory");
+        mt_ix_fail(ix, mt_ix_why(&sc, src, "no memory"));
         rc = -1;
         goto done;
     }
@@ -244,8 +248,7 @@ mt_index_rebuild(mt_indexer_t *ix, const char *embedder_path, uint64_t seed,
 
     src = ix->store->ops->creator_scan(ix->store, mt_ix_build, &sc);
     if (src != MT_STORE_OK || sc.failed) {
-        mt_ix_fail(ix, src != MT_STORE_OK ? mt_store_error(ix->store)
-                                          : "indexing failed");
+        mt_ix_fail(ix, mt_ix_why(&sc, src, "indexing failed"));
         mt_vindex_build_abort(sc.build);
         rc = -1;
         goto done;
@@ -296,71 +299,6 @@ done:
     mt_embedder_free(sc.learn);
     free(sc.vec);
     mt_ix_list_free(&list);
-
-    return rc;
-}
-
-
-int
-mt_index_repair(mt_indexer_t *ix, const char *embedder_path)
-{
-    int             rc, lock, ok;
-    char            tmp[4096], err[256];
-    unsigned        dims;
-    uint64_t        iepoch, epoch;
-    mt_vindex_t    *vi;
-    mt_embedder_t  *emb;
-
-    lock = mt_vindex_rebuild_lock(ix->index_path, 0, ix->error,
-                                  sizeof(ix->error));
-    if (lock == -1) {
-        /* a rebuild runs: it publishes a consistent pair itself */
-        return (errno == EWOULDBLOCK) ? 0 : -1;
-    }
-
-    rc = 0;
-
-    vi = mt_vindex_open(ix->index_path, NULL, 0, err, sizeof(err));
-
-    if (vi != NULL) {
-        iepoch = mt_vindex_model_epoch(vi);
-        dims = mt_vindex_dims(vi);
-        mt_vindex_close(vi);
-
-        emb = mt_embedder_map(embedder_path, &epoch, err, sizeof(err));
-        ok = emb != NULL && epoch == iepoch && mt_embedder_dims(emb) == dims;
-        mt_embedder_free(emb);
-
-        /* killed between the renames: the index's state is still "tmp" */
-
-        if (!ok
-            && mt_ix_state_tmp(ix, embedder_path, iepoch, tmp, sizeof(tmp))
-               == 0)
-        {
-            emb = mt_embedder_map(tmp, &epoch, err, sizeof(err));
-
-            if (emb != NULL && epoch == iepoch
-                && mt_embedder_dims(emb) == dims)
-            {
-                if (rename(tmp, embedder_path) == 0) {
-                    rc = 1;
-
-                } else {
-                    (void) snprintf(ix->error, sizeof(ix->error),
-                                    "rename %.160s: %s", tmp,
-                                    strerror(errno));
-                    rc = -1;
-                }
-            }
-
-            mt_embedder_free(emb);
-        }
-    }
-
-    (void) mt_vindex_remove_tmp(embedder_path);
-    (void) mt_vindex_clean_tmp(ix->index_path);
-
-    mt_vindex_rebuild_unlock(lock);
 
     return rc;
 }
@@ -621,6 +559,10 @@ mt_ix_collect(void *data, const char *id, size_t id_len, const char *doc,
     size_t         tlen;
     uint64_t       hash;
 
+    if (mt_ix_stopping(sc)) {
+        return 1;
+    }
+
     if (mt_ix_prepare(sc->ix, doc, doc_len, &text, &tlen, &hash, NULL, &ready)
         != 0)
     {
@@ -653,6 +595,10 @@ mt_ix_learn(void *data, const char *id, size_t id_len, const char *doc,
     char          *text;
     size_t         tlen;
     uint64_t       hash;
+
+    if (mt_ix_stopping(sc)) {
+        return 1;
+    }
 
     if (mt_ix_prepare(sc->ix, doc, doc_len, &text, &tlen, &hash, NULL, &ready)
         != 0)
@@ -687,6 +633,10 @@ mt_ix_build(void *data, const char *id, size_t id_len, const char *doc,
     uint64_t       hash;
     mt_meta_t      meta;
     mt_indexer_t  *ix = sc->ix;
+
+    if (mt_ix_stopping(sc)) {
+        return 1;
+    }
 
     if (mt_ix_prepare(ix, doc, doc_len, &text, &tlen, &hash, &meta, &ready)
         != 0)
@@ -831,46 +781,30 @@ mt_ix_step(const mt_indexer_t *ix, size_t left)
 }
 
 
-/* the next epoch: at least epoch, above those of the files on disk */
+/* params.stop() asked between creators; once it said so, failed too */
 
-static uint64_t
-mt_ix_next_epoch(const mt_indexer_t *ix, const char *embedder_path,
-    uint64_t epoch)
+static int
+mt_ix_stopping(mt_ix_scan_t *sc)
 {
-    char            err[256];
-    uint64_t        e;
-    mt_vindex_t    *vi;
-    mt_embedder_t  *emb;
-
-    vi = mt_vindex_open(ix->index_path, NULL, 0, err, sizeof(err));
-    if (vi != NULL) {
-        e = mt_vindex_model_epoch(vi);
-        epoch = (e >= epoch && e < UINT64_MAX) ? e + 1 : epoch;
-        mt_vindex_close(vi);
+    if (!sc->stopped && sc->ix->params.stop != NULL
+        && sc->ix->params.stop())
+    {
+        sc->stopped = 1;
+        sc->failed = 1;
     }
 
-    emb = mt_embedder_map(embedder_path, &e, err, sizeof(err));
-    if (emb != NULL) {
-        epoch = (e >= epoch && e < UINT64_MAX) ? e + 1 : epoch;
-        mt_embedder_free(emb);
-    }
-
-    return epoch;
+    return sc->stopped;
 }
 
 
-/* the temporary name of the state of epoch: one rebuild writes it */
+/* why a scan failed: the store, a stop, or what the caller says */
 
-static int
-mt_ix_state_tmp(mt_indexer_t *ix, const char *embedder_path, uint64_t epoch,
-    char *tmp, size_t len)
+static const char *
+mt_ix_why(const mt_ix_scan_t *sc, mt_store_rc_t src, const char *what)
 {
-    if ((size_t) snprintf(tmp, len, "%s.tmp.%" PRIu64, embedder_path, epoch)
-        >= len)
-    {
-        mt_ix_fail(ix, "embedder path too long");
-        return -1;
+    if (src != MT_STORE_OK) {
+        return mt_store_error(sc->ix->store);
     }
 
-    return 0;
+    return sc->stopped ? MT_INDEX_STOPPED : what;
 }

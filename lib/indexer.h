@@ -22,6 +22,12 @@
 
 /* mt_index_rebuild()'s error when another one runs (ix->wait 0) */
 #define MT_INDEX_BUSY  "another rebuild is running"
+/*
+ * params.stop() said to stop (the process is exiting): a scan, a sync
+ * or a rebuild gives up with this error between two creators, leaving
+ * what it had written as consistent as a failure does.
+ */
+#define MT_INDEX_STOPPED  "stopped: the process is exiting"
 
 /* params.lists: as many IVF lists as suit the corpus a rebuild finds */
 #define MT_INDEX_LISTS_AUTO  0xffffffffu

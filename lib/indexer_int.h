@@ -39,6 +39,16 @@ int mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
 void mt_ix_progress(const mt_indexer_t *ix, int which, uint64_t n);
 void mt_ix_fail(mt_indexer_t *ix, const char *what);
 
+/*
+ * The embedder state (indexer_state.c): the next epoch, at least epoch
+ * and above those of the files on disk; the temporary name of epoch's
+ * state, which one rebuild writes.
+ */
+uint64_t mt_ix_next_epoch(const mt_indexer_t *ix, const char *embedder_path,
+    uint64_t epoch);
+int mt_ix_state_tmp(mt_indexer_t *ix, const char *embedder_path,
+    uint64_t epoch, char *tmp, size_t len);
+
 /* a batch through ix->bemb and ix->bvec (indexer_backends.c) */
 int mt_ix_batch_backends(mt_indexer_t *ix, mt_ix_item_t *items, size_t n,
     int *status);

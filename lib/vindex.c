@@ -622,6 +622,7 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 {
     size_t        mlen;
     ssize_t       n;
+    int         (*vi_stop)(void);
     uint64_t     *vi_progress;
     mt_vhdr_t     h;
     mt_vindex_t  *vi;
@@ -643,6 +644,7 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
 
     h.gm = p->graph_m;
     vi_progress = p->graph_progress;
+    vi_stop = p->stop;
     h.gefc = p->graph_efc ? p->graph_efc : MT_VGRAPH_EFC;
 
     mlen = p->model == NULL ? 0 : strlen(p->model);
@@ -704,6 +706,7 @@ mt_vindex_build_begin(const char *path, const mt_vindex_params_t *p,
     }
 
     vi->progress = vi_progress;
+    vi->stop = vi_stop;
 
     return vi;
 }

@@ -81,6 +81,12 @@ typedef struct {
     unsigned                graph_efc;
     /* a build's records linked so far (atomic adds), or NULL */
     uint64_t               *graph_progress;
+    /*
+     * Asked between records while a build links its graph (minutes for
+     * a million), or NULL: nonzero gives the build up, "stopped", so
+     * that a process told to exit is not held until the graph is done.
+     */
+    int                   (*stop)(void);
 } mt_vindex_params_t;
 
 #define MT_VGRAPH_M       16

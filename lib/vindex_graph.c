@@ -46,6 +46,7 @@ typedef struct {
     size_t                  n;
     size_t                  next;
     int                     failed;
+    int                     stopped;    /* b->stop() said so */
     pthread_mutex_t         stripes[MT_VG_STRIPES];
 } mt_vg_job_t;
 
@@ -348,6 +349,11 @@ mt_vgraph_build(mt_vindex_t *b, char *err, size_t errlen)
         (void) pthread_mutex_destroy(&job.stripes[i]);
     }
 
+    if (job.stopped) {
+        mt_verr(err, errlen, "graph: stopped (the process is exiting)");
+        return -1;
+    }
+
     if (job.failed) {
         mt_verr(err, errlen, "graph: out of memory");
         return -1;
@@ -384,6 +390,13 @@ mt_vg_builder(void *arg)
     for ( ;; ) {
         i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
         if (i >= job->n || __atomic_load_n(&job->failed, __ATOMIC_RELAXED)) {
+            break;
+        }
+
+        /* every 256 records: a stop is seen within milliseconds */
+        if ((i & 255) == 0 && job->b->stop != NULL && job->b->stop()) {
+            __atomic_store_n(&job->stopped, 1, __ATOMIC_RELAXED);
+            __atomic_store_n(&job->failed, 1, __ATOMIC_RELAXED);
             break;
         }
 

@@ -126,6 +126,7 @@ struct mt_vindex_s {
     mt_vwalk_t             *walk;       /* the writer's */
     pthread_mutex_t        *stripes;    /* a build's list locks */
     uint64_t               *progress;   /* a build's records linked */
+    int                   (*stop)(void);  /* a build's: give up when 1 */
     unsigned                nlists;
     unsigned                nprobe;     /* IVF mode, 0: exact search */
     int                     mode;       /* MT_VSEARCH_*, 0: by size */

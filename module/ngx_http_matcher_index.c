@@ -395,6 +395,23 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
 }
 
 
+/*
+ * Asked by a sync, a rebuild or a refresh on the pool thread, between
+ * creators: a worker told to stop (nginx -s quit, stop or reload) gives
+ * the job up rather than hold its exit for minutes at a million
+ * creators.  What it had done stays as a failed job leaves it; the new
+ * workers' start-up sync picks up the rest.  The flags are the main
+ * thread's, set by its signal handlers and read here without a lock: a
+ * late read costs one more creator.
+ */
+
+int
+ngx_http_matcher_index_stop(void)
+{
+    return ngx_quit || ngx_terminate || ngx_exiting;
+}
+
+
 void
 ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_http_matcher_main_conf_t *mmcf)
@@ -402,6 +419,7 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_memzero(t, sizeof(ngx_http_matcher_index_task_t));
 
     t->ix.store = ngx_http_matcher_store();
+    t->ix.params.stop = ngx_http_matcher_index_stop;
 
     /* a remote pair: its blocking clients, the model's name and dims */
     if (mmcf->vectors_remote) {
@@ -632,6 +650,11 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
                       "matcher: vector index rebuilt meanwhile, syncing "
                       "again");
         ngx_http_matcher_sync_again = 1;
+
+    } else if (sync->task.rc != NGX_OK && ngx_http_matcher_index_stop()) {
+        ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
+                      "matcher: vector index update given up, the worker "
+                      "is exiting: %s", sync->task.ix.error);
 
     } else if (sync->task.rc != NGX_OK) {
         ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,

@@ -290,6 +290,7 @@ ngx_http_matcher_refresh_done(ngx_http_request_t *r, void *data)
 {
     ngx_http_matcher_refresh_t  *rf = data;
 
+    ngx_uint_t                    level;
     ngx_http_matcher_job_slot_t  *slot;
 
     slot = rf->slot;
@@ -301,7 +302,10 @@ ngx_http_matcher_refresh_done(ngx_http_request_t *r, void *data)
     if (rf->task.rc != NGX_OK) {
         ngx_cpystrn(slot->error, (u_char *) rf->task.ix.error,
                     sizeof(slot->error));
-        ngx_log_error(NGX_LOG_ERR, ngx_cycle->log, 0,
+        /* nginx -s quit or reload gave it up: the job says so */
+        level = ngx_http_matcher_index_stop() ? NGX_LOG_NOTICE : NGX_LOG_ERR;
+
+        ngx_log_error(level, ngx_cycle->log, 0,
                       "matcher: embedding refresh %s failed: %s",
                       slot->id, rf->task.ix.error);
     }

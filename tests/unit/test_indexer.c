@@ -1011,6 +1011,63 @@ test_sync_crash(void **state)
 }
 
 
+/* a stop that says so from its STOP_AFTER-th call on */
+
+static unsigned  stop_calls;
+static unsigned  stop_after;
+
+static int
+stop_later(void)
+{
+    return ++stop_calls >= stop_after;
+}
+
+
+static void
+test_stop(void **state)
+{
+    ctx_t         *c = *state;
+    size_t         i;
+    uint64_t       gen;
+    mt_vindex_t   *vi;
+
+    setup17(c);
+    (void) index_hash(c, ids17[0], &gen);
+
+    /* a forced sync told to stop on its fifth creator gives up there */
+    stop_calls = 0;
+    stop_after = 5;
+    c->ix.params.stop = stop_later;
+    memset(&c->prog, 0, sizeof(c->prog));
+    assert_int_equal(mt_index_sync(&c->ix, 1), -1);
+    assert_string_equal(c->ix.error, MT_INDEX_STOPPED);
+    assert_int_equal(c->prog.processed, 0);
+    assert_int_equal(stop_calls, 5);
+
+    /* a rebuild too, in either pass; the old pair serves on */
+    stop_calls = 0;
+    stop_after = NFILE + 3;     /* pass 1 done, pass 2's third */
+    assert_int_equal(mt_index_rebuild(&c->ix, c->emb_path, SEED, EPOCH + 1),
+                     -1);
+    assert_string_equal(c->ix.error, MT_INDEX_STOPPED);
+    check_index(c, NFILE, EPOCH, 0);
+    use_embedder(c, EPOCH);
+
+    vi = open_index(c);
+    assert_int_equal(mt_vindex_generation(vi), gen);
+    mt_vindex_close(vi);
+
+    /* without the stop the next ones do it all */
+    c->ix.params.stop = NULL;
+    c->ix.error[0] = '\0';
+    sync_ok(c, 1, NFILE);
+
+    for (i = 0; i < NFILE; i++) {
+        assert_ready(c->fx->s, ids17[i]);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1026,6 +1083,7 @@ main(void)
         T(test_rebuild_busy),
         T(test_rebuild_crash),
         T(test_sync_crash),
+        T(test_stop),
 #undef T
     };
 

@@ -575,6 +575,66 @@ test_graph_params(void **state)
                                                unit_vfx_teardown)
 
 
+static int
+stop_now(void)
+{
+    return 1;
+}
+
+
+/* a build told to stop gives its graph up: no file, the old one serves */
+
+static void
+test_graph_stop(void **state)
+{
+    vfx_t               *fx = *state;
+    char                 err[256], id[32];
+    float               *vecs;
+    size_t               i, len;
+    uint64_t             seed;
+    mt_meta_t            meta;
+    mt_vindex_t         *b, *r;
+    mt_vindex_params_t   p;
+
+    seed = 3;
+    vecs = malloc(2000 * 16 * sizeof(float));
+    assert_non_null(vecs);
+
+    for (i = 0; i < 2000; i++) {
+        unit_vec(&vecs[i * 16], 16, &seed);
+    }
+
+    build(fx->path, vecs, 100, 16, 0, 4);
+
+    memset(&p, 0, sizeof(p));
+    p.dims = 16;
+    p.capacity = 3000;
+    p.model = "test-model";
+    p.graph_m = 4;
+    p.stop = stop_now;
+
+    b = mt_vindex_build_begin(fx->path, &p, err, sizeof(err));
+    assert_non_null(b);
+
+    for (i = 0; i < 2000; i++) {
+        unit_vid(i, id, &len);
+        unit_vmeta(i, &meta);
+        assert_int_equal(mt_vindex_build_add(b, id, len, i, &meta,
+                                             &vecs[i * 16]), 0);
+    }
+
+    assert_int_equal(mt_vindex_build_commit(b, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "stopped"));
+    mt_vindex_close(b);
+
+    r = unit_vopen_r(fx->path);
+    assert_int_equal(mt_vindex_live(r), 100);
+    mt_vindex_close(r);
+
+    free(vecs);
+}
+
+
 int
 main(void)
 {
@@ -585,6 +645,7 @@ main(void)
         VT(test_graph_concurrent),
         VT(test_graph_corrupt),
         VT(test_graph_params),
+        VT(test_graph_stop),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
