@@ -500,7 +500,7 @@ mt_ix_prepare(const mt_indexer_t *ix, const char *doc, size_t len,
     mt_json_doc_t    *d;
     const mt_json_t  *root, *emb, *v;
 
-    d = mt_json_parse(doc, len, NULL, &err, NULL, 0);
+    d = mt_json_parse_stored(doc, len, &err);
     if (d == NULL) {
         return -1;
     }

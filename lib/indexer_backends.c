@@ -77,7 +77,7 @@ mt_ix_batch_backends(mt_indexer_t *ix, mt_ix_item_t *items, size_t n,
         }
 
         /* the document itself: a remote index keeps its metadata */
-        jdocs[m] = mt_json_parse(doc.data, doc.len, NULL, &err, NULL, 0);
+        jdocs[m] = mt_json_parse_stored(doc.data, doc.len, &err);
         free(doc.data);
 
         if (jdocs[m] == NULL) {

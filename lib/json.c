@@ -49,6 +49,11 @@ struct mt_json_doc_s {
 };
 
 
+static mt_json_doc_t *mt_json_parse_text(const char *data, size_t len,
+    const mt_json_limits_t *limits, int check, mt_json_err_t *err,
+    char *errbuf, size_t errlen);
+
+
 static void *
 mt_arena_alloc(mt_json_doc_t *doc, size_t size, int aligned)
 {
@@ -826,6 +831,22 @@ mt_json_doc_t *
 mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
     mt_json_err_t *err, char *errbuf, size_t errlen)
 {
+    return mt_json_parse_text(data, len, limits, 1, err, errbuf, errlen);
+}
+
+
+mt_json_doc_t *
+mt_json_parse_stored(const char *data, size_t len, mt_json_err_t *err)
+{
+    return mt_json_parse_text(data, len, NULL, 0, err, NULL, 0);
+}
+
+
+static mt_json_doc_t *
+mt_json_parse_text(const char *data, size_t len,
+    const mt_json_limits_t *limits, int check, mt_json_err_t *err,
+    char *errbuf, size_t errlen)
+{
     size_t          pos, end, i;
     yajl_handle     h;
     yajl_status     st;
@@ -849,8 +870,10 @@ mt_json_parse(const char *data, size_t len, const mt_json_limits_t *limits,
     }
 
     pos = 0;
-    ctx.err = mt_json_check_text((const unsigned char *) data, len, &pos,
-                                 &end);
+    end = len;
+    ctx.err = check ? mt_json_check_text((const unsigned char *) data, len,
+                                         &pos, &end)
+                    : MT_JSON_OK;
 
     if (ctx.err != MT_JSON_OK) {
         mt_json_fail(ctx.err, err, errbuf, errlen, &ctx.limits, pos);

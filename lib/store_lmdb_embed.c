@@ -171,7 +171,7 @@ mt_lmdb_emb_one(mt_store_lmdb_t *s, MDB_txn *txn,
         return MT_STORE_OK;
     }
 
-    d = mt_json_parse((const char *) c.doc, c.doc_len, NULL, &err, NULL, 0);
+    d = mt_json_parse_stored((const char *) c.doc, c.doc_len, &err);
     if (d == NULL) {
         if (err == MT_JSON_ENOMEM) {
             return mt_lmdb_failf(s, MT_STORE_ERROR, "out of memory");

@@ -521,7 +521,7 @@ ngx_http_matcher_cand_load(ngx_http_matcher_cand_t *c, mt_text_t *doc)
     const mt_json_t  *id;
     mt_json_err_t     err;
 
-    c->doc = mt_json_parse(doc->data, doc->len, NULL, &err, NULL, 0);
+    c->doc = mt_json_parse_stored(doc->data, doc->len, &err);
     free(doc->data);
 
     if (c->doc == NULL) {

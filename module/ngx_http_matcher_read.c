@@ -140,7 +140,7 @@ ngx_http_matcher_read_parse(ngx_http_request_t *r, const mt_text_t *text)
         return NULL;
     }
 
-    doc = mt_json_parse(text->data, text->len, NULL, &err, NULL, 0);
+    doc = mt_json_parse_stored(text->data, text->len, &err);
     if (doc == NULL) {
         return NULL;
     }

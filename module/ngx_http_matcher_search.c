@@ -497,7 +497,7 @@ ngx_http_matcher_write_metadata(mt_jw_t *w, const char *doc, size_t len)
     static const char  *lists[] = { "primaryNiches", "secondaryNiches",
                                     "apparentValues", NULL };
 
-    d = mt_json_parse(doc, len, NULL, &err, NULL, 0);
+    d = mt_json_parse_stored(doc, len, &err);
     if (d == NULL) {
         return NGX_ERROR;
     }

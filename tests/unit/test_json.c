@@ -1693,6 +1693,55 @@ test_shadowed_small(void **state)
 }
 
 
+/*
+ * A stored document: the same tree, and yajl still refuses what is not
+ * JSON or not UTF-8 in form (overlong forms and surrogates it lets
+ * through; the writer replaces them on the way out).
+ */
+
+static void
+test_parse_stored(void **state)
+{
+    size_t             i;
+    mt_json_err_t      err;
+    mt_json_doc_t     *d;
+    const mt_json_t   *v;
+
+    static const char  ok[] = "{\"uniqueId\":\"a\",\"bio\":\"caf\xc3\xa9\","
+                              "\"followerCount\":12}";
+    static const char *const  bad[] = {
+        "{\"bio\":\"\xff\"}",               /* no UTF-8 at all */
+        "{\"bio\":\"\xc3\"}",               /* a sequence cut short */
+        "{\"bio\":\"abc}",                  /* unterminated */
+        "{\"a\":1} {\"b\":2}",              /* two values */
+        "",
+    };
+
+    (void) state;
+
+    d = mt_json_parse_stored(ok, sizeof(ok) - 1, &err);
+    assert_non_null(d);
+    assert_int_equal(err, MT_JSON_OK);
+    v = mt_json_get(mt_json_root(d), "bio");
+    assert_non_null(v);
+    assert_string_equal(v->u.string.s, "caf\xc3\xa9");
+    v = mt_json_get(mt_json_root(d), "followerCount");
+    assert_non_null(v);
+    assert_int_equal(v->u.number.i, 12);
+    mt_json_free(d);
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err = MT_JSON_OK;
+        d = mt_json_parse_stored(bad[i], strlen(bad[i]), &err);
+        if (d != NULL) {
+            fail_msg("stored text %zu parsed: %s", i, bad[i]);
+        }
+
+        assert_int_not_equal(err, MT_JSON_OK);
+    }
+}
+
+
 int
 main(void)
 {
@@ -1726,6 +1775,7 @@ main(void)
         cmocka_unit_test(test_hash),
         cmocka_unit_test(test_shadowed_small),
         cmocka_unit_test(test_shadowed_many),
+        cmocka_unit_test(test_parse_stored),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
