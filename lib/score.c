@@ -26,12 +26,12 @@
 #define MT_W_STYLE       0.5    /* contentStyle words for the tone */
 
 /* matchScore weights; they sum to 1 */
-#define MT_W_SEM         0.35
-#define MT_W_NICHE       0.35
-#define MT_W_VALUE       0.08
-#define MT_W_AUDIENCE    0.10
-#define MT_W_TONE        0.06
-#define MT_W_ENGAGE      0.06
+#define MT_W_SEM         0.30
+#define MT_W_NICHE       0.45
+#define MT_W_VALUE       0.07
+#define MT_W_AUDIENCE    0.08
+#define MT_W_TONE        0.05
+#define MT_W_ENGAGE      0.05
 
 /* the semantic part of the score: relative cosine, then absolute */
 #define MT_SEM_REL       0.7

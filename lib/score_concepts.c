@@ -66,7 +66,8 @@ const char *const  mt_concept_words[] = {
     " claim claims scam scams fraud policy policies vote voting"
     " election government regulation regulations protection"
     " complaint sue lawsuit civic citizen citizens advocacy"
-    " transparency deposit ",
+    " transparency deposit paperwork compliance permit permits license"
+    " licenses ",
     /* 4 health and medicine */
     " health healthy doctor doctors medical medicine vaccine vaccines"
     " flu virus sleep stress disease symptoms nutrition diet protein"
@@ -101,7 +102,8 @@ const char *const  mt_concept_words[] = {
     " phone phones app apps software computer laptop tablet internet"
     " online privacy security password passwords hack hacker gadget"
     " gadgets ai device devices settings text texts email data cloud"
-    " digital wifi tech technology smartphone tracking ",
+    " digital wifi tech technology smartphone tracking electronics"
+    " battery batteries charger screen screens ",
     /* 11 climate, energy, environment */
     " climate carbon emission emissions energy solar wind electricity"
     " grid heat heatwave weather warming sustainability sustainable"
@@ -131,20 +133,25 @@ const char *const  mt_concept_words[] = {
     /* 18 productivity and habits */
     " productivity focus habit habits routine routines planner"
     " planning schedule organize organized ",
+    /* 19 skilled trades and manual work */
+    " trade trades tradesperson hands handy tool tools workshop welding"
+    " welder construction carpentry carpenter electrician plumber"
+    " mechanic mechanics machinery labor labour shift ",
     NULL
 };
 
 
-static void mt_cbag_add(double *bag, const char *s, size_t len,
+static void mt_cbag_text(double *bag, const char *s, size_t len,
     double weight);
 static void mt_cbag_list(double *bag, const mt_json_t *obj,
     const char *key, double weight);
 
 
 /*
- * The cosine of the two bags, each concept's weight damped by a square
- * root so that a profile that repeats one word does not own the
- * concept.  0 when either side has no concept at all.
+ * The cosine of the two concept bags, each concept's weight damped by a
+ * square root so that a profile that repeats one word does not own the
+ * concept, and a creator spread over many concepts fits each less than
+ * one that covers a few.  0 when either side has no concept at all.
  */
 double
 mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
@@ -161,11 +168,11 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
     }
 
     s = mt_get_str(a, "topic", &len);
-    mt_cbag_add(ab, s, len, MT_CB_TOPIC);
+    mt_cbag_text(ab, s, len, MT_CB_TOPIC);
     s = mt_get_str(a, "keyTakeaway", &len);
-    mt_cbag_add(ab, s, len, MT_CB_TAKEAWAY);
+    mt_cbag_text(ab, s, len, MT_CB_TAKEAWAY);
     s = mt_get_str(a, "additionalContext", &len);
-    mt_cbag_add(ab, s, len, MT_CB_CONTEXT);
+    mt_cbag_text(ab, s, len, MT_CB_CONTEXT);
     mt_cbag_list(ab, a, "creatorNiches", MT_CB_NICHE);
 
     an = mt_json_get(c, "analysis");
@@ -175,18 +182,16 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
     mt_cbag_list(cb, an, "identifiedCauses", MT_CB_CAUSES);
     mt_cbag_list(cb, an, "socialStances", MT_CB_STANCES);
     s = mt_get_str(c, "bio", &len);
-    mt_cbag_add(cb, s, len, MT_CB_BIO);
+    mt_cbag_text(cb, s, len, MT_CB_BIO);
 
     dot = 0.0;
     na = 0.0;
     nc = 0.0;
 
     for (i = 0; i < MT_CONCEPTS_MAX; i++) {
-        ab[i] = sqrt(ab[i]);
-        cb[i] = sqrt(cb[i]);
-        dot += ab[i] * cb[i];
-        na += ab[i] * ab[i];
-        nc += cb[i] * cb[i];
+        dot += sqrt(ab[i]) * sqrt(cb[i]);
+        na += ab[i];
+        nc += cb[i];
     }
 
     if (na <= 0.0 || nc <= 0.0) {
@@ -199,7 +204,7 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
 
 /* every word of s counts weight (less for umbrella words) per concept */
 static void
-mt_cbag_add(double *bag, const char *s, size_t len, double weight)
+mt_cbag_text(double *bag, const char *s, size_t len, double weight)
 {
     size_t     i, pos;
     mt_word_t  w;
@@ -207,7 +212,7 @@ mt_cbag_add(double *bag, const char *s, size_t len, double weight)
     pos = 0;
 
     while (s != NULL && mt_word_next(s, len, &pos, &w)) {
-        for (i = 0; i < MT_CONCEPTS_MAX && w.concepts >> i; i++) {
+        for (i = 0; i < MT_CONCEPTS_MAX && (w.concepts >> i) != 0; i++) {
             if (w.concepts & ((uint64_t) 1 << i)) {
                 bag[i] += weight * w.weight;
             }
@@ -226,7 +231,7 @@ mt_cbag_list(double *bag, const mt_json_t *obj, const char *key,
     n = mt_get_list(obj, key, items);
 
     for (i = 0; i < n; i++) {
-        mt_cbag_add(bag, items[i]->u.string.s, items[i]->u.string.len,
-                    weight);
+        mt_cbag_text(bag, items[i]->u.string.s, items[i]->u.string.len,
+                     weight);
     }
 }
