@@ -83,9 +83,16 @@ mt_score(const mt_json_t *assignment, const mt_json_t *creator,
      */
     topic = mt_topic_fit(assignment, creator);
     niche = mt_match_niches(assignment, creator, &m);
-    b->niche = niche < 0.0 ? topic
-                           : (1.0 - MT_TOPIC_MIX) * niche
-                             + MT_TOPIC_MIX * topic;
+
+    if (topic < 0.0) {
+        /* the map knows none of the brief's words: no signal from it */
+        b->niche = niche < 0.0 ? MT_NEUTRAL : niche;
+
+    } else {
+        b->niche = niche < 0.0 ? topic
+                               : (1.0 - MT_TOPIC_MIX) * niche
+                                 + MT_TOPIC_MIX * topic;
+    }
     b->value = mt_match_values(assignment, creator, &m);
     b->value = b->value < 0.0 ? MT_NEUTRAL : b->value;
     b->audience = mt_audience(assignment, creator);
@@ -123,7 +130,7 @@ mt_score(const mt_json_t *assignment, const mt_json_t *creator,
      * Size, engagement and a friendly tone must not lift a creator that
      * shares nothing with the brief above one that does.
      */
-    if (topic < MT_TOPIC_NONE && niche < MT_HIT * MT_HIT) {
+    if (topic >= 0.0 && topic < MT_TOPIC_NONE && niche < MT_HIT * MT_HIT) {
         b->score *= MT_OFF_TOPIC;
     }
 }

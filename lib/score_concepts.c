@@ -151,7 +151,8 @@ static void mt_cbag_list(double *bag, const mt_json_t *obj,
  * The cosine of the two concept bags, each concept's weight damped by a
  * square root so that a profile that repeats one word does not own the
  * concept, and a creator spread over many concepts fits each less than
- * one that covers a few.  0 when either side has no concept at all.
+ * one that covers a few.  -1 when the brief names no concept at all
+ * (nothing to say), 0 when the creator has none.
  */
 double
 mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
@@ -194,7 +195,11 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
         nc += cb[i];
     }
 
-    if (na <= 0.0 || nc <= 0.0) {
+    if (na <= 0.0) {
+        return -1.0;
+    }
+
+    if (nc <= 0.0) {
         return 0.0;
     }
 

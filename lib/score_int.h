@@ -81,7 +81,10 @@ double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
 /* the words of each concept, NULL-ended; at most MT_CONCEPTS_MAX */
 extern const char *const  mt_concept_words[];
 
-/* how much the brief's topic and the creator's profile share, [0, 1] */
+/*
+ * how much the brief's topic and the creator's profile share, [0, 1]; -1
+ * when the brief's words name no concept of the map
+ */
 double mt_topic_fit(const mt_json_t *a, const mt_json_t *c);
 
 /* score_words.c */
