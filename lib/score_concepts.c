@@ -136,7 +136,9 @@ const char *const  mt_concept_words[] = {
     /* 19 skilled trades and manual work */
     " trade trades tradesperson hands handy tool tools workshop welding"
     " welder construction carpentry carpenter electrician plumber"
-    " mechanic mechanics machinery labor labour shift ",
+    " mechanic mechanics machinery labor labour shift manufacturing"
+    " manufacturer factory factories industrial industry steel"
+    " equipment warehouse ",
     NULL
 };
 
