@@ -31,6 +31,7 @@
 #define MT_CB_CAUSES      0.5
 #define MT_CB_STANCES     0.3
 #define MT_CB_BIO         0.5
+#define MT_CB_TAGS        0.3
 
 
 /* one concept a line: its words; at most MT_CONCEPTS_MAX lines */
@@ -186,6 +187,7 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
     mt_cbag_list(cb, an, "socialStances", MT_CB_STANCES);
     s = mt_get_str(c, "bio", &len);
     mt_cbag_text(cb, s, len, MT_CB_BIO);
+    mt_cbag_list(cb, c, "sourceHashtags", MT_CB_TAGS);
 
     dot = 0.0;
     na = 0.0;
