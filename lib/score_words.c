@@ -371,9 +371,9 @@ mt_lex_init(void)
 static void
 mt_lex_concept(const char *list, uint64_t bit)
 {
-    size_t      n;
-    mt_word_t   w;
-    mt_lex_t   *l;
+    size_t       n;
+    mt_word_t    w;
+    mt_lex_t    *l;
     const char  *p, *e;
 
     for (p = list; *p != '\0'; p = e) {
