@@ -19,6 +19,7 @@
 
 #include "score.h"
 #include "score_int.h"
+#include "util.h"
 
 
 /* what each field of a side counts for in its bag */
@@ -144,6 +145,21 @@ const char *const  mt_concept_words[] = {
 };
 
 
+/*
+ * The brief's bag of the last call on this thread: a request scores one
+ * brief against up to 50 creators, and the brief's words were half the
+ * time of a fit.  Keyed by a hash of the fields it is built from, never
+ * by a pointer, so a brief freed and another parsed at the same place is
+ * not taken for the first.
+ */
+typedef struct {
+    uint64_t                key;        /* 0: none yet */
+    double                  bag[MT_CONCEPTS_MAX];
+} mt_brief_bag_t;
+
+
+static const double *mt_brief_bag(const mt_json_t *a);
+static uint64_t mt_brief_key(const mt_json_t *a);
 static void mt_cbag_text(double *bag, const char *s, size_t len,
     double weight);
 static void mt_cbag_list(double *bag, const mt_json_t *obj,
@@ -161,23 +177,17 @@ double
 mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
 {
     size_t            i, len;
-    double            ab[MT_CONCEPTS_MAX], cb[MT_CONCEPTS_MAX];
+    double            cb[MT_CONCEPTS_MAX];
     double            dot, na, nc;
     const char       *s;
+    const double     *ab;
     const mt_json_t  *an;
 
+    ab = mt_brief_bag(a);
+
     for (i = 0; i < MT_CONCEPTS_MAX; i++) {
-        ab[i] = 0.0;
         cb[i] = 0.0;
     }
-
-    s = mt_get_str(a, "topic", &len);
-    mt_cbag_text(ab, s, len, MT_CB_TOPIC);
-    s = mt_get_str(a, "keyTakeaway", &len);
-    mt_cbag_text(ab, s, len, MT_CB_TAKEAWAY);
-    s = mt_get_str(a, "additionalContext", &len);
-    mt_cbag_text(ab, s, len, MT_CB_CONTEXT);
-    mt_cbag_list(ab, a, "creatorNiches", MT_CB_NICHE);
 
     an = mt_json_get(c, "analysis");
     mt_cbag_list(cb, an, "primaryNiches", MT_CB_NICHE);
@@ -208,6 +218,78 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
     }
 
     return dot / sqrt(na * nc);
+}
+
+
+static const double *
+mt_brief_bag(const mt_json_t *a)
+{
+    size_t       i, len;
+    uint64_t     key;
+    const char  *s;
+
+    static _Thread_local mt_brief_bag_t  last;
+
+    key = mt_brief_key(a);
+
+    if (key == last.key) {
+        return last.bag;
+    }
+
+    for (i = 0; i < MT_CONCEPTS_MAX; i++) {
+        last.bag[i] = 0.0;
+    }
+
+    s = mt_get_str(a, "topic", &len);
+    mt_cbag_text(last.bag, s, len, MT_CB_TOPIC);
+    s = mt_get_str(a, "keyTakeaway", &len);
+    mt_cbag_text(last.bag, s, len, MT_CB_TAKEAWAY);
+    s = mt_get_str(a, "additionalContext", &len);
+    mt_cbag_text(last.bag, s, len, MT_CB_CONTEXT);
+    mt_cbag_list(last.bag, a, "creatorNiches", MT_CB_NICHE);
+
+    last.key = key;
+
+    return last.bag;
+}
+
+
+/*
+ * A hash of the fields the brief's bag is built from, each with its
+ * length and place, so that moving text from one field to the next
+ * changes it; never 0.
+ */
+static uint64_t
+mt_brief_key(const mt_json_t *a)
+{
+    size_t            i, k, n, len;
+    uint64_t          h;
+    const char       *s;
+    const mt_json_t  *items[MT_LIST_MAX];
+
+    static const char *const  keys[] = {
+        "topic", "keyTakeaway", "additionalContext"
+    };
+
+    h = MT_HASH_SEED;
+
+    for (k = 0; k < 3; k++) {
+        s = mt_get_str(a, keys[k], &len);
+        h = mt_hash_mix(h ^ (uint64_t) len ^ ((uint64_t) k << 56));
+        h = mt_hash64(s != NULL ? s : "", len, h);
+    }
+
+    n = mt_get_list(a, "creatorNiches", items);
+
+    for (i = 0; i < n; i++) {
+        h = mt_hash_mix(h ^ (uint64_t) items[i]->u.string.len
+                        ^ ((uint64_t) (i + 3) << 56));
+        h = mt_hash64(items[i]->u.string.s, items[i]->u.string.len, h);
+    }
+
+    h = mt_hash_mix(h ^ (uint64_t) n);
+
+    return h | 1;
 }
 
 

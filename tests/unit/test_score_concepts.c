@@ -167,6 +167,40 @@ test_off_topic(void **state)
 }
 
 
+/*
+ * The brief's bag is kept from one call to the next: another brief, or
+ * the same words in another field, must not get the kept one.
+ */
+static void
+test_brief_cache(void **state)
+{
+    double  eggs, games, topic, context;
+
+    (void) state;
+
+    eggs = fit_niches(EGGS, "\"Personal Finance\"");
+    games = fit_niches("{\"topic\":\"indie games\"}",
+                       "\"Personal Finance\"");
+    assert_true(games == 0.0);
+    assert_true(fit_niches(EGGS, "\"Personal Finance\"") == eggs);
+
+    /* the topic weighs more than the context: a different bag */
+    topic = fit_niches("{\"topic\":\"groceries\","
+                       "\"additionalContext\":\"indie games\"}",
+                       "\"Gaming\"");
+    context = fit_niches("{\"topic\":\"indie games\","
+                         "\"additionalContext\":\"groceries\"}",
+                         "\"Gaming\"");
+    assert_true(topic > 0.0 && topic < context);
+
+    /* a niche list that differs only in its order: the same fit */
+    assert_true(fit_niches("{\"creatorNiches\":[\"Budget\",\"Travel\"]}",
+                           "\"Travel\"")
+                == fit_niches("{\"creatorNiches\":[\"Travel\","
+                              "\"Budget\"]}", "\"Travel\""));
+}
+
+
 /* the sample creators: the everyday brief finds the money creators */
 static void
 test_sample_creators(void **state)
@@ -214,6 +248,7 @@ main(void)
         cmocka_unit_test(test_everyday_words),
         cmocka_unit_test(test_focus_and_unknown),
         cmocka_unit_test(test_off_topic),
+        cmocka_unit_test(test_brief_cache),
         cmocka_unit_test(test_sample_creators),
     };
 
