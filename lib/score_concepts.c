@@ -152,10 +152,8 @@ const char *const  mt_concept_words[] = {
  * by a pointer, so a brief freed and another parsed at the same place is
  * not taken for the first.
  */
-typedef struct {
-    uint64_t                key;        /* 0: none yet */
-    double                  bag[MT_CONCEPTS_MAX];
-} mt_brief_bag_t;
+static _Thread_local uint64_t  mt_last_key;         /* 0: none yet */
+static _Thread_local double    mt_last_bag[MT_CONCEPTS_MAX];
 
 
 static const double *mt_brief_bag(const mt_json_t *a);
@@ -228,29 +226,27 @@ mt_brief_bag(const mt_json_t *a)
     uint64_t     key;
     const char  *s;
 
-    static _Thread_local mt_brief_bag_t  last;
-
     key = mt_brief_key(a);
 
-    if (key == last.key) {
-        return last.bag;
+    if (key == mt_last_key) {
+        return mt_last_bag;
     }
 
     for (i = 0; i < MT_CONCEPTS_MAX; i++) {
-        last.bag[i] = 0.0;
+        mt_last_bag[i] = 0.0;
     }
 
     s = mt_get_str(a, "topic", &len);
-    mt_cbag_text(last.bag, s, len, MT_CB_TOPIC);
+    mt_cbag_text(mt_last_bag, s, len, MT_CB_TOPIC);
     s = mt_get_str(a, "keyTakeaway", &len);
-    mt_cbag_text(last.bag, s, len, MT_CB_TAKEAWAY);
+    mt_cbag_text(mt_last_bag, s, len, MT_CB_TAKEAWAY);
     s = mt_get_str(a, "additionalContext", &len);
-    mt_cbag_text(last.bag, s, len, MT_CB_CONTEXT);
-    mt_cbag_list(last.bag, a, "creatorNiches", MT_CB_NICHE);
+    mt_cbag_text(mt_last_bag, s, len, MT_CB_CONTEXT);
+    mt_cbag_list(mt_last_bag, a, "creatorNiches", MT_CB_NICHE);
 
-    last.key = key;
+    mt_last_key = key;
 
-    return last.bag;
+    return mt_last_bag;
 }
 
 
