@@ -26,16 +26,25 @@
 #define MT_W_STYLE       0.5    /* contentStyle words for the tone */
 
 /* matchScore weights; they sum to 1 */
-#define MT_W_SEM         0.35
-#define MT_W_NICHE       0.35
-#define MT_W_VALUE       0.08
-#define MT_W_AUDIENCE    0.10
-#define MT_W_TONE        0.06
-#define MT_W_ENGAGE      0.06
+#define MT_W_SEM         0.30
+#define MT_W_NICHE       0.45
+#define MT_W_VALUE       0.07
+#define MT_W_AUDIENCE    0.08
+#define MT_W_TONE        0.05
+#define MT_W_ENGAGE      0.05
 
 /* the semantic part of the score: relative cosine, then absolute */
 #define MT_SEM_REL       0.7
 #define MT_SEM_SCALE     0.6    /* the smallest best cosine that scales */
+
+/*
+ * topic fit (score_concepts.c): its share of nicheAlignment when the
+ * brief names niches (all of it when not), and what a creator that shares
+ * no topic at all with the brief keeps of its score
+ */
+#define MT_TOPIC_MIX     0.4
+#define MT_TOPIC_NONE    0.1    /* below: no topical overlap */
+#define MT_OFF_TOPIC     0.6
 
 /* audience: region against the demographic words */
 #define MT_AUD_REGION    0.6
@@ -63,14 +72,27 @@ void
 mt_score(const mt_json_t *assignment, const mt_json_t *creator,
     double cosine, double best_cosine, int semantic_ok, mt_breakdown_t *b)
 {
-    double      cos, rel, sem, sum, wsum, scale;
+    double      cos, rel, sem, sum, wsum, scale, topic, niche;
     mt_match_t  m;
 
     cos = isfinite(cosine) ? cosine : 0.0;
 
-    /* a list the assignment does not ask for is no signal either way */
-    b->niche = mt_match_niches(assignment, creator, &m);
-    b->niche = b->niche < 0.0 ? MT_NEUTRAL : b->niche;
+    /*
+     * The niches the brief asks for, and the topic of its text: without
+     * niches the topic is all there is to say what the brief is about.
+     */
+    topic = mt_topic_fit(assignment, creator);
+    niche = mt_match_niches(assignment, creator, &m);
+
+    if (topic < 0.0) {
+        /* the map knows none of the brief's words: no signal from it */
+        b->niche = niche < 0.0 ? MT_NEUTRAL : niche;
+
+    } else {
+        b->niche = niche < 0.0 ? topic
+                               : (1.0 - MT_TOPIC_MIX) * niche
+                                 + MT_TOPIC_MIX * topic;
+    }
     b->value = mt_match_values(assignment, creator, &m);
     b->value = b->value < 0.0 ? MT_NEUTRAL : b->value;
     b->audience = mt_audience(assignment, creator);
@@ -103,6 +125,14 @@ mt_score(const mt_json_t *assignment, const mt_json_t *creator,
     }
 
     b->score = mt_clamp(sum / wsum);
+
+    /*
+     * Size, engagement and a friendly tone must not lift a creator that
+     * shares nothing with the brief above one that does.
+     */
+    if (topic >= 0.0 && topic < MT_TOPIC_NONE && niche < MT_HIT * MT_HIT) {
+        b->score *= MT_OFF_TOPIC;
+    }
 }
 
 

@@ -32,6 +32,7 @@ typedef struct {
     char                    s[MT_WORD_MAX + 1];
     size_t                  len;
     uint32_t                groups;
+    uint64_t                concepts;   /* score_concepts.c, 1 << i */
     double                  weight;     /* 1, less for umbrella words */
 } mt_word_t;
 
@@ -72,6 +73,19 @@ double mt_tone(const mt_json_t *a, const mt_json_t *c, uint32_t *hits);
 double mt_demo_fit(const mt_json_t *a, const mt_json_t *c,
     mt_phrase_t *want, double *best);
 double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
+
+/* score_concepts.c */
+
+#define MT_CONCEPTS_MAX  64
+
+/* the words of each concept, NULL-ended; at most MT_CONCEPTS_MAX */
+extern const char *const  mt_concept_words[];
+
+/*
+ * how much the brief's topic and the creator's profile share, [0, 1]; -1
+ * when the brief's words name no concept of the map
+ */
+double mt_topic_fit(const mt_json_t *a, const mt_json_t *c);
 
 /* score_words.c */
 

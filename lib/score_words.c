@@ -16,10 +16,13 @@
 
 static int mt_is_word(unsigned char c);
 static void mt_stem(mt_word_t *w);
+static void mt_stem_suffix(mt_word_t *w);
+static void mt_stem_variant(mt_word_t *w, const char *to);
 
 /* a word of the lists below: see mt_lex_find() */
 typedef struct {
     uint64_t                hash;       /* 0: empty */
+    uint64_t                concepts;   /* score_concepts.c, 1 << i */
     uint32_t                groups;     /* synonym groups, 1 << i */
     uint8_t                 stop;
     uint8_t                 broad;
@@ -27,6 +30,7 @@ typedef struct {
 } mt_lex_t;
 
 static const mt_lex_t *mt_lex_find(const char *s, size_t len);
+static void mt_lex_concept(const char *list, uint64_t bit);
 
 
 /*
@@ -151,6 +155,7 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 
         lex = mt_lex_find(w->s, w->len);
         w->groups = lex ? lex->groups : 0;
+        w->concepts = lex ? lex->concepts : 0;
         w->weight = (lex && lex->broad) ? MT_BROAD : 1.0;
 
         *pos = i;
@@ -175,9 +180,23 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 static void
 mt_stem(mt_word_t *w)
 {
-    char             c;
-    const char      *to;
     const mt_lex_t  *lex;
+
+    mt_stem_suffix(w);
+
+    lex = mt_lex_find(w->s, w->len);
+
+    if (lex != NULL && lex->variant >= 0) {
+        mt_stem_variant(w, mt_variants[lex->variant][1]);
+    }
+}
+
+
+/* the suffix rules alone: the table is built with them (mt_lex_init) */
+static void
+mt_stem_suffix(mt_word_t *w)
+{
+    char  c;
 
     if (w->len > 4 && mt_ends(w, "ies")) {
         w->len -= 2;
@@ -213,18 +232,17 @@ mt_stem(mt_word_t *w)
     }
 
     w->s[w->len] = '\0';
+}
 
-    lex = mt_lex_find(w->s, w->len);
 
-    if (lex != NULL && lex->variant >= 0) {
-        to = mt_variants[lex->variant][1];
-
-        for (w->len = 0; to[w->len] != '\0'; w->len++) {
-            w->s[w->len] = to[w->len];
-        }
-
-        w->s[w->len] = '\0';
+static void
+mt_stem_variant(mt_word_t *w, const char *to)
+{
+    for (w->len = 0; to[w->len] != '\0' && w->len < MT_WORD_MAX; w->len++) {
+        w->s[w->len] = to[w->len];
     }
+
+    w->s[w->len] = '\0';
 }
 
 
@@ -258,7 +276,7 @@ mt_in(const char *list, const char *s, size_t len)
  * score's time).  Words are told apart by a 64-bit hash alone.
  */
 
-#define MT_LEX_SLOTS  1024          /* a power of two, over 4x the words */
+#define MT_LEX_SLOTS  4096          /* a power of two, over 4x the words */
 
 
 static mt_lex_t        mt_lex[MT_LEX_SLOTS];
@@ -337,6 +355,55 @@ mt_lex_init(void)
     for (i = 0; i < sizeof(mt_variants) / sizeof(mt_variants[0]); i++) {
         l = mt_lex_slot(mt_variants[i][0], strlen(mt_variants[i][0]), 1);
         l->variant = (int16_t) i;
+    }
+
+    /* after the variants: a concept word is stemmed as a text word is */
+    for (i = 0; i < MT_CONCEPTS_MAX && mt_concept_words[i] != NULL; i++) {
+        mt_lex_concept(mt_concept_words[i], (uint64_t) 1 << i);
+    }
+}
+
+
+/*
+ * Every word of list, stemmed as mt_word_next() stems a word of a text
+ * (without a lookup: this runs inside mt_lex_once), gets concept bit.
+ */
+static void
+mt_lex_concept(const char *list, uint64_t bit)
+{
+    size_t       n;
+    mt_word_t    w;
+    mt_lex_t    *l;
+    const char  *p, *e;
+
+    for (p = list; *p != '\0'; p = e) {
+        while (*p == ' ') {
+            p++;
+        }
+
+        for (e = p; *e != '\0' && *e != ' '; e++) {
+            /* void */
+        }
+
+        n = (size_t) (e - p);
+
+        if (n < 2 || n > MT_WORD_MAX) {
+            continue;
+        }
+
+        memcpy(w.s, p, n);
+        w.s[n] = '\0';
+        w.len = n;
+        mt_stem_suffix(&w);
+
+        l = mt_lex_slot(w.s, w.len, 0);
+
+        if (l != NULL && l->variant >= 0) {
+            mt_stem_variant(&w, mt_variants[l->variant][1]);
+        }
+
+        l = mt_lex_slot(w.s, w.len, 1);
+        l->concepts |= bit;
     }
 }
 

@@ -1,11 +1,13 @@
 # Search, embeddings, refresh jobs and matching on the embedded default
 # (local embedder, shared vector index, LMDB), with the 17 sample
 # creators loaded at start-up.  The quality checks: the example
-# assignment's top 3, and four briefs of our own, each with one obvious
-# best creator that the brief never names.
+# assignment's top 3, four briefs of our own, each with one obvious best
+# creator that the brief never names, and the graded benchmark
+# (bench/quality) against floors a little under what the ranking reaches.
 use strict;
 use warnings;
 use Cwd qw(abs_path);
+use File::Temp qw(tempdir);
 use List::Util qw(all);
 use Test::More;
 use Time::HiRes qw(sleep time);
@@ -272,6 +274,44 @@ for my $b (@briefs) {
        "brief '$brief->{topic}': $want first");
     unlike($text, qr/\Q$r->{json}{data}{matches}[0]{creator}{nickname}\E/i,
            '... and the brief does not name its nickname');
+}
+
+# The graded benchmark (bench/quality/README.md): its 55 briefs as written
+# and bare, each ranking all 17 creators, scored against grades.json.
+# The floors sit a little under the totals the ranking reaches (the
+# README's "Matching" gives them), so that a change that makes matching
+# worse fails here.  Before the ingest below, which changes a creator.
+
+my %floor = (
+    'as written' => { ndcg => 0.92, p1 => 36, bad => 51, calib => 6 },
+    'bare'       => { ndcg => 0.90, p1 => 35, bad => 54, calib => 5 },
+    'everyday'   => { ndcg => 0.89, p1 => 11, bad => 14 },
+);
+
+SKIP: {
+    skip 'no /usr/bin/python3 for bench/quality/quality.py', 4 * 3 - 1
+        unless -x '/usr/bin/python3';
+    my $dir = tempdir(CLEANUP => 1);
+    my $base = "http://127.0.0.1:$Test::Nginx::Socket::ServerPort";
+    my $rc = system('/usr/bin/python3', 'bench/quality/quality.py',
+                    '--base', $base, '--creators', $creators,
+                    '--quiet', '--results', "$dir/RESULTS.md",
+                    '--totals', "$dir/totals.json") >> 8;
+    my $t = $rc == 0 ? $J->decode(do { local (@ARGV, $/) = "$dir/totals.json";
+                                       <> })
+                     : {};
+    for my $set ('as written', 'bare', 'everyday') {
+        my ($f, $got) = ($floor{$set}, $t->{$set}{all} // {});
+        cmp_ok($got->{ndcg} // 0, '>=', $f->{ndcg},
+               "quality, $set: nDCG\@3 at least $f->{ndcg}");
+        cmp_ok($got->{p1} // 0, '>=', $f->{p1},
+               "quality, $set: P\@1 at least $f->{p1}/$got->{fit}");
+        cmp_ok($got->{bad} // 1e9, '<=', $f->{bad},
+               "quality, $set: bad\@3 at most $f->{bad}");
+        next unless defined $f->{calib};
+        cmp_ok($got->{calib_pass} // 0, '>=', $f->{calib},
+               "quality, $set: calibration on $f->{calib} no-fit briefs");
+    }
 }
 
 # Matching saved to an assignment

@@ -209,6 +209,10 @@ def main():
     ap.add_argument("--commit", default="unknown")
     ap.add_argument("--command", default="bench/quality/run.sh")
     ap.add_argument("--note", default="", help="a line for the header (the module)")
+    ap.add_argument("--quiet", action="store_true",
+                    help="print nothing (the files are still written)")
+    ap.add_argument("--totals", help="also write the module's totals as JSON here "
+                    "(t/040-match-flow.t checks them against floors)")
     args = ap.parse_args()
 
     briefs = json.load(open(args.briefs))["briefs"]
@@ -258,7 +262,8 @@ def main():
         runs["followers" + suffix].append((b, score_ranking(fol, g)))
         runs["search" + suffix].append((b, score_ranking(rec["search"], g)))
         raw.append(rec)
-        print("quality: %-40s done" % b["id"], file=sys.stderr)
+        if not args.quiet:
+            print("quality: %-40s done" % b["id"], file=sys.stderr)
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = []
@@ -313,8 +318,23 @@ def main():
     if args.raw:
         with open(args.raw, "w") as f:
             json.dump(raw, f, indent=1)
+    if args.totals:
+        # {"as written": {"all": {...}, "A": {...}, "B": {...}}, ...}
+        tot = {}
+        for key in ("as written", "bare", "everyday"):
+            tot[key] = {}
+            for split in ("all", "A", "B"):
+                rows = [(b, m) for b, m in runs[key]
+                        if split == "all" or b["split"] == split]
+                t = totals(rows)
+                del t["nofit_tops"]
+                tot[key][split] = t
+        with open(args.totals, "w") as f:
+            json.dump(tot, f, indent=1)
     # on the terminal the same text, but the totals last, where they are
     # seen without scrolling back over the per-brief tables
+    if args.quiet:
+        return
     head, rest = text.split("\n## Totals\n", 1)
     totals_part, rest = rest.split("\n## By kind\n", 1)
     print(head + "\n## By kind\n" + rest + "\n## Totals\n" + totals_part, end="")
