@@ -597,7 +597,7 @@ test_graph_stop(void **state)
     mt_vindex_params_t   p;
 
     seed = 3;
-    vecs = malloc(2000 * 16 * sizeof(float));
+    vecs = malloc((size_t) 2000 * 16 * sizeof(float));
     assert_non_null(vecs);
 
     for (i = 0; i < 2000; i++) {
