@@ -249,14 +249,23 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
 
         /*
          * "run=pool": each search on a pool thread, so that a scan of a
-         * million creators never holds the event loop; "run=loop" (the
-         * default) saves the thread hop when searches take microseconds.
+         * million creators never holds the event loop; "run=loop" saves
+         * the thread hop when searches take microseconds; "run=auto"
+         * (the default) takes the loop while the index is small.
          */
 
-        if (ngx_strcmp(value[i].data, "run=loop") == 0
-            || ngx_strcmp(value[i].data, "run=pool") == 0)
-        {
-            mmcf->index_run_pool = (value[i].data[4] == 'p');
+        if (ngx_strcmp(value[i].data, "run=loop") == 0) {
+            mmcf->index_run = NGX_HTTP_MATCHER_RUN_LOOP;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "run=pool") == 0) {
+            mmcf->index_run = NGX_HTTP_MATCHER_RUN_POOL;
+            continue;
+        }
+
+        if (ngx_strcmp(value[i].data, "run=auto") == 0) {
+            mmcf->index_run = NGX_HTTP_MATCHER_RUN_AUTO;
             continue;
         }
 
@@ -366,8 +375,10 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_conf_init_uint_value(mmcf->index_search, MT_VSEARCH_AUTO);
     ngx_conf_init_uint_value(mmcf->index_graph_m, MT_VGRAPH_M);
     ngx_conf_init_uint_value(mmcf->index_ef, MT_VGRAPH_EF);
-    ngx_conf_init_uint_value(mmcf->index_run_pool,
-                             NGX_HTTP_MATCHER_PARKED_DEFAULT);
+    ngx_conf_init_uint_value(mmcf->index_run,
+                             NGX_HTTP_MATCHER_PARKED_DEFAULT
+                             ? NGX_HTTP_MATCHER_RUN_POOL
+                             : NGX_HTTP_MATCHER_RUN_AUTO);
 
     /* a remote index: no files, no syncs, no rebuilds here */
     if (mmcf->store_path.len == 0 || mmcf->vectors_remote) {

@@ -359,7 +359,7 @@ ngx_http_matcher_create_main_conf(ngx_conf_t *cf)
     mmcf->index_search = NGX_CONF_UNSET_UINT;
     mmcf->index_graph_m = NGX_CONF_UNSET_UINT;
     mmcf->index_ef = NGX_CONF_UNSET_UINT;
-    mmcf->index_run_pool = NGX_CONF_UNSET_UINT;
+    mmcf->index_run = NGX_CONF_UNSET_UINT;
     mmcf->breaker_failures = NGX_CONF_UNSET_UINT;
     mmcf->framing_remote = NGX_CONF_UNSET_UINT;
     mmcf->bulk_concurrency = NGX_CONF_UNSET_UINT;

@@ -31,6 +31,18 @@
 #define NGX_HTTP_MATCHER_PARKED_DEFAULT  0
 #endif
 
+/* "matcher_vectors local run=": where a search runs */
+#define NGX_HTTP_MATCHER_RUN_LOOP        0
+#define NGX_HTTP_MATCHER_RUN_POOL        1
+#define NGX_HTTP_MATCHER_RUN_AUTO        2
+/*
+ * run=auto: on the loop up to this many creators, on the pool above.
+ * At a million a search takes about a millisecond, but one whose filter
+ * admits few creators checks every record: 40-100 ms, which must not
+ * hold the loop; at 100,000 that is a tenth as long.
+ */
+#define NGX_HTTP_MATCHER_RUN_LOOP_MAX    100000
+
 
 typedef struct ngx_http_matcher_ctx_s  ngx_http_matcher_ctx_t;
 typedef struct ngx_http_matcher_backends_s  ngx_http_matcher_backends_t;
@@ -113,7 +125,7 @@ typedef struct {
     ngx_uint_t                    index_search;  /* MT_VSEARCH_* */
     ngx_uint_t                    index_graph_m; /* graph_m=, 0: none */
     ngx_uint_t                    index_ef;      /* a graph search's */
-    ngx_uint_t                    index_run_pool; /* run=pool */
+    ngx_uint_t                    index_run;  /* NGX_HTTP_MATCHER_RUN_* */
     ngx_str_t                     index_path;    /* NUL-terminated */
     ngx_str_t                     embedder_path; /* NUL-terminated */
     ngx_shm_zone_t               *jobs_zone;     /* refresh jobs */

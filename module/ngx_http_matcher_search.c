@@ -183,7 +183,11 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
 
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
 
-    on_loop = (b->vec->ops->flags & MT_BACKEND_SYNC) && !mmcf->index_run_pool;
+    on_loop = (b->vec->ops->flags & MT_BACKEND_SYNC)
+              && (mmcf->index_run == NGX_HTTP_MATCHER_RUN_LOOP
+                  || (mmcf->index_run == NGX_HTTP_MATCHER_RUN_AUTO
+                      && b->vec->ops->count(b->vec)
+                         <= NGX_HTTP_MATCHER_RUN_LOOP_MAX));
 
     job = ngx_http_matcher_step_alloc(r, sizeof(ngx_http_matcher_vsearch_t),
                                       on_loop);

@@ -308,3 +308,16 @@ invalid parameter "run=elsewhere"
 GET /health
 --- error_code: 200
 --- response_body_like: "store":\{"status":"up"
+
+
+
+=== TEST 24b: run=auto, the default said out loud: a healthy start
+--- http_config
+    matcher_store lmdb:store size=16m;
+    matcher_vectors local run=auto;
+--- config
+    location = /health { matcher_health; }
+--- request
+GET /health
+--- error_code: 200
+--- response_body_like: "vectors":\{"status":"up"
