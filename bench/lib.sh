@@ -29,3 +29,19 @@ stop_pid() {    # <pid> <name>: QUIT (nginx) or TERM, then KILL after 5 s
     fi
     wait "$pid" 2> /dev/null || true
 }
+
+# bench_left_prefix: what a "SCENARIO=match bench/run.sh" left in
+# bench/out/nginx, for the scripts that measure it again (startup.sh,
+# rematch.sh): sets PREFIX, PORT (its conf's) and BASE; dies when there
+# is no index there or when something already listens on that port.
+bench_left_prefix() {
+    PREFIX=$PWD/bench/out/nginx
+    [[ -f $PREFIX/conf/nginx.conf && -f $PREFIX/store/vectors.mtv ]] \
+        || die "no index in $PREFIX: run SCENARIO=match bench/run.sh first"
+    PORT=$(sed -n 's/^ *listen *127\.0\.0\.1:\([0-9]*\);.*/\1/p' \
+           "$PREFIX/conf/nginx.conf" | head -1)
+    BASE=http://127.0.0.1:$PORT
+    if curl -s -o /dev/null --max-time 1 "$BASE/ref"; then
+        die "something already listens on $BASE"
+    fi
+}

@@ -16,7 +16,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 NGINX=${NGINX:-/usr/sbin/nginx}
-PREFIX=$PWD/bench/out/nginx
 MODULE_SO=${MODULE_SO:-build/ngx_http_matcher_module.so}
 MATCH_CONNECTIONS=${MATCH_CONNECTIONS:-8}
 MATCH_THREADS=${MATCH_THREADS:-2}
@@ -24,16 +23,8 @@ MATCH_DURATION=${MATCH_DURATION:-30s}
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-[[ -f $PREFIX/conf/nginx.conf && -f $PREFIX/store/vectors.mtv ]] \
-    || die "no index in $PREFIX: run SCENARIO=match bench/run.sh first"
-PORT=$(sed -n 's/^ *listen *127\.0\.0\.1:\([0-9]*\);.*/\1/p' \
-       "$PREFIX/conf/nginx.conf" | head -1)
-BASE=http://127.0.0.1:$PORT
-if curl -s -o /dev/null --max-time 1 "$BASE/ref"; then
-    die "something already listens on $BASE"
-fi
-
 . bench/lib.sh
+bench_left_prefix
 
 cp "$MODULE_SO" "$PREFIX/modules/"
 NGINX_PID=""

@@ -18,20 +18,11 @@ cd "$(dirname "$0")/.."
 
 ROUNDS=${1:-3}
 NGINX=${NGINX:-/usr/sbin/nginx}
-PREFIX=$PWD/bench/out/nginx
 say() { printf '%s\n' "bench: $*" >&2; }
 die() { say "$*"; exit 1; }
 
-[[ -f $PREFIX/conf/nginx.conf && -f $PREFIX/store/vectors.mtv ]] \
-    || die "no index in $PREFIX: run SCENARIO=match bench/run.sh first"
-PORT=$(sed -n 's/^ *listen *127\.0\.0\.1:\([0-9]*\);.*/\1/p' \
-       "$PREFIX/conf/nginx.conf" | head -1)
-BASE=http://127.0.0.1:$PORT
-if curl -s -o /dev/null --max-time 1 "$BASE/ref"; then
-    die "something already listens on $BASE"
-fi
-
 . bench/lib.sh
+bench_left_prefix
 
 now() { date +%s.%N; }
 ms() { python3 -c "print('%.0f' % (($2 - $1) * 1000))"; }

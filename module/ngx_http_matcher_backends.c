@@ -363,7 +363,7 @@ ngx_http_matcher_unmap_handler(ngx_event_t *ev)
         ngx_http_matcher_reopen(ev->log, mmcf);
     }
 
-    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+    if (!ngx_http_matcher_exiting()) {
         ngx_add_timer(ev, NGX_HTTP_MATCHER_UNMAP_MSEC);
     }
 }

@@ -31,6 +31,8 @@ typedef struct {
 
 static char *ngx_http_matcher_embedder_openai(ngx_conf_t *cf,
     ngx_http_matcher_main_conf_t *mmcf);
+static ngx_int_t ngx_http_matcher_vectors_mode(ngx_str_t *value,
+    size_t skip, ngx_str_t *modes);
 static void ngx_http_matcher_retry_handler(ngx_event_t *ev);
 static void ngx_http_matcher_sync_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_sync_done(ngx_http_request_t *r,
@@ -49,6 +51,14 @@ ngx_str_t  ngx_http_matcher_search_modes[] = {
     ngx_string("ivf"),
     ngx_string("sketch"),
     ngx_string("graph"),
+    ngx_null_string
+};
+
+/* matcher_vectors run=: in the order of the NGX_HTTP_MATCHER_RUN_* values */
+static ngx_str_t  ngx_http_matcher_run_modes[] = {
+    ngx_string("loop"),
+    ngx_string("pool"),
+    ngx_string("auto"),
     ngx_null_string
 };
 
@@ -225,17 +235,10 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
     for (i = 2; i < cf->args->nelts; i++) {
 
         if (ngx_strncmp(value[i].data, "search=", 7) == 0) {
-            for (n = 0; ngx_http_matcher_search_modes[n].len; n++) {
-                if (value[i].len - 7 == ngx_http_matcher_search_modes[n].len
-                    && ngx_strncmp(value[i].data + 7,
-                                   ngx_http_matcher_search_modes[n].data,
-                                   value[i].len - 7) == 0)
-                {
-                    break;
-                }
-            }
+            n = ngx_http_matcher_vectors_mode(&value[i], 7,
+                                              ngx_http_matcher_search_modes);
 
-            if (ngx_http_matcher_search_modes[n].len == 0) {
+            if (n == NGX_ERROR) {
                 ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,
                                    "invalid \"%V\": search must be auto, "
                                    "exact, ivf, sketch or graph",
@@ -254,19 +257,15 @@ ngx_http_matcher_vectors_directive(ngx_conf_t *cf, ngx_command_t *cmd,
          * (the default) takes the loop while the index is small.
          */
 
-        if (ngx_strcmp(value[i].data, "run=loop") == 0) {
-            mmcf->index_run = NGX_HTTP_MATCHER_RUN_LOOP;
-            continue;
-        }
+        if (ngx_strncmp(value[i].data, "run=", 4) == 0) {
+            n = ngx_http_matcher_vectors_mode(&value[i], 4,
+                                              ngx_http_matcher_run_modes);
 
-        if (ngx_strcmp(value[i].data, "run=pool") == 0) {
-            mmcf->index_run = NGX_HTTP_MATCHER_RUN_POOL;
-            continue;
-        }
-
-        if (ngx_strcmp(value[i].data, "run=auto") == 0) {
-            mmcf->index_run = NGX_HTTP_MATCHER_RUN_AUTO;
-            continue;
+            /* another value falls to "invalid parameter" below */
+            if (n != NGX_ERROR) {
+                mmcf->index_run = (ngx_uint_t) n;
+                continue;
+            }
         }
 
         if (ngx_strcmp(value[i].data, "lists=auto") == 0) {
@@ -406,20 +405,24 @@ ngx_http_matcher_index_init_main(ngx_conf_t *cf,
 }
 
 
-/*
- * Asked by a sync, a rebuild or a refresh on the pool thread, between
- * creators: a worker told to stop (nginx -s quit, stop or reload) gives
- * the job up rather than hold its exit for minutes at a million
- * creators.  What it had done stays as a failed job leaves it; the new
- * workers' start-up sync picks up the rest.  The flags are the main
- * thread's, set by its signal handlers and read here without a lock: a
- * late read costs one more creator.
- */
+/* which of modes (null-ended) "name=value" names after skip: NGX_ERROR */
 
-int
-ngx_http_matcher_index_stop(void)
+static ngx_int_t
+ngx_http_matcher_vectors_mode(ngx_str_t *value, size_t skip,
+    ngx_str_t *modes)
 {
-    return ngx_quit || ngx_terminate || ngx_exiting;
+    ngx_int_t  n;
+
+    for (n = 0; modes[n].len; n++) {
+        if (value->len - skip == modes[n].len
+            && ngx_strncmp(value->data + skip, modes[n].data, modes[n].len)
+               == 0)
+        {
+            return n;
+        }
+    }
+
+    return NGX_ERROR;
 }
 
 
@@ -430,7 +433,7 @@ ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_memzero(t, sizeof(ngx_http_matcher_index_task_t));
 
     t->ix.store = ngx_http_matcher_store();
-    t->ix.params.stop = ngx_http_matcher_index_stop;
+    t->ix.params.stop = ngx_http_matcher_exiting;
 
     /* a remote pair: its blocking clients, the model's name and dims */
     if (mmcf->vectors_remote) {
@@ -647,7 +650,7 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
 
         if (!ngx_http_matcher_retry_event.timer_set
             && ngx_http_matcher_retry_event.handler != NULL
-            && !ngx_exiting && !ngx_quit && !ngx_terminate)
+            && !ngx_http_matcher_exiting())
         {
             ngx_add_timer(&ngx_http_matcher_retry_event,
                           NGX_HTTP_MATCHER_RETRY_MSEC);
@@ -662,7 +665,7 @@ ngx_http_matcher_sync_done(ngx_http_request_t *r, void *data)
                       "again");
         ngx_http_matcher_sync_again = 1;
 
-    } else if (sync->task.rc != NGX_OK && ngx_http_matcher_index_stop()) {
+    } else if (sync->task.rc != NGX_OK && ngx_http_matcher_exiting()) {
         ngx_log_error(NGX_LOG_NOTICE, ngx_cycle->log, 0,
                       "matcher: vector index update given up, the worker "
                       "is exiting: %s", sync->task.ix.error);
@@ -735,7 +738,7 @@ ngx_http_matcher_index_init_process(ngx_cycle_t *cycle)
 static void
 ngx_http_matcher_retry_handler(ngx_event_t *ev)
 {
-    if (!ngx_exiting && !ngx_quit && !ngx_terminate) {
+    if (!ngx_http_matcher_exiting()) {
         ngx_http_matcher_index_kick(ev->log);
     }
 }

@@ -53,7 +53,6 @@ ngx_int_t ngx_http_matcher_index_init_main(ngx_conf_t *cf,
     ngx_http_matcher_main_conf_t *mmcf);
 ngx_int_t ngx_http_matcher_index_init_process(ngx_cycle_t *cycle);
 
-int ngx_http_matcher_index_stop(void);
 void ngx_http_matcher_index_task_init(ngx_http_matcher_index_task_t *t,
     ngx_http_matcher_main_conf_t *mmcf);
 /* on a pool thread: a sync, or a rebuild when forced or due */

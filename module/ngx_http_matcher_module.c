@@ -657,6 +657,22 @@ ngx_http_matcher_creators_file(ngx_conf_t *cf, ngx_command_t *cmd,
  * that opens it later in a worker.
  */
 
+/*
+ * Whether this worker was told to stop (nginx -s quit, stop or reload):
+ * timers then stop re-arming, and jobs on the pool threads (a sync, a
+ * rebuild, a refresh: params.stop) give up between two creators rather
+ * than hold the worker's exit for minutes at a million.  The flags are
+ * the main thread's, set by its signal handlers; a pool thread that
+ * reads one late does one more creator.
+ */
+
+int
+ngx_http_matcher_exiting(void)
+{
+    return ngx_quit || ngx_terminate || ngx_exiting;
+}
+
+
 char *
 ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name, ngx_str_t *path)
 {

@@ -296,6 +296,7 @@ ngx_int_t ngx_http_matcher_api_key_name_variable(ngx_http_request_t *r,
     ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_matcher_module.c */
+int ngx_http_matcher_exiting(void);
 char *ngx_http_matcher_conf_path(ngx_conf_t *cf, ngx_str_t *name,
     ngx_str_t *path);
 void *ngx_http_matcher_zone_struct(ngx_shm_zone_t *shm_zone, void *data,

@@ -340,7 +340,7 @@ ngx_http_matcher_setup_handler(ngx_event_t *ev)
     ngx_http_matcher_setup_t      *setup;
     ngx_http_matcher_main_conf_t  *mmcf;
 
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
+    if (ngx_http_matcher_exiting()) {
         return;
     }
 
@@ -403,7 +403,7 @@ ngx_http_matcher_setup_done(ngx_http_request_t *r, void *data)
         ngx_http_matcher_setup_failed = 1;
     }
 
-    if (!(ngx_exiting || ngx_terminate || ngx_quit)) {
+    if (!ngx_http_matcher_exiting()) {
         ngx_add_timer(&ngx_http_matcher_setup_event,
                       NGX_HTTP_MATCHER_MONGO_RETRY);
     }

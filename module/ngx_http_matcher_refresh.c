@@ -303,7 +303,7 @@ ngx_http_matcher_refresh_done(ngx_http_request_t *r, void *data)
         ngx_cpystrn(slot->error, (u_char *) rf->task.ix.error,
                     sizeof(slot->error));
         /* nginx -s quit or reload gave it up: the job says so */
-        level = ngx_http_matcher_index_stop() ? NGX_LOG_NOTICE : NGX_LOG_ERR;
+        level = ngx_http_matcher_exiting() ? NGX_LOG_NOTICE : NGX_LOG_ERR;
 
         ngx_log_error(level, ngx_cycle->log, 0,
                       "matcher: embedding refresh %s failed: %s",

@@ -319,7 +319,7 @@ ngx_http_matcher_bulk_observe(void *data, int failed, long ms)
 static void
 ngx_http_matcher_bulk_stop_handler(ngx_event_t *ev)
 {
-    if (ngx_exiting || ngx_quit || ngx_terminate) {
+    if (ngx_http_matcher_exiting()) {
         ngx_http_matcher_bulk_stop = 1;
         return;
     }

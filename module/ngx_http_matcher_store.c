@@ -388,7 +388,7 @@ ngx_http_matcher_purge_handler(ngx_event_t *ev)
     mmcf = ngx_http_cycle_get_module_main_conf(ngx_cycle,
                                                ngx_http_matcher_module);
 
-    if (ngx_exiting || ngx_terminate || ngx_quit) {
+    if (ngx_http_matcher_exiting()) {
         return;
     }
 
