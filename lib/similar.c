@@ -340,7 +340,8 @@ mt_shared_write_list(mt_jw_t *w, const char *key,
 
 
 size_t
-mt_min_score_note(size_t dropped, double min_score, char *buf, size_t size)
+mt_min_score_note(size_t dropped, size_t kept, size_t ncreators,
+    double min_score, char *buf, size_t size)
 {
     int  n;
 
@@ -354,8 +355,17 @@ mt_min_score_note(size_t dropped, double min_score, char *buf, size_t size)
         return 0;
     }
 
-    n = snprintf(buf, size, "%zu weaker match%s (below minScore %g) left out.",
-                 dropped, dropped == 1 ? "" : "es", min_score);
+    if (kept == 0) {
+        n = snprintf(buf, size, "None of the %zu creator%s reaches minScore "
+                     "%g: %zu weaker match%s (below minScore %g) left out.",
+                     ncreators, ncreators == 1 ? "" : "s", min_score,
+                     dropped, dropped == 1 ? "" : "es", min_score);
+
+    } else {
+        n = snprintf(buf, size, "%zu weaker match%s (below minScore %g) "
+                     "left out.", dropped, dropped == 1 ? "" : "es",
+                     min_score);
+    }
 
     if (n < 0) {
         buf[0] = '\0';

@@ -58,11 +58,15 @@ size_t mt_shared_text(const mt_shared_t *s, char *buf, size_t size);
 void mt_shared_write(const mt_shared_t *s, mt_jw_t *w);
 
 /*
- * "2 weaker matches (below minScore 0.5) left out." into buf; the
- * length.  0 when dropped is 0 (buf "").
+ * The note of a match summary when minScore left dropped matches out,
+ * into buf; the length (0 and "" when dropped is 0).  kept matches
+ * remained: "2 weaker matches (below minScore 0.5) left out.", to
+ * append to the summary; none did: a whole summary of its own, "None
+ * of the 17 creators reaches minScore 0.99: 3 weaker matches (below
+ * minScore 0.99) left out."
  */
-size_t mt_min_score_note(size_t dropped, double min_score, char *buf,
-    size_t size);
+size_t mt_min_score_note(size_t dropped, size_t kept, size_t ncreators,
+    double min_score, char *buf, size_t size);
 
 /*
  * Writes to w the JSON string summary (a JSON string, as mt_summary()

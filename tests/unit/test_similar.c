@@ -235,17 +235,27 @@ test_min_score_note(void **state)
 
     (void) state;
 
-    len = mt_min_score_note(2, 0.5, buf, sizeof(buf));
+    len = mt_min_score_note(2, 1, 17, 0.5, buf, sizeof(buf));
     assert_string_equal(buf, "2 weaker matches (below minScore 0.5) left out.");
     assert_int_equal(len, strlen(buf));
 
-    mt_min_score_note(1, 0.99, buf, sizeof(buf));
+    mt_min_score_note(1, 2, 17, 0.99, buf, sizeof(buf));
     assert_string_equal(buf, "1 weaker match (below minScore 0.99) left out.");
 
-    assert_int_equal(mt_min_score_note(0, 0.5, buf, sizeof(buf)), 0);
+    mt_min_score_note(3, 0, 17, 0.99, buf, sizeof(buf));
+    assert_string_equal(buf, "None of the 17 creators reaches minScore 0.99: "
+                             "3 weaker matches (below minScore 0.99) left "
+                             "out.");
+
+    mt_min_score_note(1, 0, 1, 0.75, buf, sizeof(buf));
+    assert_string_equal(buf, "None of the 1 creator reaches minScore 0.75: "
+                             "1 weaker match (below minScore 0.75) left "
+                             "out.");
+
+    assert_int_equal(mt_min_score_note(0, 3, 17, 0.5, buf, sizeof(buf)), 0);
     assert_string_equal(buf, "");
 
-    len = mt_min_score_note(3, 0.25, buf, 8);
+    len = mt_min_score_note(3, 1, 17, 0.25, buf, 8);
     assert_int_equal(len, 7);
     assert_int_equal(strlen(buf), 7);
 }
