@@ -345,6 +345,11 @@ mt_min_score_note(size_t dropped, size_t kept, size_t ncreators,
 {
     int  n;
 
+    /*
+     * %.15g: the threshold as the client wrote it (up to 15 digits), not
+     * rounded to 6 and then below a score it did not drop
+     */
+
     if (size == 0) {
         return 0;
     }
@@ -357,12 +362,12 @@ mt_min_score_note(size_t dropped, size_t kept, size_t ncreators,
 
     if (kept == 0) {
         n = snprintf(buf, size, "None of the %zu creator%s reaches minScore "
-                     "%g: %zu weaker match%s (below minScore %g) left out.",
+                     "%.15g: %zu weaker match%s (below minScore %.15g) left out.",
                      ncreators, ncreators == 1 ? "" : "s", min_score,
                      dropped, dropped == 1 ? "" : "es", min_score);
 
     } else {
-        n = snprintf(buf, size, "%zu weaker match%s (below minScore %g) "
+        n = snprintf(buf, size, "%zu weaker match%s (below minScore %.15g) "
                      "left out.", dropped, dropped == 1 ? "" : "es",
                      min_score);
     }

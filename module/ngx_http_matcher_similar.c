@@ -37,7 +37,7 @@ typedef struct {
 
 static ngx_int_t ngx_http_matcher_similar_args(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_similar_t *st,
-    const mt_json_t **filter);
+    const mt_json_t **filter, ngx_int_t *reply);
 static ngx_int_t ngx_http_matcher_similar_got(ngx_http_request_t *r,
     ngx_http_matcher_read_t *rd);
 static ngx_int_t ngx_http_matcher_similar_found(ngx_http_request_t *r,
@@ -83,8 +83,7 @@ ngx_http_matcher_similar(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
                                       "creator not found", NULL, 0);
     }
 
-    rc = ngx_http_matcher_similar_args(r, ctx, st, &filter);
-    if (rc != NGX_OK) {
+    if (ngx_http_matcher_similar_args(r, ctx, st, &filter, &rc) != NGX_OK) {
         return rc;
     }
 
@@ -153,13 +152,14 @@ ngx_http_matcher_similar(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
 /*
  * topK (1 to 100, default 10, as POST /creators/search) from the query
  * string of a GET or the body of a POST, with the filter compiled into
- * st->f; NGX_OK, or the error reply's code.
+ * st->f: NGX_OK; else NGX_DONE, and *reply is the code of the reply sent
+ * (which may itself be NGX_OK).
  */
 
 static ngx_int_t
 ngx_http_matcher_similar_args(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, ngx_http_matcher_similar_t *st,
-    const mt_json_t **filter)
+    const mt_json_t **filter, ngx_int_t *reply)
 {
     int64_t            k;
     ngx_int_t          rc;
@@ -176,14 +176,16 @@ ngx_http_matcher_similar_args(ngx_http_request_t *r,
         rc = ngx_http_matcher_query_int(r, "topK", 1, 100, 10, &k, &detail);
 
         if (rc == NGX_ERROR) {
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DONE;
         }
 
         if (rc == NGX_DECLINED) {
-            return ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
-                                          "validation_failed",
-                                          "request validation failed",
-                                          &detail, 1);
+            *reply = ngx_http_matcher_error(r, NGX_HTTP_BAD_REQUEST,
+                                            "validation_failed",
+                                            "request validation failed",
+                                            &detail, 1);
+            return NGX_DONE;
         }
 
         st->k = (size_t) k;
@@ -191,9 +193,9 @@ ngx_http_matcher_similar_args(ngx_http_request_t *r,
         return NGX_OK;
     }
 
-    rc = ngx_http_matcher_parse_body(r, ctx, &body);
+    *reply = ngx_http_matcher_parse_body(r, ctx, &body);
     if (body == NULL) {
-        return rc;
+        return NGX_DONE;
     }
 
     mt_errs_init(&errs);
@@ -231,12 +233,13 @@ ngx_http_matcher_similar_args(ngx_http_request_t *r,
 
         if (errs.n == 0) {
             mt_errs_free(&errs);
-            return NGX_HTTP_INTERNAL_SERVER_ERROR;
+            *reply = NGX_HTTP_INTERNAL_SERVER_ERROR;
+            return NGX_DONE;
         }
 
-        rc = ngx_http_matcher_validation_error(r, &errs);
+        *reply = ngx_http_matcher_validation_error(r, &errs);
         mt_errs_free(&errs);
-        return rc;
+        return NGX_DONE;
     }
 
     mt_errs_free(&errs);
