@@ -361,14 +361,15 @@ mt_min_score_note(size_t dropped, size_t kept, size_t ncreators,
     }
 
     if (kept == 0) {
-        n = snprintf(buf, size, "None of the %zu creator%s reaches minScore "
-                     "%.15g: %zu weaker match%s (below minScore %.15g) left out.",
+        n = snprintf(buf, size, "None of the %zu creator%s reaches "
+                     "minScore %.15g: %zu weaker match%s (below minScore "
+                     "%.15g) left out.",
                      ncreators, ncreators == 1 ? "" : "s", min_score,
                      dropped, dropped == 1 ? "" : "es", min_score);
 
     } else {
-        n = snprintf(buf, size, "%zu weaker match%s (below minScore %.15g) "
-                     "left out.", dropped, dropped == 1 ? "" : "es",
+        n = snprintf(buf, size, "%zu weaker match%s (below minScore "
+                     "%.15g) left out.", dropped, dropped == 1 ? "" : "es",
                      min_score);
     }
 

@@ -1,7 +1,7 @@
 
 /*
  * Creators: GET /creators, GET /creators/{uniqueId} and
- * POST /creators/ingest (and the routes of the other creator endpoints).  Replies are bare objects, as the creator
+ * POST /creators/ingest.  Replies are bare objects, as the creator
  * service's were.  Ingest parses and writes on the thread pool: a 64 MB
  * batch would stall the loop for many milliseconds.
  */

@@ -281,7 +281,8 @@ test_summary_append(void **state)
 
     out = mt_jw_take(&w, &len);
     assert_non_null(out);
-    assert_string_equal(out, "{\"reasoning\":\"Ranked \\\"3\\\". 1 left out.\"}");
+    assert_string_equal(out,
+                        "{\"reasoning\":\"Ranked \\\"3\\\". 1 left out.\"}");
     free(out);
 
     mt_jw_init(&w);
