@@ -10,6 +10,7 @@ use List::Util qw(all any first);
 use Test::More;
 use Time::HiRes qw(sleep);
 use Matcher::Flow;
+use Matcher::Store;
 
 my $creators = abs_path('t/data/creators.json');
 my $example = abs_path('t/data/example-assignment.json');
@@ -23,6 +24,7 @@ my $config = <<'_EOC_';
     add_header X-Cache $matcher_cache_status always;
     location /api/creators { matcher_creators; }
     location /api/matches { matcher_matches; }
+    location /api/assignments { matcher_assignments; }
 _EOC_
 
 my $J = json();
@@ -257,6 +259,18 @@ for my $bad ('x', 2, -0.1, 1.5, undef, [0.5], '0.5') {
 }
 $r = post('/api/matches', { assignment => $assignment, minScore => 1 });
 is($r->{status}, 200, 'minScore 1: allowed');
+
+# saved to an assignment: what minScore kept, no more
+$r = post('/api/assignments', $assignment);
+is($r->{status}, 201, 'an assignment to save to');
+my $aid = $r->{json}{data}{id};
+$r = post('/api/matches', { assignmentId => $aid, topK => 5,
+                            minScore => $cut });
+is($r->{status}, 200, 'matches by assignmentId with minScore');
+is(scalar @{ $r->{json}{data}{matches} }, $kept, "... keeps $kept");
+$r = request(GET => "/api/assignments/$aid");
+is(scalar @{ $r->{json}{data}{matchResults} }, $kept,
+   "... and $kept are saved");
 
 stop_server();
 done_testing();
