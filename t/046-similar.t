@@ -215,7 +215,12 @@ is_deeply([ map { $_->{matchScore} } @{ $r->{json}{data}{matches} } ], \@all,
           'minScore 0: the same');
 
 # a threshold between the scores: those below it go, and are counted
-my $cut = $all[2];   # as the reply wrote it: 15 digits at most
+# between two scores, in 6 digits: the double the client means is the
+# one the server parses (a score re-encoded in 15 digits may round up)
+my ($gap) = grep { $all[$_ - 1] - $all[$_] > 1e-5 } 1 .. $#all;
+ok($gap, 'two scores apart, for a threshold between them');
+$gap //= 1;
+my $cut = sprintf('%.6f', ($all[$gap - 1] + $all[$gap]) / 2) + 0;
 my $kept = grep { $_ >= $cut } @all;
 $r = post('/api/matches', { assignment => $assignment, topK => 5,
                             minScore => $cut });
@@ -224,6 +229,7 @@ is(scalar @{ $r->{json}{data}{matches} }, $kept, "... keeps $kept");
 ok((all { $_->{matchScore} >= $cut } @{ $r->{json}{data}{matches} }),
    '... all at or above it');
 my $dropped = 5 - $kept;
+ok($dropped > 0, "... $dropped of them below it");
 like($r->{json}{data}{reasoning},
      qr/\b$dropped weaker match(es)? \(below minScore \Q$cut\E\) left out/,
      "... the reasoning says $dropped left out")
