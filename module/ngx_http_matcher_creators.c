@@ -63,6 +63,10 @@ ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[] = {
     { ngx_string("{}"), NGX_HTTP_GET,
       ngx_http_matcher_creator_get, 0, 0, 0, 0 },
 
+    /* lookalikes: GET takes topK in the query, POST a filter too */
+    { ngx_string("{}/similar"), NGX_HTTP_GET|NGX_HTTP_POST,
+      ngx_http_matcher_similar, 0, 0, 0, 1 },
+
     { ngx_null_string, 0, NULL, 0, 0, 0, 0 }
 };
 

@@ -449,3 +449,63 @@ ngx_http_matcher_framing_send(ngx_http_request_t *r, const mt_json_t *a,
 
     return ngx_http_matcher_envelope_send(r, NGX_HTTP_OK, &w);
 }
+
+
+/*
+ * A summary of the creator, as the contract allows: who it is and what
+ * the match was made on; GET /creators/{id} has the whole document.  A
+ * third of the bytes of a reply, which a cached reply mostly is.
+ */
+
+void
+ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c)
+{
+    ngx_uint_t        i;
+    const mt_json_t  *v, *analysis, *style;
+
+    static const char  *top[] = { "uniqueId", "nickname", "avatarUrl",
+                                  "profileUrl", "region", "followerCount",
+                                  "verified", "bio", NULL };
+    static const char  *lists[] = { "primaryNiches", "secondaryNiches",
+                                    "apparentValues", NULL };
+
+    mt_jw_obj_open(w);
+
+    for (i = 0; top[i]; i++) {
+        v = mt_json_get(c, top[i]);
+        if (v != NULL) {
+            mt_jw_key(w, top[i]);
+            mt_jw_value(w, v);
+        }
+    }
+
+    analysis = mt_json_get(c, "analysis");
+
+    if (analysis != NULL && analysis->type == MT_JSON_OBJECT) {
+        mt_jw_key(w, "analysis");
+        mt_jw_obj_open(w);
+
+        for (i = 0; lists[i]; i++) {
+            v = mt_json_get(analysis, lists[i]);
+            if (v != NULL) {
+                mt_jw_key(w, lists[i]);
+                mt_jw_value(w, v);
+            }
+        }
+
+        style = mt_json_get(analysis, "engagementStyle");
+        v = style ? mt_json_get(style, "tone") : NULL;
+
+        if (v != NULL) {
+            mt_jw_key(w, "engagementStyle");
+            mt_jw_obj_open(w);
+            mt_jw_key(w, "tone");
+            mt_jw_value(w, v);
+            mt_jw_obj_close(w);
+        }
+
+        mt_jw_obj_close(w);
+    }
+
+    mt_jw_obj_close(w);
+}

@@ -102,6 +102,11 @@ ngx_int_t ngx_http_matcher_vector_search(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx, const char *text, size_t len,
     mt_filter_t *f, const mt_json_t *filter, size_t k,
     ngx_http_matcher_hits_pt next, void *data);
+/* by a creator's own vector in the local index; *missing: it has none */
+ngx_int_t ngx_http_matcher_vector_near(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const u_char *id, size_t id_len,
+    mt_filter_t *f, size_t k, ngx_uint_t *missing,
+    ngx_http_matcher_hits_pt next, void *data);
 /* the cache key of a text's vector, into r->pool */
 ngx_int_t ngx_http_matcher_embed_key(ngx_http_request_t *r, mt_emb_t *emb,
     const char *text, size_t len, ngx_str_t *key);

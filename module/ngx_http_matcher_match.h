@@ -36,6 +36,8 @@ uint64_t ngx_http_matcher_brief_hash(const mt_json_t *a);
 /* the brief as a reply shows it, a copy freed with the request */
 const mt_json_t *ngx_http_matcher_brief(ngx_http_request_t *r,
     const mt_json_t *a);
+/* a match's "creator": who it is and what the match was made on */
+void ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c);
 /* the reply of POST /matches/framing; framing NULL: the template's */
 ngx_int_t ngx_http_matcher_framing_send(ngx_http_request_t *r,
     const mt_json_t *a, const mt_json_t *creator, ngx_str_t *framing);

@@ -17,6 +17,7 @@
 #include "ngx_http_matcher_index.h"
 #include "ngx_http_matcher_remote.h"
 #include "score.h"
+#include "similar.h"
 #include "ngx_http_matcher_match.h"
 
 
@@ -49,6 +50,7 @@ typedef struct {
     const mt_json_t                *a;         /* the brief */
     const char                     *id;        /* "" or assignmentId */
     size_t                          topk;
+    double                          min_score; /* minScore, 0: keep all */
     ngx_uint_t                      framing;
     uint64_t                        gen;       /* the index generation */
     ngx_str_t                       raw;       /* cache keys */
@@ -78,6 +80,8 @@ static ngx_int_t ngx_http_matcher_match_reply(ngx_http_request_t *r,
     ngx_http_matcher_match_t *m, ngx_http_matcher_cands_t *cs);
 static void ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
     ngx_http_matcher_cands_t *cs, mt_jw_t *w);
+static void ngx_http_matcher_summary(ngx_http_matcher_match_t *m,
+    ngx_http_matcher_cands_t *cs, size_t n, size_t dropped, mt_jw_t *w);
 static ngx_int_t ngx_http_matcher_match_results(const char *data,
     size_t len, char **out, size_t *out_len);
 static ngx_int_t ngx_http_matcher_cand_load(ngx_http_matcher_cand_t *c,
@@ -89,7 +93,6 @@ static void ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
 static ngx_int_t ngx_http_matcher_save_done(ngx_http_request_t *r,
     void *data);
 static void ngx_http_matcher_save_free(void *data);
-static void ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c);
 
 
 ngx_http_matcher_route_t  ngx_http_matcher_match_routes[] = {
@@ -196,6 +199,20 @@ ngx_http_matcher_matches(ngx_http_request_t *r, ngx_http_matcher_ctx_t *ctx)
         }
     }
 
+    /* no NaN or infinity in JSON: the bounds are the whole check */
+    v = mt_json_get(body, "minScore");
+    if (v != NULL) {
+        if (v->type != MT_JSON_NUMBER || v->u.number.d < 0.0
+            || v->u.number.d > 1.0)
+        {
+            mt_errs_add(&errs, v, "must be a number from 0 to 1",
+                        "minScore");
+
+        } else {
+            m->min_score = v->u.number.d;
+        }
+    }
+
     v = mt_json_get(body, "framing");
     if (v != NULL) {
         if (v->type != MT_JSON_BOOL) {
@@ -228,6 +245,7 @@ ngx_http_matcher_match_brief(ngx_http_request_t *r,
 
     char       *text;
     size_t      len;
+    uint64_t    min_bits;
     mt_jw_t     w;
     ngx_int_t   rc;
     ngx_str_t   value;
@@ -237,15 +255,18 @@ ngx_http_matcher_match_brief(ngx_http_request_t *r,
 
     /*
      * The cache: the assignment as validated (key order does not count),
-     * topK, framing, and the index generation.  A request that saves to
-     * an assignment is computed and saved every time.
+     * topK, framing, minScore (its bits: 0.5 and 0.50001 drop different
+     * matches) and the index generation.  A request that saves to an
+     * assignment is computed and saved every time.
      */
+
+    ngx_memcpy(&min_bits, &m->min_score, sizeof(min_bits));
 
     m->key.data = m->key_buf;
     m->key.len = ngx_snprintf(m->key_buf, sizeof(m->key_buf),
-                              "%016uxL/%uz/%ui/%uL",
+                              "%016uxL/%uz/%ui/%016uxL/%uL",
                               ngx_http_matcher_brief_hash(m->a), m->topk,
-                              m->framing, m->gen)
+                              m->framing, min_bits, m->gen)
                  - m->key.data;
 
     if (id[0] == '\0'
@@ -462,7 +483,7 @@ static void
 ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
     ngx_http_matcher_cands_t *cs, mt_jw_t *w)
 {
-    size_t                    i, n;
+    size_t                    i, n, kept;
     double                    best;
     ngx_uint_t                fallback;
     const mt_json_t          *a;
@@ -488,19 +509,24 @@ ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
 
     n = ngx_min(n, m->topk);
 
+    /* best first: the ones minScore keeps lead */
+    for (kept = 0; kept < n && c[kept].b.score >= m->min_score; kept++) {
+        /* void */
+    }
+
     mt_jw_obj_open(w);
     mt_jw_key(w, "assignment");
     mt_jw_value(w, a);
     mt_jw_key(w, "matches");
     mt_jw_arr_open(w);
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; i < kept; i++) {
         ngx_http_matcher_write_match(w, a, &c[i], m->framing);
     }
 
     mt_jw_arr_close(w);
     mt_jw_key(w, "reasoning");
-    mt_summary(a, n ? &c[0].b : NULL, n, cs->total, (int) fallback, w);
+    ngx_http_matcher_summary(m, cs, kept, n - kept, w);
     mt_jw_key(w, "isFallback");
     mt_jw_bool(w, (int) fallback);
 
@@ -510,6 +536,47 @@ ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
     }
 
     mt_jw_obj_close(w);
+}
+
+
+/*
+ * The overall reasoning of n matches, and how many minScore dropped:
+ * said after the summary, or instead of it when none is left.
+ */
+
+static void
+ngx_http_matcher_summary(ngx_http_matcher_match_t *m,
+    ngx_http_matcher_cands_t *cs, size_t n, size_t dropped, mt_jw_t *w)
+{
+    char     note[256];
+    size_t   len;
+    mt_jw_t  sw;
+
+    if (dropped == 0) {
+        mt_summary(m->a, n ? &cs->c[0].b : NULL, n, cs->total,
+                   m->hits == NULL, w);
+        return;
+    }
+
+    len = mt_min_score_note(dropped, n, cs->total, m->min_score, note,
+                            sizeof(note));
+
+    if (n == 0) {
+        mt_jw_str(w, note, len);
+        return;
+    }
+
+    mt_jw_init(&sw);
+    mt_summary(m->a, &cs->c[0].b, n, cs->total, m->hits == NULL, &sw);
+
+    /* out of memory: w gets the summary alone, or fails as sw did */
+    if (mt_jw_failed(&sw)
+        || mt_summary_append(w, sw.data, sw.len, note, len) != 0)
+    {
+        mt_jw_raw(w, sw.data, mt_jw_failed(&sw) ? 0 : sw.len);
+    }
+
+    mt_jw_free(&sw);
 }
 
 
@@ -613,66 +680,6 @@ ngx_http_matcher_write_match(mt_jw_t *w, const mt_json_t *a,
     mt_jw_key(w, "toneAlignment");
     mt_jw_double(w, c->b.tone);
     mt_jw_obj_close(w);
-    mt_jw_obj_close(w);
-}
-
-
-/*
- * A summary of the creator, as the contract allows: who it is and what
- * the match was made on; GET /creators/{id} has the whole document.  A
- * third of the bytes of a reply, which a cached reply mostly is.
- */
-
-static void
-ngx_http_matcher_write_creator(mt_jw_t *w, const mt_json_t *c)
-{
-    ngx_uint_t        i;
-    const mt_json_t  *v, *analysis, *style;
-
-    static const char  *top[] = { "uniqueId", "nickname", "avatarUrl",
-                                  "profileUrl", "region", "followerCount",
-                                  "verified", "bio", NULL };
-    static const char  *lists[] = { "primaryNiches", "secondaryNiches",
-                                    "apparentValues", NULL };
-
-    mt_jw_obj_open(w);
-
-    for (i = 0; top[i]; i++) {
-        v = mt_json_get(c, top[i]);
-        if (v != NULL) {
-            mt_jw_key(w, top[i]);
-            mt_jw_value(w, v);
-        }
-    }
-
-    analysis = mt_json_get(c, "analysis");
-
-    if (analysis != NULL && analysis->type == MT_JSON_OBJECT) {
-        mt_jw_key(w, "analysis");
-        mt_jw_obj_open(w);
-
-        for (i = 0; lists[i]; i++) {
-            v = mt_json_get(analysis, lists[i]);
-            if (v != NULL) {
-                mt_jw_key(w, lists[i]);
-                mt_jw_value(w, v);
-            }
-        }
-
-        style = mt_json_get(analysis, "engagementStyle");
-        v = style ? mt_json_get(style, "tone") : NULL;
-
-        if (v != NULL) {
-            mt_jw_key(w, "engagementStyle");
-            mt_jw_obj_open(w);
-            mt_jw_key(w, "tone");
-            mt_jw_value(w, v);
-            mt_jw_obj_close(w);
-        }
-
-        mt_jw_obj_close(w);
-    }
-
     mt_jw_obj_close(w);
 }
 

@@ -209,6 +209,7 @@ extern ngx_module_t  ngx_http_matcher_module;
 #define NGX_HTTP_MATCHER_CACHE_EMBEDDING 1
 #define NGX_HTTP_MATCHER_CACHE_MATCHES   2
 #define NGX_HTTP_MATCHER_CACHE_FRAMING   3
+#define NGX_HTTP_MATCHER_CACHE_SIMILAR   4
 
 typedef struct {
     ngx_atomic_uint_t             hits;
@@ -466,6 +467,8 @@ extern ngx_http_matcher_route_t  ngx_http_matcher_creator_routes[];
 ngx_int_t ngx_http_matcher_embeddings(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 ngx_int_t ngx_http_matcher_search(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_similar(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
 ngx_int_t ngx_http_matcher_refresh(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);

@@ -27,6 +27,12 @@ typedef struct {
     char                           error[256];
     ngx_http_matcher_hits_pt       next;
     void                          *data;
+
+    /* by a creator's vector: its id, in the job's memory after this */
+    char                          *id;
+    size_t                         id_len;
+    ngx_uint_t                     missing;  /* not in the index */
+    ngx_uint_t                    *missing_out; /* the caller's, r->pool */
 } ngx_http_matcher_vsearch_t;
 
 /* POST /creators/search between its steps */
@@ -36,6 +42,9 @@ typedef struct {
 } ngx_http_matcher_search_t;
 
 
+static ngx_http_matcher_job_t *ngx_http_matcher_vsearch_alloc(
+    ngx_http_request_t *r, ngx_http_matcher_backends_t *b, mt_filter_t *f,
+    size_t k, size_t extra, ngx_http_matcher_hits_pt next, void *data);
 static void ngx_http_matcher_vsearch_run(void *data, ngx_log_t *log);
 static ngx_int_t ngx_http_matcher_vsearch_done(ngx_http_request_t *r,
     void *data);
@@ -157,12 +166,9 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
     mt_filter_t *f, const mt_json_t *filter, size_t k,
     ngx_http_matcher_hits_pt next, void *data)
 {
-    size_t                         size;
-    ngx_uint_t                     on_loop;
     ngx_http_matcher_job_t        *job;
     ngx_http_matcher_vsearch_t    *vs;
     ngx_http_matcher_backends_t   *b;
-    ngx_http_matcher_main_conf_t  *mmcf;
 
     b = ngx_http_matcher_backends(r, ctx);
     if (b == NULL) {
@@ -181,6 +187,88 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
                                               k, next, data);
     }
 
+    job = ngx_http_matcher_vsearch_alloc(r, b, f, k, 0, next, data);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vs = job->data;
+
+    if (ngx_http_matcher_embed_query(r, ctx, b, text, len, vs->q) != NGX_OK) {
+        ngx_http_matcher_job_free(job);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    return ngx_http_matcher_step(r, job, &ngx_http_matcher_vsearch_job);
+}
+
+
+/*
+ * The k nearest creators to creator id by its vector in the local index
+ * (b->vi), among those f admits (f is taken), as one step: the lookup
+ * scans the index's slots, so it goes where the search goes, the loop or
+ * the thread pool.  *missing is set when id has no vector in the index;
+ * next() then gets no hits.  A remote index has no lookup by id here:
+ * the caller answers for it, this returns 500.
+ */
+
+ngx_int_t
+ngx_http_matcher_vector_near(ngx_http_request_t *r,
+    ngx_http_matcher_ctx_t *ctx, const u_char *id, size_t id_len,
+    mt_filter_t *f, size_t k, ngx_uint_t *missing,
+    ngx_http_matcher_hits_pt next, void *data)
+{
+    ngx_http_matcher_job_t       *job;
+    ngx_http_matcher_vsearch_t   *vs;
+    ngx_http_matcher_backends_t  *b;
+
+    b = ngx_http_matcher_backends(r, ctx);
+    if (b == NULL) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (b->vec == NULL) {
+        mt_filter_free(f);
+        return next(r, ctx, data, NULL);
+    }
+
+    if (b->vi == NULL || (b->vec->ops->flags & MT_BACKEND_WIRE)) {
+        mt_filter_free(f);
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    job = ngx_http_matcher_vsearch_alloc(r, b, f, k, id_len, next, data);
+    if (job == NULL) {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    vs = job->data;
+    vs->id = (char *) (vs + 1);
+    vs->id_len = id_len;
+    ngx_memcpy(vs->id, id, id_len);
+    vs->missing_out = missing;
+
+    return ngx_http_matcher_step(r, job, &ngx_http_matcher_vsearch_job);
+}
+
+
+/*
+ * A search's job, with extra bytes after it, holding f (taken either
+ * way), b (referenced) and room for the query vector; NULL: no memory.
+ */
+
+static ngx_http_matcher_job_t *
+ngx_http_matcher_vsearch_alloc(ngx_http_request_t *r,
+    ngx_http_matcher_backends_t *b, mt_filter_t *f, size_t k, size_t extra,
+    ngx_http_matcher_hits_pt next, void *data)
+{
+    size_t                         size;
+    ngx_uint_t                     on_loop;
+    ngx_http_matcher_job_t        *job;
+    ngx_http_matcher_vsearch_t    *vs;
+    ngx_http_matcher_main_conf_t  *mmcf;
+
     mmcf = ngx_http_get_module_main_conf(r, ngx_http_matcher_module);
 
     on_loop = (b->vec->ops->flags & MT_BACKEND_SYNC)
@@ -189,11 +277,12 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
                       && b->vec->ops->count(b->vec)
                          <= NGX_HTTP_MATCHER_RUN_LOOP_MAX));
 
-    job = ngx_http_matcher_step_alloc(r, sizeof(ngx_http_matcher_vsearch_t),
-                                      on_loop);
+    job = ngx_http_matcher_step_alloc(r,
+                                      sizeof(ngx_http_matcher_vsearch_t)
+                                      + extra, on_loop);
     if (job == NULL) {
         mt_filter_free(f);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
     vs = job->data;
@@ -212,15 +301,12 @@ ngx_http_matcher_vector_search(ngx_http_request_t *r,
     vs->q = on_loop ? ngx_palloc(r->pool, size)
                     : ngx_alloc(size, r->connection->log);
 
-    if (vs->q == NULL
-        || ngx_http_matcher_embed_query(r, ctx, b, text, len, vs->q)
-           != NGX_OK)
-    {
+    if (vs->q == NULL) {
         ngx_http_matcher_job_free(job);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+        return NULL;
     }
 
-    return ngx_http_matcher_step(r, job, &ngx_http_matcher_vsearch_job);
+    return job;
 }
 
 
@@ -229,13 +315,30 @@ ngx_http_matcher_vsearch_run(void *data, ngx_log_t *log)
 {
     ngx_http_matcher_vsearch_t  *vs = data;
 
+    unsigned   dims;
     mt_vec_t  *vec;
 
     vec = vs->b->vec;
+    dims = vs->b->emb->ops->dims(vs->b->emb);
 
-    vs->rc = vec->ops->query(vec, vs->q, vs->b->emb->ops->dims(vs->b->emb),
-                             vs->f, vs->k, &vs->hits, vs->error,
-                             sizeof(vs->error));
+    if (vs->id != NULL) {
+        if (mt_vindex_dims(vs->b->vi) != dims) {
+            vs->rc = -1;
+            ngx_cpystrn((u_char *) vs->error,
+                        (u_char *) "the index's dimensions are not the "
+                        "embedder's", sizeof(vs->error));
+            return;
+        }
+
+        if (mt_vindex_get(vs->b->vi, vs->id, vs->id_len, NULL, vs->q) != 0) {
+            vs->missing = 1;
+            vs->rc = 0;
+            return;
+        }
+    }
+
+    vs->rc = vec->ops->query(vec, vs->q, dims, vs->f, vs->k, &vs->hits,
+                             vs->error, sizeof(vs->error));
 }
 
 
@@ -254,6 +357,10 @@ ngx_http_matcher_vsearch_done(ngx_http_request_t *r, void *data)
         ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
                       "matcher: vector search: %s", vs->error);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    if (vs->missing) {
+        *vs->missing_out = 1;
     }
 
     /* the hits move to the request: the job's memory goes now */

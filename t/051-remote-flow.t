@@ -58,6 +58,17 @@ my $brief = $J->decode(do {
     local (@ARGV, $/) = abs_path('t/data/example-assignment.json'); <> });
 $brief = $brief->{assignment} if $brief->{assignment};
 
+# --- lookalikes: no query by a stored vector against Pinecone yet ----
+
+for my $m ('GET', 'POST') {
+    my $r = request($m => '/api/creators/mindsovermoney/similar',
+                    $m eq 'POST' ? '{"topK":3}' : undef);
+    is($r->{status}, 501, "$m similar with a remote index: 501");
+    is($r->{json}{code}, 'not_implemented', '... not_implemented');
+    ok(!$r->{json}{success} && $r->{json}{timestamp}, '... error envelope');
+}
+is(remote_last('/query'), undef, '... and Pinecone was not asked');
+
 # --- search and match answered by the remotes ------------------------
 
 my $filter = { region => { '$in' => ['US', 'UK'] },
