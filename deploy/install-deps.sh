@@ -10,7 +10,7 @@ packages=(
     libpcre2-dev libssl-dev zlib1g-dev libcurl4-openssl-dev libmongoc-dev
     pkg-config make gcc
     valgrind cppcheck clang-tidy wrk
-    python3 python3-pymongo nodejs npm ca-certificates
+    python3 python3-bson python3-pymongo nodejs npm ca-certificates
     prometheus chromium
 )
 # prometheus: its promtool checks /metrics (t/073-metrics.t); chromium:

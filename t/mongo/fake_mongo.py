@@ -6,9 +6,9 @@ against this: a standalone "mongod" that speaks OP_MSG (and the legacy
 OP_QUERY handshake), keeps its documents in SQLite under --data (every
 acknowledged write is committed before the reply, so a kill and a restart
 on the same directory keep it), enforces unique and TTL indexes, knows the
-query language the module and the official drivers use, SCRAM-SHA-256,
-and mongod's "failCommand" fail point.  The official npm driver runs
-t/mongo/clients/check.js against it to show it is faithful.
+query language the module and the official drivers use, SCRAM-SHA-256
+and SCRAM-SHA-1, and mongod's "failCommand" fail point.  The official npm
+driver runs t/mongo/clients/check.mjs against it to show it is faithful.
 
     fake_mongo.py --port 0 --data DIR [--port-file F] [--user U --password P]
     fake_mongo.py --client HOST:PORT --db DB --command JSON [--user U ...]
@@ -18,9 +18,9 @@ Run with Debian's /usr/bin/python3: it needs python3-bson.
 
 import argparse
 import base64
+import functools
 import hashlib
 import hmac
-import json
 import os
 import re
 import signal
@@ -43,9 +43,13 @@ MAX_BSON = 16 * 1024 * 1024
 
 
 class CommandError(Exception):
-    def __init__(self, code, name, msg):
+    """An error reply (ok: 0), or a write error: code, codeName, errmsg,
+    and fields a server adds (keyPattern, keyValue for 11000)."""
+
+    def __init__(self, code, name, msg, **extra):
         super().__init__(msg)
-        self.code, self.name, self.msg = code, name, msg
+        self.code, self.name, self.msg, self.extra = code, name, msg, extra
+        self.labels = None
 
 
 def bad(msg, code=2, name='BadValue'):
@@ -167,7 +171,24 @@ def match_field(vals, cond):
     return eq_any(vals, cond)
 
 
+def is_regex(x):
+    return isinstance(x, (bson.Regex, re.Pattern))
+
+
+def regex_any(vals, pat, flags=0):
+    if isinstance(pat, bson.Regex):
+        pat, flags = pat.pattern, flags | pat.flags
+    elif isinstance(pat, re.Pattern):
+        pat, flags = pat.pattern, flags | (pat.flags & re.I)
+    rx = re.compile(pat, flags & (re.I | re.M | re.S | re.X))
+    return any(isinstance(v, str) and rx.search(v) for v in expand(vals))
+
+
 def eq_any(vals, x):
+    """Equality as a filter means it: an array matches when an element
+    does, a regular expression is a pattern, null matches a missing field."""
+    if is_regex(x):
+        return regex_any(vals, x)
     if x is None and not vals:
         return True
     return any(cmp(v, x) == 0 for v in expand(vals))
@@ -190,6 +211,10 @@ def match_op(vals, op, arg, cond):
     if op == '$exists':
         return bool(vals) == bool(arg)
     if op == '$not':
+        if is_regex(arg):
+            return not regex_any(vals, arg)
+        if not is_operator_doc(arg):
+            raise bad('$not needs a regex or a document')
         return not match_field(vals, arg)
     if op == '$size':
         return any(isinstance(v, list) and len(v) == arg for v in vals)
@@ -200,29 +225,43 @@ def match_op(vals, op, arg, cond):
             (match(e, arg) if isinstance(e, dict) and not is_operator_doc(arg)
              else match_field([e], arg)) for e in v) for v in vals)
     if op == '$regex':
-        flags = re.I if 'i' in cond.get('$options', '') else 0
-        pat = arg.pattern if hasattr(arg, 'pattern') else arg
-        return any(isinstance(v, str) and re.search(pat, v, flags) for v in ev)
+        opts = cond.get('$options', '')
+        flags = ((re.I if 'i' in opts else 0) | (re.M if 'm' in opts else 0)
+                 | (re.S if 's' in opts else 0) | (re.X if 'x' in opts else 0))
+        return regex_any(vals, arg, flags)
     if op == '$options':
         return True
     raise bad('unknown operator: %s' % op)
 
 
 def sort_docs(docs, spec):
-    import functools
+    """Sorted by spec, ties in their current order (sorted() is stable)."""
+    fields = [(f, 1 if d > 0 else -1) for f, d in spec.items()
+              if not isinstance(d, dict)]          # {$meta: ...}: ignored
+
+    def sort_value(doc, field, d):
+        # an array sorts by its least (ascending) or greatest element;
+        # a missing field as null
+        vals = []
+        for v in values_at(doc, field):
+            vals.extend(v if isinstance(v, list) and v else [v])
+        if not vals:
+            return None
+        best = vals[0]
+        for v in vals[1:]:
+            if cmp(v, best) == -d:
+                best = v
+        return best
+
+    keyed = [([sort_value(doc, f, d) for f, d in fields], doc) for doc in docs]
 
     def key_cmp(a, b):
-        for field, d in spec.items():
-            va, vb = values_at(a, field), values_at(b, field)
-            # arrays sort by their least (ascending) or greatest element
-            ea = sorted(expand(va), key=functools.cmp_to_key(cmp)) or [None]
-            eb = sorted(expand(vb), key=functools.cmp_to_key(cmp)) or [None]
-            x, y = (ea[0], eb[0]) if d > 0 else (ea[-1], eb[-1])
+        for (f, d), x, y in zip(fields, a[0], b[0]):
             c = cmp(x, y)
             if c:
-                return c if d > 0 else -c
+                return c * d
         return 0
-    return sorted(docs, key=functools.cmp_to_key(key_cmp))
+    return [doc for _, doc in sorted(keyed, key=functools.cmp_to_key(key_cmp))]
 
 
 def project(doc, proj):
@@ -268,37 +307,79 @@ def check_names(doc, top=True):
             check_names(v, False)
 
 
+UPDATE_OPS = ('$set', '$setOnInsert', '$unset', '$inc')
+
+
 def apply_update(doc, u, inserting):
+    """doc after the update u (a replacement or operators); doc is kept."""
     if isinstance(u, list):
         raise bad('pipeline updates are not supported by this test server')
     ops = [k for k in u if k.startswith('$')]
     if ops and len(ops) != len(u):
         raise CommandError(9, 'FailedToParse',
-                           'update mixes operators and fields')
+                           'Unknown modifier: %s. Expected a valid update '
+                           'modifier or pipeline-style update specified as '
+                           'an array' % next(k for k in u
+                                               if not k.startswith('$')))
     if not ops:
         check_names(u)
+        if '_id' in doc and '_id' in u and cmp(doc['_id'], u['_id']) != 0:
+            raise immutable_id(doc)
         new = SON([('_id', doc['_id'])]) if '_id' in doc else SON()
         for k, v in u.items():
-            if k != '_id':
+            if k != '_id' or '_id' not in new:
                 new[k] = v
         return new
     new = bson.decode(bson.encode(doc, codec_options=OPTS),
                       codec_options=OPTS)
     for op, fields in u.items():
+        if op not in UPDATE_OPS:
+            raise CommandError(9, 'FailedToParse',
+                               'Unknown modifier: %s. Expected a valid '
+                               'update modifier or pipeline-style update '
+                               'specified as an array' % op)
         for path, v in fields.items():
-            if op == '$set':
+            if op == '$set' or (op == '$setOnInsert' and inserting):
                 set_path(new, path, v)
-            elif op == '$setOnInsert':
-                if inserting:
-                    set_path(new, path, v)
             elif op == '$unset':
                 set_path(new, path, None, unset=True)
             elif op == '$inc':
                 cur = values_at(new, path)
+                if type_rank(v) != 2 or (cur and type_rank(cur[0]) != 2):
+                    raise CommandError(14, 'TypeMismatch',
+                                       'Cannot apply $inc to a value of '
+                                       'non-numeric type (%s)' % path)
                 set_path(new, path, (cur[0] if cur else 0) + v)
-            else:
-                raise bad('unknown update operator: %s' % op)
+    if '_id' in doc and cmp(doc['_id'], new.get('_id')) != 0:
+        raise immutable_id(doc)
     return new
+
+
+def immutable_id(doc):
+    return CommandError(66, 'ImmutableField',
+                        "Performing an update on the path '_id' would "
+                        "modify the immutable field '_id'")
+
+
+def upsert_base(q):
+    """The document an upsert starts from: the filter's equalities
+    ({a: 1}, {a: {$eq: 1}}, {'b.c': 2}, within $and), as mongod does."""
+    base = SON()
+
+    def take(q):
+        for k, v in q.items():
+            if k == '$and':
+                for sub in v:
+                    take(sub)
+            elif k.startswith('$'):
+                continue
+            elif is_operator_doc(v):
+                if '$eq' in v:
+                    set_path(base, k, v['$eq'])
+            elif not is_regex(v):
+                set_path(base, k, v)
+    take(q or {})
+    return base
 
 
 # --- the store ----------------------------------------------------------
@@ -362,7 +443,8 @@ class Collection:
             vals = [values_at(doc, f) for f in fields]
             vals = [v[0] if v else None for v in vals]
             if name == '_id_':
-                others = {hkey(doc['_id'])} & set(self.docs)
+                k = hkey(doc['_id'])
+                others = {k} if k in self.docs else set()
             elif len(fields) == 1 and fields[0] in self.eq:
                 others = set(self.eq[fields[0]].get(hkey(vals[0]), ()))
             else:
@@ -375,8 +457,11 @@ class Collection:
                 raise CommandError(
                     11000, 'DuplicateKey',
                     'E11000 duplicate key error collection: %s.%s index: '
-                    '%s dup key: %s' % (self.db, self.name, name,
-                                        json_dumps(kv)))
+                    '%s dup key: { %s }' % (
+                        self.db, self.name, name,
+                        ', '.join('%s: %s' % (f, json_dumps(v))
+                                  for f, v in kv.items())),
+                    keyPattern=SON(spec['key']), keyValue=kv)
 
     def put(self, doc, replace_key=None):
         self.unique_check(doc, replace_key)
@@ -487,6 +572,7 @@ class Server:
         self.failpoint = None         # (mode, data, counters)
         self.stats = {}
         self.stats_lock = threading.Lock()
+        self.fp_lock = threading.Lock()
         self.log = open(args.log, 'a') if args.log else None
         self.started = time.time()
         # one for the process, as mongod's; errors carry it too, so that a
@@ -509,42 +595,72 @@ class Server:
                  ('minWireVersion', 0), ('maxWireVersion', 17),
                  ('readOnly', False), ('ok', 1.0)])
         if 'saslSupportedMechs' in cmd and self.args.user:
-            r['saslSupportedMechs'] = ['SCRAM-SHA-256']
+            r['saslSupportedMechs'] = ['SCRAM-SHA-1', 'SCRAM-SHA-256']
         return r
+
+    # what an unauthenticated connection may run, as on mongod
+    OPEN_CMDS = ('hello', 'ismaster', 'ping', 'saslstart', 'saslcontinue',
+                 'endsessions', 'buildinfo', 'getnonce')
+    # what failCommand never fails, as on mongod (and fakeStats)
+    NEVER_FAIL = ('hello', 'ismaster', 'ping', 'configurefailpoint',
+                  'saslstart', 'saslcontinue', 'endsessions', 'fakestats')
+    # what runs outside the store lock: the awaitable hello waits, and
+    # none of these touch the store
+    UNLOCKED = NEVER_FAIL + ('buildinfo', 'getparameter', 'getnonce')
 
     def dispatch(self, db, cmd, conn):
         name = next(iter(cmd))
         lname = name.lower()
-        open_cmds = ('hello', 'ismaster', 'ping', 'saslstart', 'saslcontinue',
-                     'endsessions', 'buildinfo', 'getnonce')
-        if self.args.user and not conn.authed and lname not in open_cmds:
+        if self.args.user and not conn.authed and lname not in self.OPEN_CMDS:
             raise CommandError(13, 'Unauthorized',
                                'command %s requires authentication' % name)
-        if lname not in ('hello', 'ismaster', 'ping', 'configurefailpoint',
-                         'saslstart', 'saslcontinue', 'endsessions',
-                         'fakestats'):
-            self.maybe_fail(lname, conn)
+        if lname not in self.NEVER_FAIL:
+            self.maybe_fail(lname, conn)     # may sleep: not under the lock
         fn = getattr(self, 'cmd_' + lname, None)
         if fn is None:
             raise CommandError(59, 'CommandNotFound',
                                "no such command: '%s'" % name)
-        return fn(db, cmd, conn)
+        if lname in self.UNLOCKED:
+            return fn(db, cmd, conn)
+        # one command at a time on the store, and whatever it wrote is
+        # committed before the reply: an acknowledged write survives a kill
+        with self.store.lock:
+            try:
+                return fn(db, cmd, conn)
+            finally:
+                self.store.commit()
+
+    # mongod's names of the codes tests usually ask failCommand for
+    CODE_NAMES = {2: 'BadValue', 6: 'HostUnreachable', 7: 'HostNotFound',
+                  8: 'UnknownError', 11: 'UserNotFound', 13: 'Unauthorized',
+                  18: 'AuthenticationFailed', 50: 'MaxTimeMSExpired',
+                  89: 'NetworkTimeout', 91: 'ShutdownInProgress',
+                  112: 'WriteConflict', 189: 'PrimarySteppedDown',
+                  262: 'ExceededTimeLimit', 9001: 'SocketException',
+                  10107: 'NotWritablePrimary', 11000: 'DuplicateKey',
+                  11600: 'InterruptedAtShutdown',
+                  11602: 'InterruptedDueToReplStateChange',
+                  13435: 'NotPrimaryNoSecondaryOk',
+                  13436: 'NotPrimaryOrSecondary'}
 
     def maybe_fail(self, name, conn):
-        fp = self.failpoint
-        if fp is None:
-            return
-        mode, data = fp['mode'], fp['data']
-        if name not in [c.lower() for c in data.get('failCommands', [])]:
-            return
-        if isinstance(mode, dict):
-            if fp.get('skip', 0) > 0:
-                fp['skip'] -= 1
+        with self.fp_lock:
+            fp = self.failpoint
+            if fp is None:
                 return
-            if 'times' in mode:
-                if fp['times'] <= 0:
+            mode, data = fp['mode'], fp['data']
+            if name not in [c.lower() for c in data.get('failCommands', [])]:
+                return
+            if 'appName' in data and data['appName'] != conn.app_name:
+                return
+            if isinstance(mode, dict):
+                if fp.get('skip', 0) > 0:
+                    fp['skip'] -= 1
                     return
-                fp['times'] -= 1
+                if 'times' in mode:
+                    if fp['times'] <= 0:
+                        return
+                    fp['times'] -= 1
         if data.get('blockConnection'):
             time.sleep(data.get('blockTimeMS', 0) / 1000.0)
         if data.get('closeConnection'):
@@ -553,13 +669,17 @@ class Server:
             conn.wce = data['writeConcernError']
             return
         if 'errorCode' in data:
-            e = CommandError(data['errorCode'], data.get('codeName', 'FailPoint'),
+            code = data['errorCode']
+            e = CommandError(code, self.CODE_NAMES.get(code, 'Location%d' % code),
                              data.get('errmsg', 'Failing command via '
                                       "'failCommand' failpoint"))
             e.labels = data.get('errorLabels')
             raise e
 
     def cmd_hello(self, db, cmd, conn):
+        app = ((cmd.get('client') or {}).get('application') or {}).get('name')
+        if app:
+            conn.app_name = app           # failCommand's appName filter
         # the streaming monitor's awaitable hello: a server answers when
         # its topology changes or maxAwaitTimeMS passes, never at once
         # (a standalone's never changes), or the monitor spins
@@ -593,14 +713,19 @@ class Server:
         if cmd['configureFailPoint'] != 'failCommand':
             raise bad('unknown fail point %s' % cmd['configureFailPoint'])
         mode = cmd.get('mode')
-        if mode == 'off':
-            self.failpoint = None
-        else:
-            fp = {'mode': mode, 'data': cmd.get('data', {})}
-            if isinstance(mode, dict):
-                fp['times'] = mode.get('times', 1 << 30)
-                fp['skip'] = mode.get('skip', 0)
-            self.failpoint = fp
+        if mode not in ('off', 'alwaysOn') and not (
+                isinstance(mode, dict) and set(mode) <= {'times', 'skip'}):
+            raise bad('mode must be "off", "alwaysOn", {times: N} or '
+                      '{skip: N}')
+        with self.fp_lock:
+            if mode == 'off':
+                self.failpoint = None
+            else:
+                fp = {'mode': mode, 'data': cmd.get('data', {})}
+                if isinstance(mode, dict):
+                    fp['times'] = mode.get('times', 1 << 30)
+                    fp['skip'] = mode.get('skip', 0)
+                self.failpoint = fp
         return {'count': 0, 'ok': 1.0}
 
     def cmd_fakestats(self, db, cmd, conn):
@@ -615,8 +740,20 @@ class Server:
 
     # --- SCRAM-SHA-256 ---
 
+    # mechanism: hash, salt length (mongod's, which libmongoc checks);
+    # 4096 iterations, the least drivers accept, keeps a handshake quick
+    SCRAM = {'SCRAM-SHA-256': ('sha256', 28), 'SCRAM-SHA-1': ('sha1', 16)}
+    SCRAM_ITERATIONS = 4096
+
+    def scram_password(self, mech):
+        if mech == 'SCRAM-SHA-1':
+            return hashlib.md5(('%s:mongo:%s' % (
+                self.args.user, self.args.password)).encode()).hexdigest()
+        return self.args.password
+
     def cmd_saslstart(self, db, cmd, conn):
-        if cmd.get('mechanism') != 'SCRAM-SHA-256' or not self.args.user:
+        mech = cmd.get('mechanism')
+        if mech not in self.SCRAM or not self.args.user:
             raise CommandError(334, 'MechanismUnavailable',
                                'Received authentication for mechanism %s '
                                'which is not enabled' % cmd.get('mechanism'))
@@ -626,12 +763,12 @@ class Server:
         if attrs.get('n') != self.args.user:
             raise CommandError(18, 'AuthenticationFailed',
                                'Authentication failed.')
-        salt = os.urandom(28)          # what mongod uses, and libmongoc checks
+        salt = os.urandom(self.SCRAM[mech][1])
         nonce = attrs['r'] + base64.b64encode(os.urandom(18)).decode()
         server_first = 'r=%s,s=%s,i=%d' % (nonce, base64.b64encode(salt).decode(),
-                                          4096)
+                                          self.SCRAM_ITERATIONS)
         conn.scram = {'bare': bare, 'server_first': server_first,
-                      'salt': salt, 'nonce': nonce,
+                      'salt': salt, 'nonce': nonce, 'mech': mech,
                       'skip': cmd.get('options', {}).get('skipEmptyExchange')}
         return SON([('conversationId', 1), ('done', False),
                     ('payload', bson.Binary(server_first.encode())),
@@ -649,22 +786,25 @@ class Server:
         final = bytes(cmd['payload']).decode()
         without_proof, proof = final.rsplit(',p=', 1)
         attrs = dict(a.split('=', 1) for a in without_proof.split(','))
-        salted = hashlib.pbkdf2_hmac('sha256', self.args.password.encode(),
-                                     st['salt'], 4096)
-        client_key = hmac.new(salted, b'Client Key', 'sha256').digest()
-        stored = hashlib.sha256(client_key).digest()
+        h = self.SCRAM[st['mech']][0]
+        salted = hashlib.pbkdf2_hmac(
+            h, self.scram_password(st['mech']).encode(), st['salt'],
+            self.SCRAM_ITERATIONS)
+        client_key = hmac.new(salted, b'Client Key', h).digest()
+        stored = hashlib.new(h, client_key).digest()
         auth_msg = ','.join((st['bare'], st['server_first'],
                              without_proof)).encode()
-        sig = hmac.new(stored, auth_msg, 'sha256').digest()
+        sig = hmac.new(stored, auth_msg, h).digest()
         got = bytes(a ^ b for a, b in zip(base64.b64decode(proof), sig))
         if attrs.get('r') != st['nonce'] \
-                or hashlib.sha256(got).digest() != stored:
+                or not hmac.compare_digest(hashlib.new(h, got).digest(),
+                                           stored):
             conn.scram = None
             raise CommandError(18, 'AuthenticationFailed',
                                'Authentication failed.')
-        server_key = hmac.new(salted, b'Server Key', 'sha256').digest()
+        server_key = hmac.new(salted, b'Server Key', h).digest()
         v = base64.b64encode(hmac.new(server_key, auth_msg,
-                                      'sha256').digest()).decode()
+                                      h).digest()).decode()
         if st['skip']:
             conn.scram = None
             conn.authed = True
@@ -712,17 +852,23 @@ class Server:
                 self.store.drop(d, c)
         return {'dropped': db, 'ok': 1.0}
 
+    # what an index's identity leaves out (mongod ignores "background")
+    INDEX_NOT_OPTIONS = ('key', 'name', 'v', 'background')
+
     def cmd_createindexes(self, db, cmd, conn):
+        created = self.store.coll(db, cmd['createIndexes'],
+                                  create=False) is None
         c = self.store.coll(db, cmd['createIndexes'])
         before = len(c.indexes)
         new = []
         for spec in cmd['indexes']:
-            spec = SON(spec)
+            spec = SON((k, v) for k, v in spec.items() if k != 'background')
             name = spec['name']
-            opts = {k: v for k, v in spec.items() if k not in ('key', 'name', 'v')}
+            opts = {k: v for k, v in spec.items()
+                    if k not in self.INDEX_NOT_OPTIONS}
             for oname, o in c.indexes.items():
                 oopts = {k: v for k, v in o.items()
-                         if k not in ('key', 'name', 'v')}
+                         if k not in self.INDEX_NOT_OPTIONS}
                 same_key = list(o['key'].items()) == list(spec['key'].items())
                 if oname == name and not same_key:
                     raise CommandError(86, 'IndexKeySpecsConflict',
@@ -752,7 +898,7 @@ class Server:
                 raise
             self.store.save_indexes(c)
         r = SON([('numIndexesBefore', before), ('numIndexesAfter', len(c.indexes)),
-                 ('createdCollectionAutomatically', False)])
+                 ('createdCollectionAutomatically', created)])
         if not new:
             r['note'] = 'all indexes already exist'
         r['ok'] = 1.0
@@ -810,7 +956,7 @@ class Server:
 
     def cursor_reply(self, ns, docs, cmd, first_key='firstBatch'):
         size = (cmd.get('cursor') or {}).get('batchSize', cmd.get('batchSize'))
-        size = 101 if size is None else int(size) or 101
+        size = 101 if size is None else int(size)    # 0: an empty first batch
         if cmd.get('singleBatch'):
             size = len(docs)
         first, rest = docs[:size], docs[size:]
@@ -847,7 +993,12 @@ class Server:
             raise CommandError(43, 'CursorNotFound',
                                'cursor id %d not found' % cid)
         ns, docs = self.cursors.pop(cid)
-        size = int(cmd.get('batchSize') or 101)
+        size = int(cmd.get('batchSize') or 0)
+        if size <= 0:       # no batchSize: what fits in 16 MB, as mongod
+            size, total = 0, 0
+            while size < len(docs) and total < MAX_BSON - 1024 * 1024:
+                total += len(bson.encode(docs[size], codec_options=OPTS))
+                size += 1
         batch, rest = docs[:size], docs[size:]
         if rest:
             self.cursors[cid] = (ns, rest)
@@ -873,9 +1024,14 @@ class Server:
         return {'values': out, 'ok': 1.0}
 
     def cmd_aggregate(self, db, cmd, conn):
+        pipeline = list(cmd['pipeline'])
+        # a leading $match uses the indexes, as mongod's planner does
+        flt = {}
+        if pipeline and '$match' in pipeline[0]:
+            flt = pipeline.pop(0)['$match']
         with self.store.lock:
-            docs = self.query(db, cmd['aggregate'], {})
-        for stage in cmd['pipeline']:
+            docs = self.query(db, cmd['aggregate'], flt)
+        for stage in pipeline:
             op, arg = next(iter(stage.items()))
             if op == '$match':
                 docs = [d for d in docs if match(d, arg)]
@@ -924,11 +1080,10 @@ class Server:
     def write_reply(self, r, errors, conn):
         r = SON(r)
         if errors:
-            r['writeErrors'] = [SON([('index', i), ('code', e.code),
-                                     ('errmsg', e.msg)]) for i, e in errors]
-        if getattr(conn, 'wce', None):
-            r['writeConcernError'] = conn.wce
-            conn.wce = None
+            r['writeErrors'] = [SON([('index', i), ('code', e.code)]
+                                    + list(e.extra.items())
+                                    + [('errmsg', e.msg)])
+                                for i, e in errors]
         r['ok'] = 1.0
         return r
 
@@ -965,9 +1120,7 @@ class Server:
                     if not u.get('multi'):
                         found = found[:1]
                     if not found and u.get('upsert'):
-                        base = SON((k, v) for k, v in q.items()
-                                   if not k.startswith('$')
-                                   and not is_operator_doc(v) and '.' not in k)
+                        base = upsert_base(q)
                         new = apply_update(base, spec, True)
                         if '_id' not in new:
                             new = SON([('_id', base.get('_id', ObjectId()))]
@@ -996,11 +1149,18 @@ class Server:
         return self.write_reply(r, errors, conn)
 
     def cmd_delete(self, db, cmd, conn):
-        n = 0
+        ordered = cmd.get('ordered', True)
+        errors, n = [], 0
         with self.store.lock:
             c = self.store.coll(db, cmd['delete'])
-            for d in cmd.get('deletes', []):
-                found = c.find(d.get('q') or {})
+            for i, d in enumerate(cmd.get('deletes', [])):
+                try:
+                    found = c.find(d.get('q') or {})
+                except CommandError as e:      # a bad filter: a write error
+                    errors.append((i, e))
+                    if ordered:
+                        break
+                    continue
                 if d.get('limit', 0) == 1:
                     found = found[:1]
                 for doc in found:
@@ -1009,7 +1169,7 @@ class Server:
                     self.store.save(c, k)
                     n += 1
             self.store.commit()
-        return self.write_reply({'n': n}, [], conn)
+        return self.write_reply({'n': n}, errors, conn)
 
     def cmd_findandmodify(self, db, cmd, conn):
         with self.store.lock:
@@ -1032,8 +1192,7 @@ class Server:
                 le = SON([('n', 1), ('updatedExisting', True)])
                 value = new if cmd.get('new') else old
             elif cmd.get('upsert'):
-                base = SON((k, v) for k, v in (cmd.get('query') or {}).items()
-                           if not k.startswith('$') and not is_operator_doc(v))
+                base = upsert_base(cmd.get('query'))
                 new = apply_update(base, cmd['update'], True)
                 if '_id' not in new:
                     new = SON([('_id', ObjectId())] + list(new.items()))
@@ -1058,7 +1217,8 @@ class Handler(socketserver.BaseRequestHandler):
             self.conn_id = srv.conn_ids
         self.authed = False
         self.scram = None
-        self.wce = None
+        self.wce = None             # a fail point's writeConcernError
+        self.app_name = None        # the handshake's appname
         self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def read(self, n):
@@ -1091,12 +1251,18 @@ class Handler(socketserver.BaseRequestHandler):
     def run(self, app, db, cmd):
         name = next(iter(cmd)) if cmd else '?'
         t0 = time.perf_counter()
+        self.wce = None
         try:
             r = app.dispatch(db, cmd, self)
+            if self.wce:        # the command was applied, and this added
+                r = SON(r)
+                ok = r.pop('ok', 1.0)
+                r['writeConcernError'] = self.wce
+                r['ok'] = ok
         except CommandError as e:
             r = SON([('ok', 0.0), ('errmsg', e.msg), ('code', e.code),
-                     ('codeName', e.name)])
-            if getattr(e, 'labels', None):
+                     ('codeName', e.name)] + list(e.extra.items()))
+            if e.labels:
                 r['errorLabels'] = e.labels
             r['topologyVersion'] = app.topology_version
         except ConnectionAbortedError:
@@ -1209,6 +1375,7 @@ class Client:
         return buf
 
     def auth(self, user, password):
+        """SCRAM-SHA-256; None when authenticated, else the failed reply."""
         nonce = base64.b64encode(os.urandom(18)).decode()
         bare = 'n=%s,r=%s' % (user, nonce)
         r = self.command('admin', SON([('saslStart', 1),
@@ -1216,7 +1383,7 @@ class Client:
                                        ('payload', bson.Binary(('n,,' + bare).encode())),
                                        ('options', {'skipEmptyExchange': True})]))
         if not r.get('ok'):
-            raise SystemExit('auth: %s' % r.get('errmsg'))
+            return r
         server_first = bytes(r['payload']).decode()
         a = dict(x.split('=', 1) for x in server_first.split(','))
         salted = hashlib.pbkdf2_hmac('sha256', password.encode(),
@@ -1229,8 +1396,7 @@ class Client:
         r = self.command('admin', SON([('saslContinue', 1), ('conversationId', 1),
                                        ('payload', bson.Binary(
                                            (without + ',p=' + proof).encode()))]))
-        if not r.get('ok'):
-            raise SystemExit('auth: %s' % r.get('errmsg'))
+        return None if r.get('ok') else r
 
 
 def main():
@@ -1248,11 +1414,15 @@ def main():
     args = ap.parse_args()
 
     if args.client:
-        c = Client(args.client)
-        if args.user:
-            c.auth(args.user, args.password or '')
-        r = c.command(args.db, json_loads(
-            args.command, json_options=JSONOptions(document_class=SON)))
+        cmd = json_loads(args.command,
+                         json_options=JSONOptions(document_class=SON))
+        try:
+            c = Client(args.client)
+            r = args.user and c.auth(args.user, args.password or '')
+            r = r or c.command(args.db, cmd)
+        except (ConnectionError, OSError) as e:    # closeConnection, say
+            sys.stderr.write('fake_mongo.py --client: %r\n' % e)
+            return 2
         print(json_dumps(r))
         return 0 if r.get('ok') else 1
 

@@ -5,8 +5,8 @@
 //
 //   node check.mjs mongodb://127.0.0.1:PORT/ [mongodb://user:pass@.../?authSource=admin]
 
-import { MongoClient, ObjectId, MongoServerError, MongoBulkWriteError }
-    from 'mongodb';
+import { MongoClient, ObjectId, Long, Double, MongoServerError,
+         MongoBulkWriteError, MongoWriteConcernError } from 'mongodb';
 
 const [uri, authUri] = process.argv.slice(2);
 let failed = 0;
@@ -107,7 +107,19 @@ await u.createIndexes([{ key: { uid: 1 }, name: 'uid_unique',
                          unique: true }]);
 check(true, 'createIndexes again: idempotent');
 await u.insertOne({ uid: 'a' });
-await rejects(u.insertOne({ uid: 'a' }), 11000, 'a duplicate key: 11000');
+const dupe = await rejects(u.insertOne({ uid: 'a' }), 11000,
+                           'a duplicate key: 11000');
+check(dupe?.keyPattern?.uid === 1 && dupe?.keyValue?.uid === 'a',
+      'with keyPattern and keyValue', dupe?.errorResponse);
+const u2 = db.collection('uniq2');
+await u2.drop().catch(() => {});
+await u2.insertMany([{ v: 1, w: 1 }, { w: 1 }, { w: 2 }]);
+await rejects(u2.createIndex({ w: 1 }, { name: 'w_unique', unique: true }),
+              11000, 'a unique index over duplicates: 11000');
+await rejects(u2.createIndex({ v: 1 }, { name: 'v_unique', unique: true }),
+              11000, 'a unique index over two without the field: 11000');
+check((await u2.listIndexes().toArray()).length === 1,
+      'and neither index is left');
 try {
     await u.bulkWrite([{ insertOne: { document: { uid: 'b' } } },
                        { insertOne: { document: { uid: 'a' } } },
@@ -150,6 +162,13 @@ const mod = await db.command({ collMod: 'ttl', index: { name: 'createdAt_ttl',
                                                         expireAfterSeconds: 1 } });
 check(mod.expireAfterSeconds_old === 3600 && mod.expireAfterSeconds_new === 1,
       'collMod changes expireAfterSeconds', mod);
+const again = await db.command({ createIndexes: 'ttl', indexes: [
+    { key: { createdAt: 1 }, name: 'createdAt_ttl', expireAfterSeconds: 1 }] });
+check(again.numIndexesBefore === again.numIndexesAfter
+      && again.note === 'all indexes already exist',
+      'the same TTL index again: idempotent', again);
+await rejects(t.createIndex({ other: 1 }, { name: 'createdAt_ttl' }), 86,
+              'the same name, another key: 86 IndexKeySpecsConflict');
 const idx = await t.listIndexes().toArray();
 check(idx.find((i) => i.name === 'createdAt_ttl')?.expireAfterSeconds === 1,
       'listIndexes shows it');
@@ -174,6 +193,126 @@ check(await c.countDocuments({ userId: '{"$gt":""}' }) === 1,
 await rejects(db.collection('bad').insertOne({ $where: 1 }), 2,
               'a $ field name at the top: refused');
 
+// the query language, across BSON types
+const q = db.collection('q');
+await q.drop().catch(() => {});
+await q.insertMany([
+    { _id: 1, n: 1, tags: ['a', 'b'], sub: { x: 1 }, name: 'Alice',
+      at: new Date(1000), items: [{ k: 'a', v: 1 }, { k: 'b', v: 2 }] },
+    { _id: 2, n: new Double(2.5), tags: ['b'], sub: { x: 2 }, name: 'bob',
+      at: new Date(2000), items: [{ k: 'a', v: 3 }] },
+    { _id: 3, n: Long.fromNumber(3), name: 'Carol', nothing: null },
+    { _id: 4, n: '4' }]);
+const ids = async (f, o = {}) =>
+    (await q.find(f, o).toArray()).map((d) => d._id).join();
+const queries = [
+    [{ n: { $gt: 1 } }, '2,3', '$gt compares numbers only (int, double, long)'],
+    [{ n: { $lt: 'z' } }, '4', '$lt on a string: strings only'],
+    [{ n: 1.0 }, '1', 'a double equals an int'],
+    [{ n: Long.fromNumber(1) }, '1', 'a long equals an int'],
+    [{ tags: { $all: ['a', 'b'] } }, '1', '$all'],
+    [{ tags: { $size: 1 } }, '2', '$size'],
+    [{ 'items.k': 'b' }, '1', 'a dotted path through an array'],
+    [{ 'sub.x': { $gte: 2 } }, '2', 'a dotted path into a subdocument'],
+    [{ items: { $elemMatch: { k: 'a', v: { $gte: 2 } } } }, '2', '$elemMatch'],
+    [{ name: { $regex: '^a', $options: 'i' } }, '1', '$regex with $options i'],
+    [{ name: /^B/i }, '2', 'a regular expression as the value'],
+    [{ name: { $not: /^A/ } }, '2,3,4', '$not (a missing field matches)'],
+    [{ $or: [{ _id: 1 }, { _id: 3 }] }, '1,3', '$or'],
+    [{ $nor: [{ _id: 1 }, { n: '4' }] }, '2,3', '$nor'],
+    [{ $and: [{ n: { $gte: 1 } }, { n: { $lte: 2.5 } }] }, '1,2', '$and'],
+    [{ nothing: null }, '1,2,3,4', 'null matches null and missing'],
+    [{ nothing: { $exists: true } }, '3', '$exists'],
+    [{ n: { $in: [1, '4'] } }, '1,4', '$in across types'],
+    [{ n: { $nin: [1] } }, '2,3,4', '$nin'],
+    [{ n: { $ne: 1 } }, '2,3,4', '$ne'],
+    [{ tags: 'b', n: 1 }, '1', 'an array field equals one of its elements'],
+    [{ sub: { x: 1 } }, '1', 'a whole subdocument'],
+    [{ sub: { x: 1, y: 2 } }, '', 'a whole subdocument: all of it'],
+];
+for (const [f, want, name] of queries) {
+    let got;
+    try {
+        got = await ids(f);
+    } catch (e) {
+        got = `error ${e.code}`;
+    }
+    check(got === want, `query: ${name}`, got);
+}
+check(await ids({}, { sort: { n: 1 } }) === '1,2,3,4',
+      'sort: numbers across types, then strings');
+check((await ids({}, { sort: { at: -1 } })).startsWith('2,1,'),
+      'sort by a date, descending; missing last');
+check(await ids({}, { sort: { tags: 1, _id: -1 } }) === '4,3,1,2',
+      'a multi-key sort, an array by its least element');
+const ex = await q.findOne({ _id: 1 }, { projection: { tags: 0, items: 0 } });
+check(ex && !('tags' in ex) && !('items' in ex) && ex.name === 'Alice',
+      'an exclusion projection');
+check((await q.find({}).limit(-2).toArray()).length === 2,
+      'a negative limit: one batch');
+check((await q.countDocuments({}, { skip: 1, limit: 2 })) === 2,
+      'countDocuments with skip and limit');
+const grp = await q.aggregate([{ $match: { n: { $exists: true } } },
+                               { $sort: { _id: -1 } }, { $skip: 1 },
+                               { $limit: 2 }, { $project: { _id: 1 } }])
+    .toArray();
+check(grp.map((d) => d._id).join() === '3,2',
+      'aggregate $match $sort $skip $limit $project', grp);
+const cnt = await q.aggregate([{ $match: { tags: 'b' } }, { $count: 'n' }])
+    .toArray();
+check(cnt[0]?.n === 2, 'aggregate $count', cnt);
+
+// write errors as a server gives them
+await rejects(q.deleteMany({ a: { $foo: 1 } }), 2,
+              'a delete with an unknown operator: 2');
+const mixed = await db.command({ update: 'q', updates: [
+    { q: { _id: 1 }, u: { $set: { a: 1 }, b: 2 } }] });
+check(mixed.writeErrors?.[0]?.code === 9,
+      'an update mixing operators and fields: 9 FailedToParse', mixed);
+await rejects(q.replaceOne({ _id: 1 }, { _id: 99, x: 1 }), 66,
+              'a replacement changing _id: 66 ImmutableField');
+await rejects(q.updateOne({ _id: 1 }, { $inc: { name: 1 } }), 14,
+              '$inc on a string: 14 TypeMismatch');
+await rejects(db.command({ noSuchCommand: 1 }), 59,
+              'an unknown command: 59 CommandNotFound');
+const soi = await q.updateOne({ 'a.b': 1, k: { $eq: 'x' }, n: { $gt: 5 } },
+                              { $setOnInsert: { c: 1 } }, { upsert: true });
+const made = await q.findOne({ _id: soi.upsertedId });
+check(made?.a?.b === 1 && made.k === 'x' && made.c === 1 && !('n' in made),
+      'an upsert starts from the filter\'s equalities, then $setOnInsert',
+      made);
+const fod = await q.findOneAndDelete({ _id: soi.upsertedId });
+check(fod?.c === 1 && await q.countDocuments({ c: 1 }) === 0,
+      'findOneAndDelete');
+const bad = await q.bulkWrite([{ deleteOne: { filter: { _id: 4 } } },
+                               { deleteOne: { filter: { x: { $bad: 1 } } } },
+                               { deleteOne: { filter: { _id: 3 } } }],
+                              { ordered: false }).catch((e) => e);
+check(bad?.result?.deletedCount === 2 && bad.writeErrors?.[0]?.index === 1,
+      'unordered deletes: one bad filter, the others applied', bad?.message);
+
+// unacknowledged writes (moreToCome: no reply) and cursors
+await q.insertOne({ _id: 50 }, { writeConcern: { w: 0 } });
+let seen50 = false;
+for (let i = 0; i < 20 && !seen50; i++) {
+    seen50 = !!(await q.findOne({ _id: 50 }));
+    if (!seen50) await new Promise((r) => setTimeout(r, 50));
+}
+check(seen50, 'a w:0 insert is applied');
+const cur = c.find({}).batchSize(5);
+await cur.next();
+const cursorId = cur.id;
+await cur.close();          // killCursors
+check(cur.killed, 'a cursor closed early (killCursors)');
+await rejects(db.command({ getMore: cursorId, collection: 'things' }), 43,
+              'and the server has forgotten it: 43 CursorNotFound');
+check((await db.listCollections({ name: 'q' }).toArray()).length === 1,
+      'listCollections with a filter');
+check((await db.admin().listDatabases()).databases
+      .some((d) => d.name === 'checkdb'), 'listDatabases');
+check((await db.admin().command({ buildInfo: 1 })).version === '6.0.0',
+      'buildInfo');
+
 // fail points
 const admin = client.db('admin');
 await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 },
@@ -191,6 +330,37 @@ try {
           'closeConnection: a network error', e.name);
 }
 check((await c.findOne({ x: 2 }))?.x === 2, 'and the driver reconnects');
+await admin.command({ configureFailPoint: 'failCommand', mode: { times: 1 },
+                      data: { failCommands: ['insert'], writeConcernError: {
+                          code: 64, codeName: 'WriteConcernFailed',
+                          errmsg: 'waiting for replication timed out',
+                          errInfo: { wtimeout: true } } } });
+try {
+    await c.insertOne({ wce: 1 });
+    check(false, 'writeConcernError: the driver reports it');
+} catch (e) {
+    check(e instanceof MongoWriteConcernError && e.code === 64,
+          'writeConcernError: the driver reports it', e.name);
+}
+check((await c.countDocuments({ wce: 1 })) === 1,
+      'and the write is applied, as on a server');
+await admin.command({ configureFailPoint: 'failCommand', mode: { skip: 1 },
+                      data: { failCommands: ['find'], blockConnection: true,
+                              blockTimeMS: 300 } });
+const t0 = Date.now();
+await c.findOne({ x: 2 });
+const t1 = Date.now();
+await c.findOne({ x: 2 });
+const t2 = Date.now();
+check(t1 - t0 < 250 && t2 - t1 >= 290,
+      'skip: 1, then blockConnection 300 ms', [t1 - t0, t2 - t1]);
+await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
+await admin.command({ configureFailPoint: 'failCommand', mode: 'alwaysOn',
+                      data: { failCommands: ['count'], errorCode: 10107,
+                              appName: 'not-this-client' } });
+check(await c.estimatedDocumentCount() > 0,
+      'a fail point for another appName does not apply');
+await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
 await admin.command({ configureFailPoint: 'failCommand', mode: 'off' });
 
 await client.close();       // endSessions
@@ -203,6 +373,10 @@ if (authUri) {
     check((await a.db('checkdb').collection('auth').insertOne({ a: 1 }))
           .acknowledged, 'SCRAM-SHA-256: authenticated');
     await a.close();
+    const sha1 = new MongoClient(authUri + '&authMechanism=SCRAM-SHA-1', opts);
+    check((await sha1.db('checkdb').collection('auth').countDocuments({})) >= 1,
+          'SCRAM-SHA-1: authenticated');
+    await sha1.close();
     const wrong = new MongoClient(authUri.replace(/:[^:@/]*@/, ':wrong@'),
                                   opts);
     try {
