@@ -14,7 +14,7 @@ typedef struct {
     mt_emb_t                emb;
     mt_emb_t               *wire;
     mt_http_t              *http;
-    volatile int           *stop;
+    int                   (*stop)(void);
 } mt_emb_bulk_t;
 
 typedef struct {
@@ -22,7 +22,7 @@ typedef struct {
     mt_http_t              *http;
     char                   *ns;
     unsigned                dims;
-    volatile int           *stop;
+    int                   (*stop)(void);
 } mt_vec_bulk_t;
 
 
@@ -32,7 +32,7 @@ typedef struct {
  */
 static int
 mt_bulk_send(mt_http_t *http, const char *service, const char *path,
-    mt_jw_t *w, volatile int *stop, mt_http_reply_t *rep, char *err,
+    mt_jw_t *w, int (*stop)(void), mt_http_reply_t *rep, char *err,
     size_t errlen)
 {
     int      rc;
@@ -154,7 +154,7 @@ static const mt_emb_ops_t  mt_emb_bulk_ops = {
 
 mt_emb_t *
 mt_emb_openai_bulk_new(const char *model, unsigned dims, int base64,
-    mt_http_t *http, volatile int *stop)
+    mt_http_t *http, int (*stop)(void))
 {
     mt_emb_bulk_t  *b;
 
@@ -321,7 +321,7 @@ static const mt_vec_ops_t  mt_vec_bulk_ops = {
 
 mt_vec_t *
 mt_vec_pinecone_bulk_new(const char *namespace_, unsigned dims,
-    mt_http_t *http, volatile int *stop)
+    mt_http_t *http, int (*stop)(void))
 {
     mt_vec_bulk_t  *b;
 

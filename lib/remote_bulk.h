@@ -15,11 +15,11 @@
 /*
  * OpenAI's /embeddings as an embedder whose embed() blocks: the texts in
  * requests of at most 2048 inputs and 300,000 tokens (remote.h), each
- * retried as http's configuration says.  stop: set by another thread to
+ * retried as http's configuration says.  stop: as mt_http_call()'s, to
  * give up early.  http stays the caller's.  NULL without memory.
  */
 mt_emb_t *mt_emb_openai_bulk_new(const char *model, unsigned dims,
-    int base64, mt_http_t *http, volatile int *stop);
+    int base64, mt_http_t *http, int (*stop)(void));
 
 /*
  * A Pinecone index whose upsert(), remove() and count() block: upserts
@@ -28,6 +28,6 @@ mt_emb_t *mt_emb_openai_bulk_new(const char *model, unsigned dims,
  * fails).  query() is NULL: searches go through the request path.
  */
 mt_vec_t *mt_vec_pinecone_bulk_new(const char *namespace_, unsigned dims,
-    mt_http_t *http, volatile int *stop);
+    mt_http_t *http, int (*stop)(void));
 
 #endif /* MT_REMOTE_BULK_H */

@@ -4,8 +4,8 @@
  * Each pooled connection is a curl easy handle with a multi handle of its
  * own.  The multi holds the connection cache, so a TCP (and TLS)
  * connection lives on from one call to the next; and driving the
- * transfer ourselves, curl_multi_poll() in slices, lets the stop flag end
- * it within a slice, where curl_easy_perform() calls its progress
+ * transfer ourselves, curl_multi_poll() in slices, lets the caller's stop
+ * end it within a slice, where curl_easy_perform() calls its progress
  * callback as seldom as once a second.  A thread takes a connection off
  * the free list for one attempt and puts it back after.
  */
@@ -26,8 +26,8 @@
 #include "util.h"
 
 
-#define MT_HTTP_SLICE_US    100000  /* the longest wait between looks at
-                                       the stop flag */
+#define MT_HTTP_SLICE_US    100000  /* the longest wait between two
+                                       calls of stop() */
 #define MT_HTTP_BUF_MIN     4096
 #define MT_HTTP_HDR_MAX     32      /* bytes kept of a retry header */
 #define MT_HTTP_REDACTED    "[redacted]"
@@ -124,12 +124,12 @@ mt_http_now_us(void)
 }
 
 
-#define mt_http_stopped(stop)  ((stop) != NULL && *(stop) != 0)
+#define mt_http_stopped(stop)  ((stop) != NULL && (stop)())
 
 
 /* sleeps us microseconds in slices; 1 when stop came first */
 static int
-mt_http_sleep(int64_t us, const volatile int *stop)
+mt_http_sleep(int64_t us, int (*stop)(void))
 {
     int64_t          end, left;
     struct timespec  ts;
@@ -628,7 +628,7 @@ mt_http_setup(mt_http_t *h, CURL *e, const char *url, const char *body,
  * curl's error; *broken when the handles are not fit to be used again.
  */
 static CURLcode
-mt_http_perform(mt_http_conn_t *c, const volatile int *stop, int *stopped,
+mt_http_perform(mt_http_conn_t *c, int (*stop)(void), int *stopped,
     int *broken)
 {
     int        running, left;
@@ -709,7 +709,7 @@ mt_http_put(mt_http_t *h, mt_http_conn_t *c, int broken, long connects)
  * without memory.
  */
 static mt_http_conn_t *
-mt_http_take(mt_http_t *h, const volatile int *stop, int *stopped)
+mt_http_take(mt_http_t *h, int (*stop)(void), int *stopped)
 {
     int64_t           at;
     mt_http_conn_t   *c;
@@ -814,7 +814,7 @@ static const struct {
 
 static mt_http_rc_t
 mt_http_attempt(mt_http_t *h, const char *url, const char *body, size_t len,
-    const volatile int *stop, mt_http_xfer_t *x, mt_http_reply_t *reply)
+    int (*stop)(void), mt_http_xfer_t *x, mt_http_reply_t *reply)
 {
     int              stopped, broken, again, said;
     long             status, connects;
@@ -979,7 +979,7 @@ mt_http_delay(mt_http_t *h, const mt_http_reply_t *reply,
 
 int
 mt_http_call(mt_http_t *h, const char *path, const char *query,
-    const char *body, size_t len, volatile int *stop, mt_http_reply_t *reply)
+    const char *body, size_t len, int (*stop)(void), mt_http_reply_t *reply)
 {
     char            *url;
     long             delay;

@@ -126,14 +126,15 @@ void mt_http_free(mt_http_t *h);
  * "stopped: shutting down".  reply need not be initialised; free it with
  * mt_http_reply_free() after either.
  *
- * stop: when not NULL and another thread makes it non-zero (nginx is
- * exiting), the call gives up within about 100 ms, whatever it was
- * doing: waiting for a slot or its turn, transferring (the connection is
- * then closed), or sleeping before a retry.  It is read, never written,
- * and without a lock: set it once and leave it set.
+ * stop: when not NULL, asked on the calling thread every few tens of
+ * milliseconds, as the index builds' own stop (vindex.h); once it
+ * returns 1 (nginx is exiting), the call gives up within about 100 ms,
+ * whatever it was doing: waiting for a slot or its turn, transferring
+ * (the connection is then closed), or sleeping before a retry.  It must
+ * be safe to call from any thread.
  */
 int mt_http_call(mt_http_t *h, const char *path, const char *query,
-    const char *body, size_t len, volatile int *stop, mt_http_reply_t *reply);
+    const char *body, size_t len, int (*stop)(void), mt_http_reply_t *reply);
 
 /* frees the body; the reply may be reused */
 void mt_http_reply_free(mt_http_reply_t *reply);

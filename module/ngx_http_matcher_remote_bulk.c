@@ -9,9 +9,11 @@
  * batch at a time, so a job stopped by a restart leaves the rest pending
  * and the sync that every start runs goes on from there.
  *
- * The event loop never calls these clients.  A graceful stop sets their
- * stop flag, so a job in a backoff or a transfer gives up within a tenth
- * of a second and nginx's thread pool can join its threads.
+ * The event loop never calls these clients.  They ask
+ * ngx_http_matcher_exiting() as the index jobs do (params.stop), so once
+ * the worker is told to stop, a job in a backoff or a transfer gives up
+ * within a tenth of a second and nginx's thread pool can join its
+ * threads.
  */
 
 #include <ngx_config.h>
@@ -26,9 +28,6 @@
 #include "remote_http.h"
 
 
-#define NGX_HTTP_MATCHER_STOP_MSEC   100
-
-
 typedef struct {
     mt_http_t                    *openai;
     mt_http_t                    *pinecone;
@@ -40,16 +39,9 @@ typedef struct {
 static void ngx_http_matcher_bulk_observe(void *data, int failed, long ms);
 static mt_http_t *ngx_http_matcher_bulk_client(ngx_cycle_t *cycle,
     ngx_http_matcher_main_conf_t *mmcf, ngx_http_matcher_service_t *svc);
-static void ngx_http_matcher_bulk_stop_handler(ngx_event_t *ev);
 
 
 static ngx_http_matcher_bulk_t   ngx_http_matcher_bulk;
-
-/* read by the pool threads: set once nginx stops this worker */
-static volatile int              ngx_http_matcher_bulk_stop;
-
-static ngx_event_t               ngx_http_matcher_stop_event;
-static ngx_connection_t          ngx_http_matcher_stop_dumb;
 
 
 /*
@@ -162,7 +154,6 @@ ngx_http_matcher_remote_bulk_init_process(ngx_cycle_t *cycle)
     }
 
     bk = &ngx_http_matcher_bulk;
-    ngx_http_matcher_bulk_stop = 0;
 
     if (mt_http_global_init() != 0) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -185,7 +176,7 @@ ngx_http_matcher_remote_bulk_init_process(ngx_cycle_t *cycle)
     bk->emb = mt_emb_openai_bulk_new((char *) mmcf->embed_model.data,
                                      (unsigned) mmcf->embed_dims,
                                      (int) mmcf->embed_base64, bk->openai,
-                                     &ngx_http_matcher_bulk_stop);
+                                     ngx_http_matcher_exiting);
     bk->vec = mt_vec_pinecone_bulk_new(
                   mmcf->services[NGX_HTTP_MATCHER_SERVICE_PINECONE]
                       .namespace_.len
@@ -193,7 +184,7 @@ ngx_http_matcher_remote_bulk_init_process(ngx_cycle_t *cycle)
                         .namespace_.data
                   : "",
                   (unsigned) mmcf->embed_dims, bk->pinecone,
-                  &ngx_http_matcher_bulk_stop);
+                  ngx_http_matcher_exiting);
 
     if (bk->emb == NULL || bk->vec == NULL) {
         ngx_log_error(NGX_LOG_EMERG, cycle->log, 0,
@@ -201,13 +192,6 @@ ngx_http_matcher_remote_bulk_init_process(ngx_cycle_t *cycle)
         ngx_http_matcher_remote_bulk_exit_process(cycle);
         return;
     }
-
-    ngx_http_matcher_stop_dumb.fd = (ngx_socket_t) -1;
-    ngx_http_matcher_stop_event.data = &ngx_http_matcher_stop_dumb;
-    ngx_http_matcher_stop_event.handler = ngx_http_matcher_bulk_stop_handler;
-    ngx_http_matcher_stop_event.log = cycle->log;
-    ngx_add_timer(&ngx_http_matcher_stop_event,
-                  NGX_HTTP_MATCHER_STOP_MSEC);
 }
 
 
@@ -310,24 +294,6 @@ ngx_http_matcher_bulk_observe(void *data, int failed, long ms)
 }
 
 
-/*
- * Not cancelable, so that a stopping worker waits for it (a tenth of a
- * second at most): it tells the jobs' threads to stop before nginx joins
- * them.
- */
-
-static void
-ngx_http_matcher_bulk_stop_handler(ngx_event_t *ev)
-{
-    if (ngx_http_matcher_exiting()) {
-        ngx_http_matcher_bulk_stop = 1;
-        return;
-    }
-
-    ngx_add_timer(ev, NGX_HTTP_MATCHER_STOP_MSEC);
-}
-
-
 void
 ngx_http_matcher_remote_bulk_setup(mt_indexer_t *ix)
 {
@@ -341,8 +307,12 @@ ngx_http_matcher_remote_bulk_exit_process(ngx_cycle_t *cycle)
 {
     ngx_http_matcher_bulk_t  *bk;
 
+    /*
+     * nginx's thread pool, a core module, has joined the jobs' threads by
+     * now: they saw the worker exiting and gave up
+     */
+
     bk = &ngx_http_matcher_bulk;
-    ngx_http_matcher_bulk_stop = 1;
 
     if (bk->emb) {
         bk->emb->ops->free(bk->emb);

@@ -2,7 +2,7 @@
  * Unit tests for lib/remote_http.c against t/remote/fake_remote.py, one
  * server for the whole file (run from the repository's root, as "make
  * unit" does): calls that succeed, the retry policy on every fault the
- * server can inject, the stop flag, keep-alive, and the concurrency and
+ * server can inject, the caller's stop, keep-alive, and the concurrency and
  * rate caps.  The server is driven through its control API on sockets of
  * our own, so that what is measured is the client's traffic only.
  */
@@ -315,7 +315,7 @@ client(const mt_http_conf_t *conf)
 
 
 static int
-embed(mt_http_t *h, volatile int *stop, mt_http_reply_t *r)
+embed(mt_http_t *h, int (*stop)(void), mt_http_reply_t *r)
 {
     return mt_http_call(h, "/embeddings", NULL, EMBED_BODY,
                         sizeof(EMBED_BODY) - 1, stop, r);
@@ -817,6 +817,34 @@ test_retry_cap(void **state)
 }
 
 
+/*
+ * The stops the calls ask, as nginx's worker flags would say: one for the
+ * call stopped midway, one for a call that holds the only slot, one that
+ * says 1 from the start.
+ */
+static volatile int  stop_now, stop_held;
+
+static int
+stop_now_fn(void)
+{
+    return stop_now;
+}
+
+
+static int
+stop_held_fn(void)
+{
+    return stop_held;
+}
+
+
+static int
+stop_always(void)
+{
+    return 1;
+}
+
+
 typedef struct {
     volatile int   *flag;
     long            after_ms;
@@ -847,14 +875,14 @@ stopped_call(mt_http_t *h)
     pthread_t        t;
     stopper_t        s;
     mt_http_reply_t  r;
-    volatile int     stop = 0;
 
-    s.flag = &stop;
+    stop_now = 0;
+    s.flag = &stop_now;
     s.after_ms = 150;
     assert_int_equal(pthread_create(&t, NULL, stopper, &s), 0);
 
     t0 = now_ms();
-    rc = embed(h, &stop, &r);
+    rc = embed(h, stop_now_fn, &r);
     took = now_ms() - t0;
 
     assert_int_equal(pthread_join(t, NULL), 0);
@@ -868,7 +896,7 @@ stopped_call(mt_http_t *h)
 
 typedef struct {
     mt_http_t      *h;
-    volatile int   *stop;
+    int           (*stop)(void);
     int             rc;
 } holder_t;
 
@@ -895,7 +923,6 @@ test_stop(void **state)
     holder_t         o;
     pthread_t        t;
     mt_http_reply_t  r;
-    volatile int     stop = 1, held = 0;
     struct timespec  ms50 = { 0, 50000000 };
 
     (void) state;
@@ -916,7 +943,7 @@ test_stop(void **state)
     stopped_call(h);
 
     /* and before the first attempt */
-    rc = embed(h, &stop, &r);
+    rc = embed(h, stop_always, &r);
     assert_int_equal(rc, -1);
     assert_int_equal(r.attempts, 0);
     mt_http_reply_free(&r);
@@ -928,14 +955,15 @@ test_stop(void **state)
     c.max_concurrency = 1;
     h = client(&c);
 
+    stop_held = 0;
     o.h = h;
-    o.stop = &held;
+    o.stop = stop_held_fn;
     assert_int_equal(pthread_create(&t, NULL, holder, &o), 0);
     (void) nanosleep(&ms50, NULL);
 
     stopped_call(h);
 
-    held = 1;
+    stop_held = 1;
     assert_int_equal(pthread_join(t, NULL), 0);
     assert_int_equal(o.rc, -1);
 
