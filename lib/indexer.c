@@ -31,6 +31,7 @@ typedef struct {
     mt_vindex_t            *build;      /* rebuild, pass 2 */
     float                  *vec;
     mt_ix_list_t           *list;
+    mt_ix_list_t           *known;      /* sync: ready, the store unaware */
     size_t                  counted;
     int                     force;
     int                     failed;
@@ -50,6 +51,8 @@ static int mt_ix_learn(void *data, const char *id, size_t id_len,
 static int mt_ix_build(void *data, const char *id, size_t id_len,
     const char *doc, size_t doc_len);
 static int mt_ix_stopping(mt_ix_scan_t *sc);
+static int mt_ix_tell_store(mt_indexer_t *ix, mt_ix_scan_t *sc,
+    mt_ix_list_t *known);
 static const char *mt_ix_why(const mt_ix_scan_t *sc, mt_store_rc_t src,
     const char *what);
 static unsigned mt_index_auto_lists(size_t n, unsigned graph_m);
@@ -101,17 +104,42 @@ mt_index_sync(mt_indexer_t *ix, int force)
 {
     int            rc, *status;
     size_t         b, n;
-    mt_ix_list_t   list;
+    mt_ix_list_t   list, known;
     mt_ix_scan_t   sc;
     mt_store_rc_t  src;
 
     memset(&list, 0, sizeof(list));
+    memset(&known, 0, sizeof(known));
     memset(&sc, 0, sizeof(sc));
     sc.ix = ix;
     sc.list = &list;
     sc.force = force;
 
-    src = ix->store->ops->creator_scan(ix->store, mt_ix_collect, &sc);
+    /*
+     * A store that keeps track of what is embedded hands over only the
+     * rest (at a million creators: no document read at all once every
+     * one is embedded); a forced sync reads every creator
+     */
+
+    if (!force && ix->store->ops->creator_scan_pending != NULL) {
+        sc.known = &known;
+        src = ix->store->ops->creator_scan_pending(ix->store,
+                                                   ix->params.model,
+                                                   ix->params.dims,
+                                                   mt_ix_collect, &sc);
+    } else {
+        src = ix->store->ops->creator_scan(ix->store, mt_ix_collect, &sc);
+    }
+
+    if (src == MT_STORE_OK && !sc.failed && known.n > 0
+        && mt_ix_tell_store(ix, &sc, &known) != 0)
+    {
+        mt_ix_list_free(&known);
+        mt_ix_list_free(&list);
+        return -1;
+    }
+
+    mt_ix_list_free(&known);
 
     if (src != MT_STORE_OK || sc.failed) {
         mt_ix_fail(ix, mt_ix_why(&sc, src, "no memory"));
@@ -440,115 +468,6 @@ mt_ix_batch(mt_indexer_t *ix, mt_ix_item_t *items, size_t n, int *status)
 }
 
 
-int
-mt_ix_mark(mt_indexer_t *ix, const mt_ix_item_t *items, size_t n,
-    const int *status)
-{
-    size_t                  i, m, updated;
-    mt_store_rc_t           src;
-    mt_creator_embedded_t  *emb;
-
-    emb = calloc(n ? n : 1, sizeof(mt_creator_embedded_t));
-    if (emb == NULL) {
-        mt_ix_fail(ix, "no memory");
-        return -1;
-    }
-
-    m = 0;
-
-    for (i = 0; i < n; i++) {
-        if (status[i] != MT_INDEX_DONE) {
-            continue;
-        }
-
-        emb[m].unique_id = items[i].id;
-        emb[m].unique_id_len = items[i].len;
-        emb[m].info.model = ix->params.model;
-        emb[m].info.dimensions = ix->params.dims;
-        emb[m].info.text_hash = items[i].text_hash;
-        emb[m].info.updated_at_ms = ix->now_ms;
-        emb[m].info.status = "ready";
-        m++;
-    }
-
-    src = (m == 0) ? MT_STORE_OK
-                   : ix->store->ops->creator_set_embedding(ix->store, emb, m,
-                                                           &updated);
-    free(emb);
-
-    if (src != MT_STORE_OK) {
-        mt_ix_fail(ix, mt_store_error(ix->store));
-        return -1;
-    }
-
-    return 0;
-}
-
-
-/*
- * Parses a stored creator: its embedded text, the text's hash, its filter
- * metadata, and whether its embedding is ready for that text already.
- */
-
-int
-mt_ix_prepare(const mt_indexer_t *ix, const char *doc, size_t len,
-    char **text, size_t *text_len, uint64_t *hash, mt_meta_t *meta,
-    int *ready)
-{
-    char              hex[17];
-    mt_json_err_t     err;
-    mt_json_doc_t    *d;
-    const mt_json_t  *root, *emb, *v;
-
-    d = mt_json_parse_stored(doc, len, &err);
-    if (d == NULL) {
-        return -1;
-    }
-
-    root = mt_json_root(d);
-
-    *text = mt_creator_text(root, text_len);
-    if (*text == NULL) {
-        mt_json_free(d);
-        return -1;
-    }
-
-    *hash = mt_index_text_hash(*text, *text_len);
-
-    if (meta != NULL) {
-        mt_meta_from_creator(root, meta);
-    }
-
-    *ready = 0;
-    emb = mt_json_get(root, "embedding");
-
-    if (emb != NULL && emb->type == MT_JSON_OBJECT) {
-        (void) snprintf(hex, sizeof(hex), "%016" PRIx64, *hash);
-
-        v = mt_json_get(emb, "status");
-        *ready = (v != NULL && v->type == MT_JSON_STRING
-                  && strcmp(v->u.string.s, "ready") == 0);
-
-        v = mt_json_get(emb, "textHash");
-        *ready = *ready && v != NULL && v->type == MT_JSON_STRING
-                 && strcmp(v->u.string.s, hex) == 0;
-
-        v = mt_json_get(emb, "model");
-        *ready = *ready && v != NULL && v->type == MT_JSON_STRING
-                 && strcmp(v->u.string.s, ix->params.model) == 0;
-
-        v = mt_json_get(emb, "dimensions");
-        *ready = *ready && v != NULL && v->type == MT_JSON_NUMBER
-                 && v->u.number.is_int
-                 && v->u.number.i == (int64_t) ix->params.dims;
-    }
-
-    mt_json_free(d);
-
-    return 0;
-}
-
-
 static int
 mt_ix_collect(void *data, const char *id, size_t id_len, const char *doc,
     size_t doc_len)
@@ -574,6 +493,12 @@ mt_ix_collect(void *data, const char *id, size_t id_len, const char *doc,
     free(text);
 
     if (ready && !sc->force) {
+        if (sc->known != NULL && mt_ix_add(sc->known, id, id_len, hash) != 0)
+        {
+            sc->failed = 1;
+            return 1;
+        }
+
         return 0;
     }
 
@@ -778,6 +703,51 @@ mt_ix_step(const mt_indexer_t *ix, size_t left)
     batch = ix->batch ? ix->batch : 1;
 
     return (left < batch) ? left : batch;
+}
+
+
+/*
+ * Creators whose documents say ready, visited by a pending scan: the
+ * store is told (their documents stay as they are), so that the next
+ * sync skips them.  In batches, each its own transaction: a store
+ * written by an older module tells it once, a batch at a time.  -1 has
+ * said why (mt_ix_fail).
+ */
+
+static int
+mt_ix_tell_store(mt_indexer_t *ix, mt_ix_scan_t *sc, mt_ix_list_t *known)
+{
+    int     *status;
+    size_t   b, i, n;
+
+    n = mt_ix_step(ix, known->n);
+
+    status = malloc(n * sizeof(int));
+    if (status == NULL) {
+        mt_ix_fail(ix, "no memory");
+        return -1;
+    }
+
+    for (i = 0; i < n; i++) {
+        status[i] = MT_INDEX_DONE;
+    }
+
+    for (b = 0; b < known->n; b += n) {
+        if (mt_ix_stopping(sc)) {
+            break;
+        }
+
+        n = mt_ix_step(ix, known->n - b);
+
+        if (mt_ix_mark(ix, known->items + b, n, status) != 0) {
+            free(status);
+            return -1;
+        }
+    }
+
+    free(status);
+
+    return 0;
 }
 
 

@@ -121,6 +121,22 @@ typedef struct {
      */
     mt_store_rc_t (*creator_set_embedding)(mt_store_t *s,
         const mt_creator_embedded_t *items, size_t n, size_t *updated);
+
+    /*
+     * As creator_scan, less the creators the store knows to be embedded
+     * ("ready" through creator_set_embedding) for their current text
+     * with model and dims: those are skipped without their documents
+     * being read, which is what makes the sync at every start cheap.
+     * What it visits may still hold creators whose documents say ready
+     * (embedded before the store kept track, or by an older module): the
+     * caller checks each, and may tell the store with
+     * creator_set_embedding.  NULL: the store cannot tell, and the caller
+     * scans them all.
+     */
+    mt_store_rc_t (*creator_scan_pending)(mt_store_t *s, const char *model,
+        unsigned dims,
+        int (*cb)(void *data, const char *unique_id, size_t id_len,
+                  const char *doc, size_t doc_len), void *data);
 } mt_store_ops_t;
 
 /*

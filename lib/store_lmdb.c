@@ -46,7 +46,8 @@ static const mt_store_ops_t  mt_lmdb_ops = {
     .creator_count = mt_lmdb_creator_count,
     .creator_put_batch = mt_lmdb_creator_put_batch,
     .creator_scan = mt_lmdb_creator_scan,
-    .creator_set_embedding = mt_lmdb_creator_set_embedding
+    .creator_set_embedding = mt_lmdb_creator_set_embedding,
+    .creator_scan_pending = mt_lmdb_creator_scan_pending
 };
 
 static pthread_mutex_t   mt_lmdb_registry_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -298,11 +299,16 @@ mt_lmdb_env_dbis(mt_lmdb_env_t *e, char *err, size_t errlen)
 
     static const char  *names[] = {
         "meta", "assignments", "assignments_by_user", "creators",
-        "creators_by_region", "creators_by_niche"
+        "creators_by_region", "creators_by_niche", "creators_embedded"
     };
 
+    /*
+     * creators_embedded came after schema 1's first stores: created here
+     * when missing, it starts empty, and an older module ignores it
+     */
     MDB_dbi  *dbis[] = {
-        &e->meta, &e->asg, &e->asg_user, &e->cr, &e->cr_region, &e->cr_niche
+        &e->meta, &e->asg, &e->asg_user, &e->cr, &e->cr_region, &e->cr_niche,
+        &e->cr_emb
     };
 
     rc = mdb_txn_begin(e->env, NULL, 0, &txn);

@@ -45,6 +45,8 @@ struct mt_lmdb_env_s {
     MDB_dbi                 cr;             /* uniqueId -> header, doc */
     MDB_dbi                 cr_region;      /* REGION \0 uniqueId -> "" */
     MDB_dbi                 cr_niche;       /* niche \0 uniqueId -> REGION */
+    MDB_dbi                 cr_emb;         /* uniqueId -> text hash, the
+                                               model's (store_lmdb_embed.c) */
 
     /* MDB_NOTLS lets any thread renew a reset read txn */
     pthread_mutex_t         lock;
@@ -147,6 +149,10 @@ mt_store_rc_t mt_lmdb_creator_scan(mt_store_t *st,
 
 mt_store_rc_t mt_lmdb_creator_set_embedding(mt_store_t *st,
     const mt_creator_embedded_t *items, size_t n, size_t *updated);
+mt_store_rc_t mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
+    unsigned dims,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data);
 
 
 /*

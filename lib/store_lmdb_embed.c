@@ -2,6 +2,15 @@
  * The LMDB backend's creator embeddings: the vector indexer's results,
  * written into the stored creator documents.
  *
+ * Beside the documents, creators_embedded keeps for each creator embedded
+ * "ready" the text hash it was embedded for and a hash of the model and
+ * dimensions: the sync at every start (mt_lmdb_creator_scan_pending)
+ * walks it beside the creators, both in id order, and reads no document
+ * of a creator whose entry still matches: a million creators cost a
+ * merge of two cursors, not a million JSON parses.  A failed embedding
+ * removes the entry; a new text changes the record's text hash, so the
+ * entry stops matching.
+ *
  * Only the document part of a record changes.  The embedding is
  * server-managed: it counts in neither the content hash nor the text
  * hash, and the region and niches stay, so the record keeps its prefix
@@ -12,6 +21,9 @@
 #include <string.h>
 
 #include "store_lmdb.h"
+
+
+#define MT_LMDB_EMB_REC  16     /* text hash, model hash */
 
 
 typedef struct {
@@ -34,6 +46,9 @@ static mt_store_rc_t mt_lmdb_emb_one(mt_store_lmdb_t *s, MDB_txn *txn,
 static mt_store_rc_t mt_lmdb_emb_put(mt_store_lmdb_t *s, MDB_txn *txn,
     MDB_val *k, const MDB_val *old, const mt_lmdb_cr_rec_t *c,
     const char *doc, size_t doc_len, mt_lmdb_emb_buf_t *buf);
+static mt_store_rc_t mt_lmdb_emb_track(mt_store_lmdb_t *s, MDB_txn *txn,
+    MDB_val *k, const mt_embedding_info_t *e);
+static uint64_t mt_lmdb_emb_model(const char *model, unsigned dims);
 
 
 mt_store_rc_t
@@ -181,10 +196,14 @@ mt_lmdb_emb_one(mt_store_lmdb_t *s, MDB_txn *txn,
                              (int) it->unique_id_len, it->unique_id);
     }
 
-    /* no write at all, when nothing would change but updatedAt */
+    /*
+     * No write of the document when nothing would change but updatedAt;
+     * the entry may still be missing (a creator embedded before the
+     * store kept track), and v is not used after this
+     */
     if (mt_creator_embedding_is(mt_json_root(d), &it->info)) {
         mt_json_free(d);
-        return MT_STORE_OK;
+        return mt_lmdb_emb_track(s, txn, &k, &it->info);
     }
 
     mt_jw_init(&w);
@@ -202,11 +221,180 @@ mt_lmdb_emb_one(mt_store_lmdb_t *s, MDB_txn *txn,
     src = mt_lmdb_emb_put(s, txn, &k, &v, &c, doc, doc_len, buf);
     free(doc);
 
-    if (src == MT_STORE_OK) {
-        *changed = 1;
+    if (src != MT_STORE_OK) {
+        return src;
     }
 
-    return src;
+    *changed = 1;
+
+    return mt_lmdb_emb_track(s, txn, &k, &it->info);
+}
+
+
+/*
+ * The creators_embedded entry of k as e says: the text hash and model for
+ * "ready" (not rewritten when it already says so), none for "failed".
+ * Runs after the record's last use: a write may move the pages that
+ * values read in this txn point into.
+ */
+static mt_store_rc_t
+mt_lmdb_emb_track(mt_store_lmdb_t *s, MDB_txn *txn, MDB_val *k,
+    const mt_embedding_info_t *e)
+{
+    int             r;
+    MDB_val         v;
+    unsigned char   rec[MT_LMDB_EMB_REC];
+
+    if (strcmp(e->status, "ready") != 0) {
+        r = mdb_del(txn, s->e->cr_emb, k, NULL);
+
+        if (r != 0 && r != MDB_NOTFOUND) {
+            return mt_lmdb_fail(s, "mdb_del", r);
+        }
+
+        return MT_STORE_OK;
+    }
+
+    mt_lmdb_put64(rec, e->text_hash);
+    mt_lmdb_put64(rec + 8, mt_lmdb_emb_model(e->model, e->dimensions));
+
+    r = mdb_get(txn, s->e->cr_emb, k, &v);
+
+    if (r == 0 && v.mv_size == sizeof(rec)
+        && memcmp(v.mv_data, rec, sizeof(rec)) == 0)
+    {
+        return MT_STORE_OK;
+    }
+
+    if (r != 0 && r != MDB_NOTFOUND) {
+        return mt_lmdb_fail(s, "mdb_get", r);
+    }
+
+    v.mv_data = rec;
+    v.mv_size = sizeof(rec);
+
+    r = mdb_put(txn, s->e->cr_emb, k, &v, 0);
+    if (r != 0) {
+        return mt_lmdb_fail(s, "mdb_put", r);
+    }
+
+    return MT_STORE_OK;
+}
+
+
+/* the model and dimensions an entry was embedded with, as one hash */
+static uint64_t
+mt_lmdb_emb_model(const char *model, unsigned dims)
+{
+    if (model == NULL) {
+        model = "";
+    }
+
+    return mt_hash64(model, strlen(model), 0x6d6f64656c000000ULL ^ dims);
+}
+
+
+/*
+ * The creators in id order, less those whose creators_embedded entry
+ * matches their text hash and model: two cursors in step, so a creator
+ * skipped costs a key comparison, not a document parse.
+ */
+mt_store_rc_t
+mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
+    unsigned dims,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data)
+{
+    int                r, re, cmp;
+    MDB_val            k, v, ek, ev;
+    MDB_txn           *txn;
+    uint64_t           want;
+    MDB_cursor        *cur, *ecur;
+    mt_store_rc_t      rc;
+    mt_store_lmdb_t   *s;
+    mt_lmdb_cr_rec_t   c;
+
+    s = (mt_store_lmdb_t *) st;
+    want = mt_lmdb_emb_model(model, dims);
+
+    rc = mt_lmdb_rbegin(s, &txn);
+    if (rc != MT_STORE_OK) {
+        return rc;
+    }
+
+    cur = NULL;
+    ecur = NULL;
+
+    r = mdb_cursor_open(txn, s->e->cr, &cur);
+    if (r == 0) {
+        r = mdb_cursor_open(txn, s->e->cr_emb, &ecur);
+    }
+
+    if (r != 0) {
+        rc = mt_lmdb_fail(s, "mdb_cursor_open", r);
+        goto done;
+    }
+
+    re = mdb_cursor_get(ecur, &ek, &ev, MDB_FIRST);
+
+    for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+         r == 0;
+         r = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+    {
+        if (mt_lmdb_cr_rec(&v, &c) != 0) {
+            rc = mt_lmdb_failf(s, MT_STORE_ERROR, "corrupt creator");
+            break;
+        }
+
+        /* the entries of creators before this one: none now, skipped */
+        cmp = -1;
+
+        while (re == 0) {
+            cmp = mdb_cmp(txn, s->e->cr, &ek, &k);
+            if (cmp >= 0) {
+                break;
+            }
+
+            re = mdb_cursor_get(ecur, &ek, &ev, MDB_NEXT);
+        }
+
+        if (re != 0 && re != MDB_NOTFOUND) {
+            rc = mt_lmdb_fail(s, "mdb_cursor_get", re);
+            break;
+        }
+
+        if (re == 0 && cmp == 0 && ev.mv_size == MT_LMDB_EMB_REC
+            && mt_lmdb_get64(ev.mv_data) == c.text_hash
+            && mt_lmdb_get64((const unsigned char *) ev.mv_data + 8) == want)
+        {
+            continue;
+        }
+
+        /* the pointers are into the map: valid only during the call */
+        if (cb(data, k.mv_data, k.mv_size, (const char *) c.doc, c.doc_len)
+            != 0)
+        {
+            break;
+        }
+    }
+
+    if (rc == MT_STORE_OK && r != 0 && r != MDB_NOTFOUND) {
+        rc = mt_lmdb_fail(s, "mdb_cursor_get", r);
+    }
+
+done:
+
+    if (ecur != NULL) {
+        mdb_cursor_close(ecur);
+    }
+
+    if (cur != NULL) {
+        mdb_cursor_close(cur);
+    }
+
+    mt_lmdb_rend(s, txn);
+
+    return rc;
 }
 
 

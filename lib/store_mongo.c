@@ -44,7 +44,8 @@ static const mt_store_ops_t  mt_mongo_ops = {
     mt_mongo_creator_count,
     mt_mongo_creator_put_batch,
     mt_mongo_creator_scan,
-    mt_mongo_creator_set_embedding
+    mt_mongo_creator_set_embedding,
+    NULL                    /* creator_scan_pending: every creator */
 };
 
 

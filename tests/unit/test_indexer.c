@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 
+#include <lmdb.h>
+
 #include "embed.h"
 #include "indexer.h"
 #include "ingest.h"
@@ -486,6 +488,131 @@ test_sync(void **state)
     sync_ok(c, 0, 0);
     sync_ok(c, 1, NFILE);
     assert_int_equal(index_hash(c, uid, NULL), want);
+}
+
+
+/*
+ * The store's pending scan, counted: how many documents the sync was
+ * handed (it reads and parses each).
+ */
+static mt_store_ops_t        counting_ops;
+static const mt_store_ops_t *real_ops;
+static size_t                visited;
+static void                 *real_data;
+static int                 (*real_cb)(void *data, const char *unique_id,
+                                      size_t id_len, const char *doc,
+                                      size_t doc_len);
+
+static int
+count_cb(void *data, const char *unique_id, size_t id_len, const char *doc,
+    size_t doc_len)
+{
+    (void) data;
+    visited++;
+
+    return real_cb(real_data, unique_id, id_len, doc, doc_len);
+}
+
+
+static mt_store_rc_t
+count_scan_pending(mt_store_t *s, const char *model, unsigned dims,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data)
+{
+    real_cb = cb;
+    real_data = data;
+
+    return real_ops->creator_scan_pending(s, model, dims, count_cb, NULL);
+}
+
+
+static void
+count_visits(mt_store_t *s)
+{
+    real_ops = s->ops;
+    counting_ops = *s->ops;
+    counting_ops.creator_scan_pending = count_scan_pending;
+    s->ops = &counting_ops;
+}
+
+
+/* the store as an older module left it: documents ready, no entries */
+static void
+forget_embedded(ctx_t *c)
+{
+    MDB_env  *env;
+    MDB_txn  *txn;
+    MDB_dbi   dbi;
+
+    c->fx->s->ops->close(c->fx->s);
+
+    assert_int_equal(mdb_env_create(&env), 0);
+    assert_int_equal(mdb_env_set_maxdbs(env, 8), 0);
+    assert_int_equal(mdb_env_set_mapsize(env, 64 * MB), 0);
+    assert_int_equal(mdb_env_open(env, c->fx->dir, 0, 0600), 0);
+    assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+    assert_int_equal(mdb_dbi_open(txn, "creators_embedded", 0, &dbi), 0);
+    assert_int_equal(mdb_drop(txn, dbi, 0), 0);
+    assert_int_equal(mdb_txn_commit(txn), 0);
+    mdb_env_close(env);
+
+    c->fx->s = unit_open_store(c->fx->dir, 64 * MB);
+    c->ix.store = c->fx->s;
+    count_visits(c->fx->s);
+}
+
+
+/*
+ * A sync reads only the documents of creators not embedded for their
+ * text and model: none once all are, the changed one after an ingest;
+ * a store written before it kept track is read once, then not again.
+ */
+static void
+test_sync_pending(void **state)
+{
+    ctx_t  *c = *state;
+
+    static const char  uid[] = "greenroutes";
+
+    setup17(c);
+    count_visits(c->fx->s);
+
+    visited = 0;
+    sync_ok(c, 0, 0);
+    assert_int_equal(visited, 0);
+
+    reingest(c->fx->s, uid, "Bike commuting and rail passes, city by city");
+    visited = 0;
+    sync_ok(c, 0, 1);
+    assert_int_equal(visited, 1);
+    assert_ready(c->fx->s, uid);
+
+    visited = 0;
+    sync_ok(c, 0, 0);
+    assert_int_equal(visited, 0);
+
+    /* another model: every creator is pending for it */
+    c->ix.params.model = "local-tfidf-256b";
+    visited = 0;
+    sync_ok(c, 0, NFILE);
+    assert_int_equal(visited, NFILE);
+    c->ix.params.model = "local-tfidf-256";
+    sync_ok(c, 0, NFILE);
+
+    /* no entries: each document read once, found ready, none embedded */
+    forget_embedded(c);
+    visited = 0;
+    sync_ok(c, 0, 0);
+    assert_int_equal(visited, NFILE);
+
+    visited = 0;
+    sync_ok(c, 0, 0);
+    assert_int_equal(visited, 0);
+
+    /* force reads every creator, through the full scan */
+    visited = 0;
+    sync_ok(c, 1, NFILE);
+    assert_int_equal(visited, 0);
 }
 
 
@@ -1076,6 +1203,7 @@ main(void)
         T(test_rebuild),
         T(test_search),
         T(test_sync),
+        T(test_sync_pending),
         T(test_ids),
         T(test_epoch_mismatch),
         T(test_auto_lists),

@@ -656,6 +656,86 @@ test_reingest(void **state)
 }
 
 
+/* creator_scan_pending's visits, as "id,id," */
+static int
+pending_cb(void *data, const char *unique_id, size_t id_len, const char *doc,
+    size_t doc_len)
+{
+    char  *out = data;
+
+    assert_true(doc_len > 0 && doc[0] == '{');
+    (void) strncat(out, unique_id, id_len);
+    (void) strcat(out, ",");
+
+    return 0;
+}
+
+
+static void
+assert_pending(mt_store_t *s, const char *model, unsigned dims,
+    const char *want)
+{
+    char  out[256];
+
+    out[0] = '\0';
+    assert_int_equal(s->ops->creator_scan_pending(s, model, dims, pending_cb,
+                                                  out),
+                     MT_STORE_OK);
+    assert_string_equal(out, want);
+}
+
+
+/*
+ * The pending scan leaves out exactly the creators embedded "ready" for
+ * their current text with that model and those dimensions.
+ */
+static void
+test_scan_pending(void **state)
+{
+    fx_t                   *fx = *state;
+    mt_creator_embedded_t   it[3];
+
+    assert_int_equal(ingest1(fx->s, "ann", "Budgets", 10, T1), 'i');
+    assert_int_equal(ingest1(fx->s, "bob", "Recipes", 20, T1), 'i');
+    assert_int_equal(ingest1(fx->s, "cat", "Travel", 30, T1), 'i');
+    assert_int_equal(ingest1(fx->s, "dan", "Gardens", 40, T1), 'i');
+
+    assert_pending(fx->s, MODEL, 512, "ann,bob,cat,dan,");
+
+    it[0] = ready(fx->s, "ann", T2);
+    it[1] = emb("bob", get_stamp(fx->s, "bob").text_hash, "failed", MODEL,
+                0, T2);
+    it[2] = ready(fx->s, "cat", T2);
+    it[2].info.model = "other-model";
+    assert_int_equal(set(fx->s, it, 3), 3);
+
+    assert_pending(fx->s, MODEL, 512, "bob,cat,dan,");
+    assert_pending(fx->s, "other-model", 512, "ann,bob,dan,");
+    assert_pending(fx->s, MODEL, 256, "ann,bob,cat,dan,");
+    assert_pending(fx->s, NULL, 512, "ann,bob,cat,dan,");
+
+    /* a change the text does not see keeps it; a new text does not */
+    assert_int_equal(ingest1(fx->s, "ann", "Budgets", 11, T3), 'u');
+    assert_pending(fx->s, MODEL, 512, "bob,cat,dan,");
+    assert_int_equal(ingest1(fx->s, "ann", "Savings", 11, T4), 'u');
+    assert_pending(fx->s, MODEL, 512, "ann,bob,cat,dan,");
+
+    /* ready for the new text, then failed: pending again */
+    it[0] = ready(fx->s, "ann", T4);
+    assert_int_equal(set(fx->s, it, 1), 1);
+    assert_pending(fx->s, MODEL, 512, "bob,cat,dan,");
+    it[0].info.status = "failed";
+    assert_int_equal(set(fx->s, it, 1), 1);
+    assert_pending(fx->s, MODEL, 512, "ann,bob,cat,dan,");
+
+    /* an embedding for an older text is no entry either */
+    it[0] = emb("dan", get_stamp(fx->s, "dan").text_hash + 1, "ready", MODEL,
+                512, T4);
+    assert_int_equal(set(fx->s, it, 1), 0);
+    assert_pending(fx->s, MODEL, 512, "ann,bob,cat,dan,");
+}
+
+
 static void
 test_missing(void **state)
 {
@@ -752,6 +832,7 @@ main(void)
         T(test_already_so),
         T(test_stale),
         T(test_reingest),
+        T(test_scan_pending),
         T(test_missing),
         T(test_all_or_nothing),
 #undef T
