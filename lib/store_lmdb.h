@@ -1,8 +1,8 @@
 /*
  * Internals shared by the LMDB backend's files (store_lmdb.c: the
  * environment and assignments; store_lmdb_creators.c: creators;
- * store_lmdb_embed.c: their embeddings).  Not for callers: they see only
- * store.h.
+ * store_lmdb_embed.c: their embeddings and the indexer's scans).  Not
+ * for callers: they see only store.h.
  */
 
 #ifndef MT_STORE_LMDB_H
@@ -141,11 +141,12 @@ mt_store_rc_t mt_lmdb_creator_list(mt_store_t *st,
 mt_store_rc_t mt_lmdb_creator_count(mt_store_t *st, size_t *n);
 mt_store_rc_t mt_lmdb_creator_put_batch(mt_store_t *st,
     const mt_creator_put_t *items, size_t n);
+
+/* Creator embeddings and the indexer's scans (store_lmdb_embed.c) */
+
 mt_store_rc_t mt_lmdb_creator_scan(mt_store_t *st,
     int (*cb)(void *data, const char *unique_id, size_t id_len,
               const char *doc, size_t doc_len), void *data);
-
-/* Creator embeddings (store_lmdb_embed.c) */
 
 mt_store_rc_t mt_lmdb_creator_set_embedding(mt_store_t *st,
     const mt_creator_embedded_t *items, size_t n, size_t *updated);

@@ -1,6 +1,7 @@
 /*
  * The LMDB backend's creator embeddings: the vector indexer's results,
- * written into the stored creator documents.
+ * written into the stored creator documents; and the indexer's walks
+ * over the creators, all of them or those pending.
  *
  * Beside the documents, creators_embedded keeps for each creator embedded
  * "ready" the text hash it was embedded for and a hash of the model and
@@ -49,6 +50,10 @@ static mt_store_rc_t mt_lmdb_emb_put(mt_store_lmdb_t *s, MDB_txn *txn,
 static mt_store_rc_t mt_lmdb_emb_track(mt_store_lmdb_t *s, MDB_txn *txn,
     MDB_val *k, const mt_embedding_info_t *e);
 static uint64_t mt_lmdb_emb_model(const char *model, unsigned dims);
+static mt_store_rc_t mt_lmdb_creator_walk(mt_store_lmdb_t *s,
+    const uint64_t *model,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data);
 
 
 mt_store_rc_t
@@ -294,28 +299,47 @@ mt_lmdb_emb_model(const char *model, unsigned dims)
 }
 
 
-/*
- * The creators in id order, less those whose creators_embedded entry
- * matches their text hash and model: two cursors in step, so a creator
- * skipped costs a key comparison, not a document parse.
- */
+mt_store_rc_t
+mt_lmdb_creator_scan(mt_store_t *st,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data)
+{
+    return mt_lmdb_creator_walk((mt_store_lmdb_t *) st, NULL, cb, data);
+}
+
+
 mt_store_rc_t
 mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
     unsigned dims,
     int (*cb)(void *data, const char *unique_id, size_t id_len,
               const char *doc, size_t doc_len), void *data)
 {
+    uint64_t  want;
+
+    want = mt_lmdb_emb_model(model, dims);
+
+    return mt_lmdb_creator_walk((mt_store_lmdb_t *) st, &want, cb, data);
+}
+
+
+/*
+ * Every creator in id order, or with model, those less the ones whose
+ * creators_embedded entry matches their text hash and *model: two
+ * cursors in step, so a creator skipped costs a key comparison, not a
+ * document parse.  The pointers cb gets are into the map: valid only
+ * during the call.
+ */
+static mt_store_rc_t
+mt_lmdb_creator_walk(mt_store_lmdb_t *s, const uint64_t *model,
+    int (*cb)(void *data, const char *unique_id, size_t id_len,
+              const char *doc, size_t doc_len), void *data)
+{
     int                r, re, cmp;
     MDB_val            k, v, ek, ev;
     MDB_txn           *txn;
-    uint64_t           want;
     MDB_cursor        *cur, *ecur;
     mt_store_rc_t      rc;
-    mt_store_lmdb_t   *s;
     mt_lmdb_cr_rec_t   c;
-
-    s = (mt_store_lmdb_t *) st;
-    want = mt_lmdb_emb_model(model, dims);
 
     rc = mt_lmdb_rbegin(s, &txn);
     if (rc != MT_STORE_OK) {
@@ -326,7 +350,7 @@ mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
     ecur = NULL;
 
     r = mdb_cursor_open(txn, s->e->cr, &cur);
-    if (r == 0) {
+    if (r == 0 && model != NULL) {
         r = mdb_cursor_open(txn, s->e->cr_emb, &ecur);
     }
 
@@ -335,7 +359,9 @@ mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
         goto done;
     }
 
-    re = mdb_cursor_get(ecur, &ek, &ev, MDB_FIRST);
+    /* no entries at all when every creator is wanted */
+    re = (ecur != NULL) ? mdb_cursor_get(ecur, &ek, &ev, MDB_FIRST)
+                        : MDB_NOTFOUND;
 
     for (r = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
          r == 0;
@@ -365,12 +391,12 @@ mt_lmdb_creator_scan_pending(mt_store_t *st, const char *model,
 
         if (re == 0 && cmp == 0 && ev.mv_size == MT_LMDB_EMB_REC
             && mt_lmdb_get64(ev.mv_data) == c.text_hash
-            && mt_lmdb_get64((const unsigned char *) ev.mv_data + 8) == want)
+            && mt_lmdb_get64((const unsigned char *) ev.mv_data + 8)
+               == *model)
         {
             continue;
         }
 
-        /* the pointers are into the map: valid only during the call */
         if (cb(data, k.mv_data, k.mv_size, (const char *) c.doc, c.doc_len)
             != 0)
         {
