@@ -30,7 +30,7 @@ ln -sf "${MATCHER_MODULE_SO:-$repo/build/ngx_http_matcher_module.so}" \
     "$prefix/modules/ngx_http_matcher_module.so"
 
 # the web page (conf/*.conf: "location / { root html; }"): the repo's
-# files, linked so that an edit shows at the next reload
+# files, linked, not copied: an edit shows at once
 ln -sfn "$repo/html" "$prefix/html"
 
 # the sample creators, loaded at start when the store is empty
