@@ -83,6 +83,10 @@ for my $name (map { m{conf/(.+)\.conf$} } glob "$repo/conf/*.conf") {
          "conf/$name.conf: the web page at /");
     like($text, qr{add_header\s+Content-Security-Policy\s+"\Q$csp\E"\s+always;}s,
          "conf/$name.conf: with its CSP");
+    # no mime.types is included: without these, nosniff blocks the page
+    like($text, qr!location\s+/\s+\{[^}]*types\s+\{[^}]*text/css\s+css;[^}]*
+                   text/javascript\s+js;!sx,
+         "conf/$name.conf: the page's types");
     like($text, qr{location = /metrics \{\s*allow\s+127\.0\.0\.1;\s*deny\s+all;\s*matcher_metrics;}s,
          "conf/$name.conf: /metrics for 127.0.0.1 only");
 }

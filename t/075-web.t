@@ -33,9 +33,7 @@ ok(-x $chromium, "Debian's chromium is installed")
 my ($ndk, $so) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
 $so //= "$repo/build/ngx_http_matcher_module.so";
 # one directory a build: the normal and the parked runs keep their own
-(my $label = $so) =~ s{.*/build/(?:(parked)/)?ngx_http_matcher_module\.so$}
-                      {$1 // 'normal'}e;
-$label = 'other' if $label =~ m{/};
+my $label = $so =~ m{/parked/} ? 'parked' : 'normal';
 my $shots = "$repo/build/test-output/web/$label";
 make_path($shots);
 
