@@ -437,6 +437,10 @@ $('csv').addEventListener('click', () => {
     const body = lastMatchBody;
     busy($('csv'), async () => {
         const r = await send('POST', '/api/matches', body, 'text/csv');
+        // a server without CSV answers JSON: not worth saving as .csv
+        if (!/^text\/csv\b/i.test(r.headers.get('Content-Type') || '')) {
+            throw new Error('the server did not answer with CSV');
+        }
         const blob = await r.blob();
         const url = URL.createObjectURL(blob);
         const a = document.createElement('a');
