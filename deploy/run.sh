@@ -29,6 +29,10 @@ ln -sf /usr/lib/nginx/modules/ndk_http_module.so "$prefix/modules/"
 ln -sf "${MATCHER_MODULE_SO:-$repo/build/ngx_http_matcher_module.so}" \
     "$prefix/modules/ngx_http_matcher_module.so"
 
+# the web page (conf/*.conf: "location / { root html; }"): the repo's
+# files, linked, not copied: an edit shows at once
+ln -sfn "$repo/html" "$prefix/html"
+
 # the sample creators, loaded at start when the store is empty
 [ -e "$prefix/creators.json" ] || cp "$repo/t/data/creators.json" "$prefix/"
 

@@ -24,6 +24,9 @@ my ($ndk, $so) = split ' ', ($ENV{TEST_NGINX_LOAD_MODULES} // '');
 $ndk //= '/usr/lib/nginx/modules/ndk_http_module.so';
 $so //= "$repo/build/ngx_http_matcher_module.so";
 my $J = JSON::PP->new->canonical;
+# the web page's (conf/*.conf, location /)
+my $csp = q{default-src 'self'; img-src 'self' data:; style-src 'self'; }
+    . q{script-src 'self'; connect-src 'self'; frame-ancestors 'none'};
 
 my $okey = 'sk-conf-test-0123456789abcdefghijklmnop';
 my $pkey = 'pc-conf-test-0123456789abcdefghij';
@@ -76,6 +79,14 @@ for my $name (map { m{conf/(.+)\.conf$} } glob "$repo/conf/*.conf") {
     my $t = `"$nginx" -q -t -p "$p/" -c conf/nginx.conf -e "$p/logs/error.log" 2>&1`;
     is($?, 0, "conf/$name.conf: nginx -t") or diag $t;
     my $text = do { local (@ARGV, $/) = "$p/conf/nginx.conf"; <> };
+    like($text, qr{location / \{\s*root\s+html;\s*index\s+index\.html;}s,
+         "conf/$name.conf: the web page at /");
+    like($text, qr{add_header\s+Content-Security-Policy\s+"\Q$csp\E"\s+always;}s,
+         "conf/$name.conf: with its CSP");
+    # no mime.types is included: without these, nosniff blocks the page
+    like($text, qr!location\s+/\s+\{[^}]*types\s+\{[^}]*text/css\s+css;[^}]*
+                   text/javascript\s+js;!sx,
+         "conf/$name.conf: the page's types");
     like($text, qr{location = /metrics \{\s*allow\s+127\.0\.0\.1;\s*deny\s+all;\s*matcher_metrics;}s,
          "conf/$name.conf: /metrics for 127.0.0.1 only");
 }
@@ -91,6 +102,25 @@ sub metrics_ok {
     $r = HTTP::Tiny->new(timeout => 10, local_address => '127.0.0.2')
         ->get("$base/metrics");
     is($r->{status}, 403, "$name: /metrics from another address: 403");
+}
+
+# the web page at /: html/ linked by deploy/run.sh, no key needed, its
+# CSP and nosniff, its script and style with their own types
+
+sub page_ok {
+    my ($base, $name) = @_;
+    my $ua = HTTP::Tiny->new(timeout => 10);
+    my $r = $ua->get("$base/");
+    is($r->{status}, 200, "$name: / serves the page, without a key");
+    like($r->{content}, qr{<script src="app\.js" defer></script>},
+         "$name: html/index.html");
+    is($r->{headers}{'content-security-policy'}, $csp, "$name: with its CSP");
+    is($r->{headers}{'x-content-type-options'}, 'nosniff',
+       "$name: and nosniff");
+    like($ua->get("$base/app.js")->{headers}{'content-type'} // '',
+         qr{^text/javascript}, "$name: app.js as JavaScript");
+    like($ua->get("$base/style.css")->{headers}{'content-type'} // '',
+         qr{^text/css}, "$name: style.css as CSS");
 }
 
 # a required variable missing: the start stops and names it
@@ -196,6 +226,7 @@ is($r->{status}, 200, 'a match');
 ok(!$r->{json}{data}{isFallback}, 'semantic, from Pinecone');
 
 metrics_ok($base, 'conf/remote.conf');
+page_ok($base, 'conf/remote.conf');
 
 kill 'QUIT', -$pid;
 waitpid($pid, 0);
@@ -231,6 +262,7 @@ $r = post('/api/matches', { assignment => $example });
 is($r->{status}, 200, 'a match on the local index');
 
 metrics_ok($base, 'conf/mongodb.conf');
+page_ok($base, 'conf/mongodb.conf');
 
 kill 'QUIT', -$pid;
 waitpid($pid, 0);
@@ -283,6 +315,7 @@ my $access = `cat $data/logs/access.log`;
 like($access, qr/ 429 .*key=reader /, 'secure: the access log names the key');
 unlike($access, qr/conf-(?:read|ops)-key/, 'secure: and never logs a key');
 metrics_ok($base, 'conf/secure.conf');
+page_ok($base, 'conf/secure.conf');
 my $n429 = grep { $_ == 429 } @codes;
 like($ua->get("$base/metrics")->{content},
      qr/^matcher_http_requests_total\{method="other",endpoint="other",code="429"\} $n429$/m,
