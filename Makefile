@@ -3,6 +3,7 @@
 #   make run     install packages, build, serve the embedded default
 #   make test    unit tests (lib/) and nginx tests (t/)
 #   make lint    cppcheck and clang-tidy on our sources
+#   make deb     the Debian package, build/deb/libnginx-mod-http-matcher_*.deb
 #   make bench   the benchmark; appends a table to bench/RESULTS.md
 #   make bench-hostile  issue 8's hostile bodies: loop stall, peak RSS
 #   make bench-compare  issue 9's before/after, run=loop and run=pool
@@ -43,7 +44,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
         nginx-mongodb \
-        runner-selftest lint \
+        runner-selftest lint deb \
         format clean bench bench-hostile bench-compare bench-remote \
         bench-mongo bench-auth quality
 
@@ -145,6 +146,11 @@ nginx-mongodb: build
 
 lint:
 	@deploy/lint.sh
+
+# the Debian package (debian/, built by dpkg-buildpackage and dh_nginx
+# from a copy of the sources in build/deb/src)
+deb: deps
+	@deploy/deb.sh
 
 # not part of "make test": matching quality on graded briefs (bench/quality)
 quality: deps build
