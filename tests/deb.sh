@@ -10,9 +10,12 @@
 # The .deb of build/deb/ is reused when it was built from the files of
 # today (deploy/deb.sh --digest); otherwise deploy/deb.sh builds it
 # (about a minute).
+
+# every check is a function that "check" calls, which shellcheck misses
+# shellcheck disable=SC2317
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$repo"
+cd "$repo" || exit 1
 
 NGINX=${NGINX:-/usr/sbin/nginx}
 NDK_CONF=/usr/share/nginx/modules-available/mod-http-ndk.conf
@@ -28,7 +31,7 @@ check() {             # check NAME COMMAND...: one test, its output kept
     else
         echo "not ok $n - $name"
         echo "#   Failed test '$name'"
-        [ -n "$out" ] && sed 's/^/#   /' <<< "$out" | head -30
+        [ -n "$out" ] && head -30 <<< "$out" | sed 's/^/#   /'
         failed=$((failed + 1))
     fi
 }
@@ -40,10 +43,12 @@ finish() {
 
 # the package, built or reused
 version=$(dpkg-parsechangelog -l debian/changelog -S Version)
-deb=build/deb/libnginx-mod-http-matcher_${version}_$(dpkg --print-architecture).deb
+arch=$(dpkg --print-architecture)
+deb=build/deb/libnginx-mod-http-matcher_${version}_$arch.deb
 stale() {
     [ -f "$deb" ] || return 0
-    [ "$(deploy/deb.sh --digest)" != "$(cat build/deb/sources.sha256 2>/dev/null)" ]
+    [ "$(deploy/deb.sh --digest)" \
+      != "$(cat build/deb/sources.sha256 2>/dev/null)" ]
 }
 built() {
     if stale; then
@@ -109,7 +114,7 @@ has_files() {
     for f in "$@"; do
         [ -f "$f" ] || { echo "missing: ${f#"$root"}"; rc=1; }
     done
-    return $rc
+    return "$rc"
 }
 check "installs the module, its snippet, the site, the example, the keys" \
     has_files "$so" "$snippet" "$site" "$example" "$keys"
@@ -125,10 +130,10 @@ page_installed() {
     for f in "${html[@]}"; do
         cmp "html/$f" "$root/usr/share/nginx-matcher/html/$f" || rc=1
     done
-    return $rc
+    return "$rc"
 }
 if [ ${#html[@]} -gt 0 ]; then
-    check "installs html/ (${#html[@]} files) in /usr/share/nginx-matcher/html" \
+    check "installs html/ (${#html[@]} files) in /usr/share/nginx-matcher/" \
         page_installed
 else
     echo "# no html/ files: the web page checks do not run"
@@ -267,16 +272,19 @@ health() {
     [ "$(tail -1 <<< "$out")" = 200 ] || return 1
     sed '$d' <<< "$out" | perl -MJSON::PP -e '
         my $h = decode_json(join "", <STDIN>);
+        my $c = $h->{checks};
         my @bad;
-        push @bad, "status" unless ($h->{status} // "") =~ /^(healthy|degraded)$/;
-        push @bad, "service" unless ($h->{service} // "") eq "matching-service";
-        push @bad, "timestamp" unless ($h->{timestamp} // "") =~ /^\d{4}-\d\d-\d\dT/;
-        push @bad, "version" unless ($h->{version} // "") eq $ARGV[0];
-        for my $c (qw(store embeddings vectors cache)) {
-            push @bad, "checks.$c" unless ref $h->{checks}{$c} eq "HASH"
-                && ($h->{checks}{$c}{status} // "") =~ /^(up|down|degraded|disabled)$/;
+        sub is { my ($v, $re) = @_; defined $v && !ref $v && $v =~ $re }
+        push @bad, "status" unless is($h->{status}, qr/^(healthy|degraded)$/);
+        push @bad, "service" unless is($h->{service}, qr/^matching-service$/);
+        push @bad, "timestamp"
+            unless is($h->{timestamp}, qr/^\d{4}-\d\d-\d\dT/);
+        push @bad, "version" unless is($h->{version}, qr/^\Q$ARGV[0]\E$/);
+        for my $k (qw(store embeddings vectors cache)) {
+            push @bad, "checks.$k" unless ref $c->{$k} eq "HASH"
+                && is($c->{$k}{status}, qr/^(up|down|degraded|disabled)$/);
         }
-        push @bad, "checks.store up" unless ($h->{checks}{store}{status} // "") eq "up";
+        push @bad, "store not up" unless is($c->{store}{status}, qr/^up$/);
         die "bad: @bad\n" if @bad;' "${version%-*}"
 }
 check "GET /health: 200, the contract's JSON, the store up" health
@@ -299,8 +307,11 @@ check "GET /api/creators with a key of the keys file: 200" \
 metrics() {
     local out
     out=$(get /metrics)
-    [ "$(tail -1 <<< "$out")" = 200 ] && grep -q '^matcher_info{' <<< "$out" \
-        || { echo "$out" | head; return 1; }
+    if [ "$(tail -1 <<< "$out")" != 200 ] \
+           || ! grep -q '^matcher_info{' <<< "$out"; then
+        head <<< "$out"
+        return 1
+    fi
 }
 check "GET /metrics from 127.0.0.1: 200, matcher_info" metrics
 page() {
@@ -331,13 +342,14 @@ removing() { script prerm remove && script postrm remove; }
 check "prerm remove, postrm remove succeed" removing
 removed() {
     [ -d "$data/store" ] || { echo "data gone"; return 1; }
-    ls "$root/etc/nginx/modules-enabled/" | grep -q 'mod-http-matcher.conf.removed$'
+    [ -L "$root/etc/nginx/modules-enabled/50-mod-http-matcher.conf.removed" ]
 }
 check "remove keeps the data directory and disables the snippet" removed
 check "postrm purge succeeds" script postrm purge
 purged() {
     [ ! -e "$data" ] || { echo "data kept"; return 1; }
-    [ "$(enabled)" = 10-mod-http-ndk.conf ] || { ls "$root/etc/nginx/modules-enabled/"; return 1; }
+    [ "$(enabled)" = 10-mod-http-ndk.conf ] \
+        || { ls "$root/etc/nginx/modules-enabled/"; return 1; }
 }
 check "purge removes the data directory and the snippet's link" purged
 
