@@ -321,8 +321,26 @@ page() {
 }
 if [ ${#html[@]} -gt 0 ] && [ -f html/index.html ]; then
     check "GET /: the installed web page" page
-    f=${html[$(( ${#html[@]} - 1 ))]}
-    check "GET /$f: 200" status_is 200 "/$f"
+    page_headers() {
+        local h
+        h=$(curl -s -m 10 -o /dev/null -D - "http://127.0.0.1:$port/")
+        if ! grep -qi '^content-type: text/html' <<< "$h" \
+           || ! grep -qi '^x-content-type-options: nosniff' <<< "$h" \
+           || ! grep -qi '^content-security-policy: ' <<< "$h"; then
+            echo "$h"
+            return 1
+        fi
+    }
+    check "GET /: text/html with nosniff and a CSP" page_headers
+    every_file() {
+        local f rc=0
+        for f in "${html[@]}"; do
+            curl -s -m 10 "http://127.0.0.1:$port/$f" \
+                | cmp -s - "html/$f" || { echo "/$f differs"; rc=1; }
+        done
+        return "$rc"
+    }
+    check "GET of each html/ file: the file" every_file
 fi
 stop() {
     ngx "$prefix/nginx.conf" -s quit || return 1
