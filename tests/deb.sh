@@ -246,12 +246,34 @@ bare() {
 }
 check "nginx -t: the module loaded alone, silent" bare
 
+# Debian's own nginx.conf, its default site and ours enabled: the logs,
+# the pid and the enabled modules and sites moved into the prefix
+debian_conf() {
+    mkdir -p "$prefix/sites-enabled"
+    cp "$prefix/site" "$prefix/sites-enabled/matcher"
+    if [ -f /etc/nginx/sites-available/default ]; then
+        sed "s|/var/log/nginx/|$prefix/logs/|g" \
+            /etc/nginx/sites-available/default \
+            > "$prefix/sites-enabled/default"
+    fi
+    sed -e "s|/etc/nginx/modules-enabled/|$prefix/modules-enabled/|" \
+        -e "s|/etc/nginx/sites-enabled/|$prefix/sites-enabled/|" \
+        -e "s|/var/log/nginx/|$prefix/logs/|g" \
+        -e "s|/run/nginx.pid|$prefix/logs/nginx.pid|" \
+        /etc/nginx/nginx.conf > "$prefix/debian.conf"
+    grep -q "include $prefix/sites-enabled/" "$prefix/debian.conf" \
+        || { echo "no sites-enabled include"; return 1; }
+    ngx "$prefix/debian.conf" -t
+}
+
 # a key for the API checks
 key=deb-test-$$-$RANDOM$RANDOM
 printf 'deb-test:read:%s\n' "$(printf %s "$key" | sha256sum | cut -d' ' -f1)" \
     >> "$keys"
 main_conf "$prefix/nginx.conf" "$prefix/site"
 check "nginx -t: the example site" ngx "$prefix/nginx.conf" -t
+check "nginx -t: Debian's nginx.conf with its default site and ours" \
+    debian_conf
 start() {
     ngx "$prefix/nginx.conf" || return 1
     for _ in $(seq 50); do
