@@ -1,8 +1,9 @@
 # ngx_http_matcher_module: build against Debian's nginx, run, test, lint.
 #
 #   make run     install packages, build, serve the embedded default
-#   make test    unit tests (lib/) and nginx tests (t/)
+#   make test    unit tests (lib/), nginx tests (t/), the Debian package
 #   make lint    cppcheck and clang-tidy on our sources
+#   make deb     the Debian package, build/deb/libnginx-mod-http-matcher_*.deb
 #   make bench   the benchmark; appends a table to bench/RESULTS.md
 #   make bench-hostile  issue 8's hostile bodies: loop stall, peak RSS
 #   make bench-compare  issue 9's before/after, run=loop and run=pool
@@ -43,7 +44,7 @@ export TEST_NGINX_LOAD_MODULES  ?= $(NDK_SO) $(MODULE_SO)
 
 .PHONY: all deps build build-parked run test unit nginx-tests nginx-parked \
         nginx-mongodb \
-        runner-selftest lint \
+        runner-selftest lint deb \
         format clean bench bench-hostile bench-compare bench-remote \
         bench-mongo bench-auth quality
 
@@ -106,15 +107,16 @@ test: deps build build-parked
 	    t/run.sh --label parked > $(BUILD)/nginx-parked.log 2>&1 || rc=1; \
 	TEST_MATCHER_STORE=mongodb t/run.sh --label mongodb $(MONGO_SUITES) \
 	    > $(BUILD)/nginx-mongodb.log 2>&1 || rc=1; \
-	for f in unit selftest nginx-tests nginx-parked nginx-mongodb; do \
+	tests/deb.sh > $(BUILD)/deb.log 2>&1 || rc=1; \
+	for f in unit selftest nginx-tests nginx-parked nginx-mongodb deb; do \
 	    if [ $$rc -ne 0 ]; then grep -v "^ok\|^\[ \|^\[=\|passed, .* failed" $(BUILD)/$$f.log | tail -40; fi; \
 	done; \
 	if [ $$rc -ne 0 ]; then tests/failures.sh $(BUILD)/unit.log \
 	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log \
-	    $(BUILD)/nginx-mongodb.log; fi; \
+	    $(BUILD)/nginx-mongodb.log $(BUILD)/deb.log; fi; \
 	grep -h "passed, .* failed" $(BUILD)/unit.log $(BUILD)/selftest.log \
 	    $(BUILD)/nginx-tests.log $(BUILD)/nginx-parked.log \
-	    $(BUILD)/nginx-mongodb.log; \
+	    $(BUILD)/nginx-mongodb.log $(BUILD)/deb.log; \
 	exit $$rc
 
 unit: $(UNIT_BINS)
@@ -145,6 +147,12 @@ nginx-mongodb: build
 
 lint:
 	@deploy/lint.sh
+
+# the Debian package (debian/, built by dpkg-buildpackage and dh_nginx
+# from a copy of the sources in build/deb/src); "make test" checks it
+# with tests/deb.sh
+deb: deps
+	@deploy/deb.sh
 
 # not part of "make test": matching quality on graded briefs (bench/quality)
 quality: deps build

@@ -12,9 +12,12 @@ packages=(
     valgrind cppcheck clang-tidy wrk
     python3 python3-bson python3-pymongo nodejs npm ca-certificates
     prometheus chromium
+    debhelper dpkg-dev lintian fakeroot curl
 )
 # prometheus: its promtool checks /metrics (t/073-metrics.t); chromium:
-# the cross-site test's browser (t/074-browser.t)
+# the cross-site test's browser (t/074-browser.t); debhelper, dpkg-dev:
+# the Debian package (make deb; nginx-dev has dh_nginx); lintian, curl
+# and, when not root, fakeroot its checks (tests/deb.sh)
 
 missing=()
 for p in "${packages[@]}"; do
