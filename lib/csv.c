@@ -405,7 +405,9 @@ mt_csv_json_str(mt_csv_buf_t *b, const char *s, size_t n)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            memcpy(esc + 1, "u00", 3);
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
             esc[4] = hex[p[i] >> 4];
             esc[5] = hex[p[i] & 0xf];
             mt_csv_put(b, esc, 6);

@@ -76,7 +76,7 @@ bench(const char *name, const char *json, size_t len)
 
     printf("%-34s JSON %8zu B  CSV %8zu B  median %7.3f ms  max %7.3f ms"
            "  %6.0f MB/s\n", name, len, out_len, t[RUNS / 2], t[RUNS - 1],
-           len / 1e3 / t[RUNS / 2]);
+           t[RUNS / 2] > 0 ? len / 1e3 / t[RUNS / 2] : 0.0);
 }
 
 
@@ -156,6 +156,11 @@ main(int argc, char **argv)
 
     for (i = 0; i < root->u.object.n && nc < 64; i++) {
         all[nc++] = root->u.object.pairs[i].value;
+    }
+
+    if (nc == 0) {
+        fprintf(stderr, "creators.json: no creators\n");
+        return 1;
     }
 
     /* the samples in turn */
