@@ -95,7 +95,8 @@ run: deps build
 # creators within a client's 10 s) stay on LMDB: the test server is
 # Python, and an ingest asks the store for each creator's stamp
 MONGO_SUITES := t/010-assignments.t t/011-assignment-flow.t \
-                t/020-creators.t t/040-match-flow.t t/046-similar.t
+                t/020-creators.t t/040-match-flow.t t/046-similar.t \
+                t/047-csv.t
 
 # every suite runs even when one fails; the summary lines come last
 test: deps build build-parked

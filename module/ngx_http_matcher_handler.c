@@ -146,6 +146,9 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
         }
     }
 
+    /* JSON or CSV: decided here, done where the reply is sent */
+    ngx_http_matcher_csv_negotiate(r, mlcf, ctx);
+
     if (!(r->method & NGX_HTTP_MATCHER_BODY_METHODS)) {
 
         rc = ngx_http_matcher_discard_body(r);

@@ -185,11 +185,13 @@ struct ngx_http_matcher_ctx_s {
     ngx_http_matcher_backends_t  *backends;    /* referenced, or NULL */
     struct ngx_http_matcher_call_s  *call;     /* a remote call running */
     struct ngx_http_matcher_call_s  *failed;   /* a remote call that did */
+    ngx_uint_t                    csv_kind;    /* 0, or a CSV route's */
 
     unsigned                      too_large:1;
     unsigned                      ndjson:1;
     unsigned                      rate_limited:1; /* the 429 location's */
     unsigned                      uncounted:1;   /* not in the metrics */
+    unsigned                      csv:1;       /* 2xx replies as CSV */
 };
 
 
@@ -263,6 +265,8 @@ int64_t ngx_http_matcher_now_ms(void);
 void ngx_http_matcher_write_time(mt_jw_t *w, int64_t ms);
 ngx_int_t ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status,
     mt_jw_t *w);
+ngx_int_t ngx_http_matcher_send_body(ngx_http_request_t *r,
+    ngx_uint_t status, ngx_str_t *type, char *data, size_t len);
 ngx_int_t ngx_http_matcher_error(ngx_http_request_t *r, ngx_uint_t status,
     const char *code, const char *message,
     const mt_json_detail_t *details, size_t n);
@@ -279,6 +283,12 @@ ngx_int_t ngx_http_matcher_cors_headers(ngx_http_request_t *r,
     ngx_uint_t preflight, ngx_uint_t methods);
 ngx_table_elt_t *ngx_http_matcher_find_header(ngx_http_request_t *r,
     const char *name, size_t len);
+
+/* ngx_http_matcher_csv.c */
+void ngx_http_matcher_csv_negotiate(ngx_http_request_t *r,
+    ngx_http_matcher_loc_conf_t *mlcf, ngx_http_matcher_ctx_t *ctx);
+ngx_int_t ngx_http_matcher_csv_send(ngx_http_request_t *r, ngx_uint_t status,
+    char *json, size_t len);
 
 /* ngx_http_matcher_auth.c */
 char *ngx_http_matcher_api_keys_directive(ngx_conf_t *cf,

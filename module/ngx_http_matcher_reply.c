@@ -1,7 +1,9 @@
 
 /*
  * JSON replies: the writer's buffer goes out without a copy, with the
- * headers every reply carries (Content-Type, X-Request-Id, CORS).
+ * headers every reply carries (Content-Type, X-Request-Id, CORS); or,
+ * for a client that asked for it, the same reply as CSV
+ * (ngx_http_matcher_csv.c).
  */
 
 
@@ -52,22 +54,46 @@ ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status, mt_jw_t *w)
 {
     char                    *data;
     size_t                   len;
+    ngx_http_matcher_ctx_t  *ctx;
+
+    data = mt_jw_take(w, &len);
+    if (data == NULL) {
+        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
+                      "matcher: out of memory writing a reply");
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
+    /* a client that asked for CSV gets the rows of this JSON as CSV */
+    if (ctx && ctx->csv && status >= NGX_HTTP_OK
+        && status < NGX_HTTP_MOVED_PERMANENTLY)
+    {
+        return ngx_http_matcher_csv_send(r, status, data, len);
+    }
+
+    return ngx_http_matcher_send_body(r, status, &ngx_http_matcher_json_type,
+                                      data, len);
+}
+
+
+/* data (malloc'd) is taken over: freed with the request, or now */
+
+ngx_int_t
+ngx_http_matcher_send_body(ngx_http_request_t *r, ngx_uint_t status,
+    ngx_str_t *type, char *data, size_t len)
+{
     ngx_int_t                rc;
     ngx_buf_t               *b;
     ngx_chain_t              out;
     ngx_pool_cleanup_t      *cln;
     ngx_http_matcher_ctx_t  *ctx;
 
+    static ngx_str_t  accept = ngx_string("Accept");
+
     cln = ngx_pool_cleanup_add(r->pool, 0);
     if (cln == NULL) {
-        mt_jw_free(w);
-        return NGX_HTTP_INTERNAL_SERVER_ERROR;
-    }
-
-    data = mt_jw_take(w, &len);
-    if (data == NULL) {
-        ngx_log_error(NGX_LOG_ERR, r->connection->log, 0,
-                      "matcher: out of memory writing a reply");
+        free(data);
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
 
@@ -89,8 +115,8 @@ ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status, mt_jw_t *w)
     out.next = NULL;
 
     r->headers_out.status = status;
-    r->headers_out.content_type = ngx_http_matcher_json_type;
-    r->headers_out.content_type_len = ngx_http_matcher_json_type.len;
+    r->headers_out.content_type = *type;
+    r->headers_out.content_type_len = type->len;
     r->headers_out.content_type_lowcase = NULL;
     r->headers_out.content_length_n = len;
 
@@ -99,6 +125,14 @@ ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status, mt_jw_t *w)
     if (ctx && ctx->request_id.len
         && ngx_http_matcher_add_header(r, "X-Request-Id", &ctx->request_id)
            != NGX_OK)
+    {
+        return NGX_HTTP_INTERNAL_SERVER_ERROR;
+    }
+
+    /* JSON or CSV by Accept: a cache in between must keep them apart */
+    if (ctx && ctx->csv_kind && status >= NGX_HTTP_OK
+        && status < NGX_HTTP_MOVED_PERMANENTLY
+        && ngx_http_matcher_add_header(r, "Vary", &accept) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
     }
