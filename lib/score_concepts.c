@@ -19,7 +19,6 @@
 
 #include "score.h"
 #include "score_int.h"
-#include "util.h"
 
 
 /* what each field of a side counts for in its bag */
@@ -33,6 +32,9 @@
 #define MT_CB_STANCES     0.3
 #define MT_CB_BIO         0.5
 #define MT_CB_TAGS        0.3
+
+/* the power the brief's bag is raised to (the creator's: 0.5) */
+#define MT_BRIEF_DAMP     0.5
 
 
 /* one concept a line: its words; at most MT_CONCEPTS_MAX lines */
@@ -145,19 +147,6 @@ const char *const  mt_concept_words[] = {
 };
 
 
-/*
- * The brief's bag of the last call on this thread: a request scores one
- * brief against up to 50 creators, and the brief's words were half the
- * time of a fit.  Keyed by a hash of the fields it is built from, never
- * by a pointer, so a brief freed and another parsed at the same place is
- * not taken for the first.
- */
-static _Thread_local uint64_t  mt_last_key;         /* 0: none yet */
-static _Thread_local double    mt_last_bag[MT_CONCEPTS_MAX];
-
-
-static const double *mt_brief_bag(const mt_json_t *a);
-static uint64_t mt_brief_key(const mt_json_t *a);
 static void mt_cbag_text(double *bag, const char *s, size_t len,
     double weight);
 static void mt_cbag_list(double *bag, const mt_json_t *obj,
@@ -165,23 +154,58 @@ static void mt_cbag_list(double *bag, const mt_json_t *obj,
 
 
 /*
- * The cosine of the two concept bags, each concept's weight damped by a
- * square root so that a profile that repeats one word does not own the
- * concept, and a creator spread over many concepts fits each less than
- * one that covers a few.  -1 when the brief names no concept at all
+ * The brief's bag, once per request: each concept's weight damped by
+ * MT_BRIEF_DAMP, and the norm of the result.
+ */
+void
+mt_brief_bag(mt_brief_t *br, const mt_json_t *a)
+{
+    size_t       i, len;
+    double       bag[MT_CONCEPTS_MAX], sum;
+    const char  *s;
+
+    for (i = 0; i < MT_CONCEPTS_MAX; i++) {
+        bag[i] = 0.0;
+    }
+
+    s = mt_get_str(a, "topic", &len);
+    mt_cbag_text(bag, s, len, MT_CB_TOPIC);
+    s = mt_get_str(a, "keyTakeaway", &len);
+    mt_cbag_text(bag, s, len, MT_CB_TAKEAWAY);
+    s = mt_get_str(a, "additionalContext", &len);
+    mt_cbag_text(bag, s, len, MT_CB_CONTEXT);
+    mt_cbag_list(bag, a, "creatorNiches", MT_CB_NICHE);
+
+    sum = 0.0;
+
+    for (i = 0; i < MT_CONCEPTS_MAX; i++) {
+        br->bag[i] = (bag[i] > 0.0) ? pow(bag[i], MT_BRIEF_DAMP) : 0.0;
+        sum += br->bag[i] * br->bag[i];
+    }
+
+    br->bag_norm = sqrt(sum);
+}
+
+
+/*
+ * The cosine of the two concept bags.  The creator's weights are damped
+ * by a square root so that a profile that repeats one word does not own
+ * the concept, and a creator spread over many concepts fits each less
+ * than one that covers a few.  -1 when the brief names no concept at all
  * (nothing to say), 0 when the creator has none.
  */
 double
-mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
+mt_topic_fit(const mt_brief_t *br, const mt_json_t *c)
 {
     size_t            i, len;
     double            cb[MT_CONCEPTS_MAX];
-    double            dot, na, nc;
+    double            dot, nc;
     const char       *s;
-    const double     *ab;
     const mt_json_t  *an;
 
-    ab = mt_brief_bag(a);
+    if (br->bag_norm <= 0.0) {
+        return -1.0;
+    }
 
     for (i = 0; i < MT_CONCEPTS_MAX; i++) {
         cb[i] = 0.0;
@@ -198,94 +222,20 @@ mt_topic_fit(const mt_json_t *a, const mt_json_t *c)
     mt_cbag_list(cb, c, "sourceHashtags", MT_CB_TAGS);
 
     dot = 0.0;
-    na = 0.0;
     nc = 0.0;
 
     for (i = 0; i < MT_CONCEPTS_MAX; i++) {
-        dot += sqrt(ab[i]) * sqrt(cb[i]);
-        na += ab[i];
-        nc += cb[i];
-    }
-
-    if (na <= 0.0) {
-        return -1.0;
+        if (cb[i] > 0.0) {
+            dot += br->bag[i] * sqrt(cb[i]);
+            nc += cb[i];
+        }
     }
 
     if (nc <= 0.0) {
         return 0.0;
     }
 
-    return dot / sqrt(na * nc);
-}
-
-
-static const double *
-mt_brief_bag(const mt_json_t *a)
-{
-    size_t       i, len;
-    uint64_t     key;
-    const char  *s;
-
-    key = mt_brief_key(a);
-
-    if (key == mt_last_key) {
-        return mt_last_bag;
-    }
-
-    for (i = 0; i < MT_CONCEPTS_MAX; i++) {
-        mt_last_bag[i] = 0.0;
-    }
-
-    s = mt_get_str(a, "topic", &len);
-    mt_cbag_text(mt_last_bag, s, len, MT_CB_TOPIC);
-    s = mt_get_str(a, "keyTakeaway", &len);
-    mt_cbag_text(mt_last_bag, s, len, MT_CB_TAKEAWAY);
-    s = mt_get_str(a, "additionalContext", &len);
-    mt_cbag_text(mt_last_bag, s, len, MT_CB_CONTEXT);
-    mt_cbag_list(mt_last_bag, a, "creatorNiches", MT_CB_NICHE);
-
-    mt_last_key = key;
-
-    return mt_last_bag;
-}
-
-
-/*
- * A hash of the fields the brief's bag is built from, each with its
- * length and place, so that moving text from one field to the next
- * changes it; never 0.
- */
-static uint64_t
-mt_brief_key(const mt_json_t *a)
-{
-    size_t            i, k, n, len;
-    uint64_t          h;
-    const char       *s;
-    const mt_json_t  *items[MT_LIST_MAX];
-
-    static const char *const  keys[] = {
-        "topic", "keyTakeaway", "additionalContext"
-    };
-
-    h = MT_HASH_SEED;
-
-    for (k = 0; k < 3; k++) {
-        s = mt_get_str(a, keys[k], &len);
-        h = mt_hash_mix(h ^ (uint64_t) len ^ ((uint64_t) k << 56));
-        h = mt_hash64(s != NULL ? s : "", len, h);
-    }
-
-    n = mt_get_list(a, "creatorNiches", items);
-
-    for (i = 0; i < n; i++) {
-        h = mt_hash_mix(h ^ (uint64_t) items[i]->u.string.len
-                        ^ ((uint64_t) (i + 3) << 56));
-        h = mt_hash64(items[i]->u.string.s, items[i]->u.string.len, h);
-    }
-
-    h = mt_hash_mix(h ^ (uint64_t) n);
-
-    return h | 1;
+    return dot / (br->bag_norm * sqrt(nc));
 }
 
 

@@ -76,8 +76,6 @@ double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
 
 /* score_concepts.c */
 
-#define MT_CONCEPTS_MAX  64
-
 /* the words of each concept, NULL-ended; at most MT_CONCEPTS_MAX */
 extern const char *const  mt_concept_words[];
 
@@ -85,7 +83,9 @@ extern const char *const  mt_concept_words[];
  * how much the brief's topic and the creator's profile share, [0, 1]; -1
  * when the brief's words name no concept of the map
  */
-double mt_topic_fit(const mt_json_t *a, const mt_json_t *c);
+double mt_topic_fit(const mt_brief_t *br, const mt_json_t *c);
+/* br->bag and br->bag_norm from the assignment a */
+void mt_brief_bag(mt_brief_t *br, const mt_json_t *a);
 
 /* score_words.c */
 

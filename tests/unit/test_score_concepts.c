@@ -51,11 +51,13 @@ static double
 fit_of(const char *assignment, const char *creator_json)
 {
     double          fit;
+    mt_brief_t      br;
     mt_json_doc_t  *a, *c;
 
     a = parse(assignment);
     c = parse(creator_json);
-    fit = mt_topic_fit(mt_json_root(a), mt_json_root(c));
+    mt_brief_init(&br, mt_json_root(a));
+    fit = mt_topic_fit(&br, mt_json_root(c));
     mt_json_free(a);
     mt_json_free(c);
 
@@ -168,21 +170,22 @@ test_off_topic(void **state)
 
 
 /*
- * The brief's bag is kept from one call to the next: another brief, or
- * the same words in another field, must not get the kept one.
+ * What each field of the brief counts for, and a brief prepared once
+ * (mt_brief_init) scoring as the one-pair call does.
  */
 static void
-test_brief_cache(void **state)
+test_brief_fields(void **state)
 {
-    double  eggs, games, topic, context;
+    double           topic, context;
+    mt_brief_t       br;
+    mt_breakdown_t   once, each;
+    mt_json_doc_t   *a, *c;
 
     (void) state;
 
-    eggs = fit_niches(EGGS, "\"Personal Finance\"");
-    games = fit_niches("{\"topic\":\"indie games\"}",
-                       "\"Personal Finance\"");
-    assert_true(games == 0.0);
-    assert_true(fit_niches(EGGS, "\"Personal Finance\"") == eggs);
+    assert_true(fit_niches("{\"topic\":\"indie games\"}",
+                           "\"Personal Finance\"")
+                == 0.0);
 
     /* the topic weighs more than the context: a different bag */
     topic = fit_niches("{\"topic\":\"groceries\","
@@ -198,6 +201,18 @@ test_brief_cache(void **state)
                            "\"Travel\"")
                 == fit_niches("{\"creatorNiches\":[\"Travel\","
                               "\"Budget\"]}", "\"Travel\""));
+
+    a = parse(EGGS);
+    c = parse("{\"followerCount\":5000,\"analysis\":{\"primaryNiches\":"
+              "[\"Personal Finance\"],\"apparentValues\":[\"Clarity\"]}}");
+    mt_brief_init(&br, mt_json_root(a));
+    mt_score_brief(&br, mt_json_root(c), 0.25, 0.4, 1, &once);
+    mt_score(mt_json_root(a), mt_json_root(c), 0.25, 0.4, 1, &each);
+    assert_true(once.score == each.score);
+    assert_true(once.niche == each.niche);
+    assert_true(once.score > 0.0);
+    mt_json_free(a);
+    mt_json_free(c);
 }
 
 
@@ -208,6 +223,7 @@ test_sample_creators(void **state)
     size_t            i, len, best;
     char             *text;
     double            fit, top;
+    mt_brief_t        br;
     mt_json_doc_t    *a, *cdoc;
     const mt_json_t  *cs;
 
@@ -218,12 +234,13 @@ test_sample_creators(void **state)
     assert_non_null(cdoc);
     cs = mt_json_root(cdoc);
     a = parse(EGGS);
+    mt_brief_init(&br, mt_json_root(a));
 
     best = cs->u.object.n;
     top = -1.0;
 
     for (i = 0; i < cs->u.object.n; i++) {
-        fit = mt_topic_fit(mt_json_root(a), cs->u.object.pairs[i].value);
+        fit = mt_topic_fit(&br, cs->u.object.pairs[i].value);
         assert_true(fit >= 0.0 && fit <= 1.0);
 
         if (fit > top) {
@@ -248,7 +265,7 @@ main(void)
         cmocka_unit_test(test_everyday_words),
         cmocka_unit_test(test_focus_and_unknown),
         cmocka_unit_test(test_off_topic),
-        cmocka_unit_test(test_brief_cache),
+        cmocka_unit_test(test_brief_fields),
         cmocka_unit_test(test_sample_creators),
     };
 
