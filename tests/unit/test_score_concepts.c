@@ -216,6 +216,84 @@ test_brief_fields(void **state)
 }
 
 
+/*
+ * Expressions count as a whole, for their own concepts, and their words
+ * no longer count alone: "game plan" is no game, "farmers' market" no
+ * stock market, "running a business" no run.
+ */
+static void
+test_idioms(void **state)
+{
+    (void) state;
+
+    assert_true(fit_niches("{\"topic\":\"Your retirement game plan\"}",
+                           "\"Gaming\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"Your retirement game plan\"}",
+                           "\"Investing\", \"Personal Finance\"")
+                > 0.9);
+    assert_true(fit_niches("{\"topic\":\"A new game for the Switch\"}",
+                           "\"Gaming\"")
+                > 0.9);
+
+    assert_true(fit_niches("{\"topic\":\"What to buy at the farmers' "
+                           "market\"}", "\"Investing\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"What to buy at the farmers' "
+                           "market\"}", "\"Cooking\"")
+                > 0.5);
+    assert_true(fit_niches("{\"topic\":\"The stock market this week\"}",
+                           "\"Investing\"")
+                > 0.9);
+
+    /* "a" is no word: "running a business" is "running business" */
+    assert_true(fit_niches("{\"topic\":\"Running a business\"}",
+                           "\"Fitness\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"Running a business\"}",
+                           "\"Recruiting\", \"Careers\"")
+                > 0.5);
+    assert_true(fit_niches("{\"topic\":\"Running shoes for a first 5k\"}",
+                           "\"Fitness\"")
+                > 0.9);
+
+    /* stopwords belong to an expression: "deal with", "the rest of" */
+    assert_true(fit_of("{\"topic\":\"How to deal with a tough boss\"}",
+                       "{\"analysis\":{\"primaryNiches\":[\"Money\"]}}")
+                == 0.0);
+    assert_true(fit_of("{\"topic\":\"A good deal on a used car\"}",
+                       "{\"analysis\":{\"primaryNiches\":[\"Money\"]}}")
+                > 0.0);
+
+    /* the literal sense some single words miss */
+    assert_true(fit_niches("{\"topic\":\"Lower back pain at a desk\"}",
+                           "\"Health\"")
+                > 0.9);
+    assert_true(fit_niches("{\"topic\":\"Come back next week\"}",
+                           "\"Health\"")
+                < 0.0);
+
+    /* at the end of a text, and the longest expression wins */
+    assert_true(fit_niches("{\"topic\":\"think about the long game\"}",
+                           "\"Gaming\"")
+                < 0.0);
+    assert_true(fit_niches("{\"topic\":\"retirement planning\"}",
+                           "\"Productivity\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"retirement planning\"}",
+                           "\"Investing\", \"Personal Finance\"")
+                > 0.9);
+
+    /* whole words: a training is no train, marketing no market */
+    assert_true(fit_niches("{\"topic\":\"strength training\"}",
+                           "\"Travel\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"marketing on a budget\"}",
+                           "\"Investing\"")
+                == 0.0);
+}
+
+
 /* the sample creators: the everyday brief finds the money creators */
 static void
 test_sample_creators(void **state)
@@ -266,6 +344,7 @@ main(void)
         cmocka_unit_test(test_focus_and_unknown),
         cmocka_unit_test(test_off_topic),
         cmocka_unit_test(test_brief_fields),
+        cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sample_creators),
     };
 
