@@ -34,7 +34,7 @@
 #define MT_CB_TAGS        0.3
 
 /* the power the brief's bag is raised to (the creator's: 0.5) */
-#define MT_BRIEF_DAMP     0.5
+#define MT_BRIEF_DAMP     0.85
 
 
 /* the concepts of mt_concept_words, in its order */
@@ -384,7 +384,10 @@ static void mt_cbag_list(double *bag, const mt_json_t *obj,
 
 /*
  * The brief's bag, once per request: each concept's weight damped by
- * MT_BRIEF_DAMP, and the norm of the result.
+ * MT_BRIEF_DAMP, and the norm of the result.  The damping is milder than
+ * the creator's square root: the brief names its subject in every field,
+ * and a word it uses once in passing ("less stress" in a study brief)
+ * must not weigh almost as much as that subject.
  */
 void
 mt_brief_bag(mt_brief_t *br, const mt_json_t *a)
