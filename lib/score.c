@@ -69,19 +69,40 @@ static const char  mt_europe[] =
 
 
 void
+mt_brief_init(mt_brief_t *br, const mt_json_t *assignment)
+{
+    br->a = assignment;
+    mt_brief_bag(br, assignment);
+}
+
+
+void
 mt_score(const mt_json_t *assignment, const mt_json_t *creator,
     double cosine, double best_cosine, int semantic_ok, mt_breakdown_t *b)
 {
-    double      cos, rel, sem, sum, wsum, scale, topic, niche;
-    mt_match_t  m;
+    mt_brief_t  br;
 
+    mt_brief_init(&br, assignment);
+    mt_score_brief(&br, creator, cosine, best_cosine, semantic_ok, b);
+}
+
+
+void
+mt_score_brief(const mt_brief_t *br, const mt_json_t *creator,
+    double cosine, double best_cosine, int semantic_ok, mt_breakdown_t *b)
+{
+    double            cos, rel, sem, sum, wsum, scale, topic, niche;
+    mt_match_t        m;
+    const mt_json_t  *assignment;
+
+    assignment = br->a;
     cos = isfinite(cosine) ? cosine : 0.0;
 
     /*
      * The niches the brief asks for, and the topic of its text: without
      * niches the topic is all there is to say what the brief is about.
      */
-    topic = mt_topic_fit(assignment, creator);
+    topic = mt_topic_fit(br, creator);
     niche = mt_match_niches(assignment, creator, &m);
 
     if (topic < 0.0) {

@@ -23,8 +23,26 @@ typedef struct {
     double                  score;      /* matchScore, in [0, 1] */
 } mt_breakdown_t;
 
+#define MT_CONCEPTS_MAX  64     /* concepts of the topic map */
+
+
 /*
- * Scores one pair.  assignment and creator are the documents (the
+ * An assignment prepared for scoring: what every pair's score needs from
+ * the brief alone, worked out once per request instead of once per
+ * creator.  It points into the assignment, which must outlive it.  No
+ * allocation: it lives on the caller's stack.
+ */
+typedef struct {
+    const mt_json_t        *a;
+    double                  bag[MT_CONCEPTS_MAX];   /* the brief's topic */
+    double                  bag_norm;   /* 0: no concept named */
+} mt_brief_t;
+
+void mt_brief_init(mt_brief_t *br, const mt_json_t *assignment);
+
+/*
+ * Scores one pair: the prepared assignment (mt_brief_init) against a
+ * creator.  The assignment and creator are the documents (the
  * contract's fields; anything missing counts as no signal).  cosine is
  * the embedding similarity of the pair in [-1, 1]; best_cosine the best
  * among the candidates of this request (the scale of cosines differs
@@ -33,6 +51,9 @@ typedef struct {
  * then rests on the structured signals alone.  Every field of b ends in
  * [0, 1].
  */
+void mt_score_brief(const mt_brief_t *br, const mt_json_t *creator,
+    double cosine, double best_cosine, int semantic_ok, mt_breakdown_t *b);
+/* the same for one pair alone: prepares the assignment for this call */
 void mt_score(const mt_json_t *assignment, const mt_json_t *creator,
     double cosine, double best_cosine, int semantic_ok, mt_breakdown_t *b);
 

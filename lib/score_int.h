@@ -34,6 +34,8 @@ typedef struct {
     uint32_t                groups;
     uint64_t                concepts;   /* score_concepts.c, 1 << i */
     double                  weight;     /* 1, less for umbrella words */
+    uint8_t                 stop;       /* a stopword (mt_token_next) */
+    uint16_t                idiom;      /* may start one of mt_idioms */
 } mt_word_t;
 
 typedef struct {
@@ -53,6 +55,8 @@ typedef struct {
 
 /* the next word of s[0..len) from *pos; 0 at the end */
 int mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w);
+/* the same with the stopwords, which come unstemmed with stop set */
+int mt_token_next(const char *s, size_t len, size_t *pos, mt_word_t *w);
 void mt_phrase(const char *s, size_t len, mt_phrase_t *p);
 /* 1 for equal words, MT_SYN within a synonym group, else 0 */
 double mt_word_sim(const mt_word_t *a, const mt_word_t *b);
@@ -76,16 +80,32 @@ double mt_region_fit(const mt_json_t *a, const mt_json_t *c, int *how);
 
 /* score_concepts.c */
 
-#define MT_CONCEPTS_MAX  64
-
 /* the words of each concept, NULL-ended; at most MT_CONCEPTS_MAX */
 extern const char *const  mt_concept_words[];
+
+/*
+ * Expressions whose words mean something else together ("game plan",
+ * "farmers' market"): the concepts they point to instead of their
+ * words' (0: none), at most MT_IDIOM_WORDS words, stopwords included;
+ * NULL-ended.
+ */
+#define MT_IDIOM_WORDS   4
+#define MT_IDIOMS_MAX    512
+
+typedef struct {
+    const char             *words;
+    uint64_t                concepts;
+} mt_idiom_t;
+
+extern const mt_idiom_t  mt_idioms[];
 
 /*
  * how much the brief's topic and the creator's profile share, [0, 1]; -1
  * when the brief's words name no concept of the map
  */
-double mt_topic_fit(const mt_json_t *a, const mt_json_t *c);
+double mt_topic_fit(const mt_brief_t *br, const mt_json_t *c);
+/* br->bag and br->bag_norm from the assignment a */
+void mt_brief_bag(mt_brief_t *br, const mt_json_t *a);
 
 /* score_words.c */
 
@@ -94,6 +114,12 @@ double mt_topic_fit(const mt_json_t *a, const mt_json_t *c);
 
 /* 1 when s (len bytes, NUL-ended) is a word of list, " a b c " */
 int mt_in(const char *list, const char *s, size_t len);
+/*
+ * The expression of mt_idioms that the tokens w[0..n) start with, the
+ * longest when several do: its number of tokens, its concepts in
+ * *concepts; 0 when none.
+ */
+size_t mt_idiom_at(const mt_word_t *w, size_t n, uint64_t *concepts);
 
 
 /* score_buf.c: the buffer the texts are built in */

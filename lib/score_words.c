@@ -15,7 +15,6 @@
 
 
 static int mt_is_word(unsigned char c);
-static void mt_stem(mt_word_t *w);
 static void mt_stem_suffix(mt_word_t *w);
 static void mt_stem_variant(mt_word_t *w, const char *to);
 
@@ -26,11 +25,34 @@ typedef struct {
     uint32_t                groups;     /* synonym groups, 1 << i */
     uint8_t                 stop;
     uint8_t                 broad;
+    uint8_t                 whole;      /* no suffix stripping */
+    uint16_t                idiom;      /* the first expression it starts,
+                                           in mt_idiom_words, + 1; 0 none */
     int16_t                 variant;    /* in mt_variants, -1: none */
 } mt_lex_t;
 
 static const mt_lex_t *mt_lex_find(const char *s, size_t len);
+static mt_lex_t *mt_lex_slot(const char *s, size_t len, int add);
+static const mt_lex_t *mt_stem(mt_word_t *w, const mt_lex_t *surface);
 static void mt_lex_concept(const char *list, uint64_t bit);
+static void mt_lex_idiom(const mt_idiom_t *idiom);
+static int mt_lex_token(const char *s, size_t len, size_t *pos,
+    mt_word_t *w);
+
+
+/*
+ * mt_idioms as tokens, built with the table; the expressions that start
+ * with the same token are chained, from that token's entry in the table
+ */
+typedef struct {
+    char                    w[MT_IDIOM_WORDS][MT_WORD_MAX + 1];
+    size_t                  n;
+    uint64_t                concepts;
+    uint16_t                next;       /* + 1; 0: the last */
+} mt_idiom_words_t;
+
+static mt_idiom_words_t  mt_idiom_words[MT_IDIOMS_MAX];
+static size_t            mt_nidioms;
 
 
 /*
@@ -88,6 +110,13 @@ static const char  *mt_synonyms[] = {
 };
 
 /*
+ * Words the suffix rules must leave whole: "training" is not a "train",
+ * "marketing" no "market", and "rights" (the law's) are not "right" (as
+ * in "the right way").
+ */
+static const char  mt_whole[] = " training marketing rights ";
+
+/*
  * Umbrella words many profiles claim ("Lifestyle", "Education",
  * "Current Events"): a match on them alone says less than one on a
  * specific word, so they weigh MT_BROAD.  A static stand-in for an IDF,
@@ -113,6 +142,19 @@ mt_is_word(unsigned char c)
 
 int
 mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
+{
+    while (mt_token_next(s, len, pos, w)) {
+        if (!w->stop) {
+            return 1;
+        }
+    }
+
+    return 0;
+}
+
+
+int
+mt_token_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 {
     size_t           i, start, k;
     unsigned char    c;
@@ -145,20 +187,25 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
             continue;
         }
 
+        *pos = i;
         lex = mt_lex_find(w->s, w->len);
 
         if (lex != NULL && lex->stop) {
-            continue;
+            w->stop = 1;
+            w->idiom = lex->idiom;
+            w->groups = 0;
+            w->concepts = 0;
+            w->weight = 0.0;
+            return 1;
         }
 
-        mt_stem(w);
-
-        lex = mt_lex_find(w->s, w->len);
+        lex = mt_stem(w, lex);
+        w->stop = 0;
+        w->idiom = lex ? lex->idiom : 0;
         w->groups = lex ? lex->groups : 0;
         w->concepts = lex ? lex->concepts : 0;
         w->weight = (lex && lex->broad) ? MT_BROAD : 1.0;
 
-        *pos = i;
         return 1;
     }
 
@@ -175,20 +222,28 @@ mt_word_next(const char *s, size_t len, size_t *pos, mt_word_t *w)
 /*
  * Plurals, "-ing" and a final "e", so that "niche" and "niches",
  * "price" and "prices", "budget" and "budgeting" meet: both sides go
- * through the same rules, only equality of the results counts.
+ * through the same rules, only equality of the results counts.  surface
+ * is the table's entry of the word as written (mt_whole), NULL for none.
+ * The table is built (mt_lex_find() was called, or this is the build).
+ * Returns the entry of the result, NULL for none.
  */
-static void
-mt_stem(mt_word_t *w)
+static const mt_lex_t *
+mt_stem(mt_word_t *w, const mt_lex_t *surface)
 {
     const mt_lex_t  *lex;
 
-    mt_stem_suffix(w);
+    if (surface == NULL || !surface->whole) {
+        mt_stem_suffix(w);
+    }
 
-    lex = mt_lex_find(w->s, w->len);
+    lex = mt_lex_slot(w->s, w->len, 0);
 
     if (lex != NULL && lex->variant >= 0) {
         mt_stem_variant(w, mt_variants[lex->variant][1]);
+        lex = mt_lex_slot(w->s, w->len, 0);
     }
+
+    return lex;
 }
 
 
@@ -311,7 +366,10 @@ mt_lex_slot(const char *s, size_t len, int add)
 }
 
 
-/* every space-separated word of list, flagged as what (1 stop, 2 broad) */
+/*
+ * every space-separated word of list, flagged as what (1 stop, 2 broad,
+ * 3 whole)
+ */
 static void
 mt_lex_add(const char *list, int what, uint32_t groups)
 {
@@ -334,6 +392,7 @@ mt_lex_add(const char *list, int what, uint32_t groups)
         l = mt_lex_slot(p, (size_t) (e - p), 1);
         l->stop |= (what == 1);
         l->broad |= (what == 2);
+        l->whole |= (what == 3);
         l->groups |= groups;
     }
 }
@@ -347,6 +406,7 @@ mt_lex_init(void)
 
     mt_lex_add(mt_stopwords, 1, 0);
     mt_lex_add(mt_broad, 2, 0);
+    mt_lex_add(mt_whole, 3, 0);
 
     for (i = 0; i < sizeof(mt_synonyms) / sizeof(mt_synonyms[0]); i++) {
         mt_lex_add(mt_synonyms[i], 0, (uint32_t) 1 << i);
@@ -361,6 +421,123 @@ mt_lex_init(void)
     for (i = 0; i < MT_CONCEPTS_MAX && mt_concept_words[i] != NULL; i++) {
         mt_lex_concept(mt_concept_words[i], (uint64_t) 1 << i);
     }
+
+    for (i = 0; i < MT_IDIOMS_MAX && mt_idioms[i].words != NULL; i++) {
+        mt_lex_idiom(&mt_idioms[i]);
+    }
+}
+
+
+/*
+ * The next token of s as mt_token_next() makes it, without a lookup
+ * (this runs inside mt_lex_once): stopwords whole, other words stemmed.
+ */
+static int
+mt_lex_token(const char *s, size_t len, size_t *pos, mt_word_t *w)
+{
+    size_t           i, start;
+    unsigned char    c;
+    const mt_lex_t  *l;
+
+    for (i = *pos; i < len; ) {
+        while (i < len && !mt_is_word((unsigned char) s[i])) {
+            i++;
+        }
+
+        for (start = i, w->len = 0; i < len && mt_is_word((unsigned char) s[i]);
+             i++)
+        {
+            c = (unsigned char) s[i];
+
+            if (w->len < MT_WORD_MAX) {
+                w->s[w->len++] = (char) ((c >= 'A' && c <= 'Z') ? c + 32 : c);
+            }
+        }
+
+        w->s[w->len] = '\0';
+
+        if (i == start || w->len < 2) {
+            continue;
+        }
+
+        *pos = i;
+        l = mt_lex_slot(w->s, w->len, 0);
+
+        if (l == NULL || !l->stop) {
+            mt_stem(w, l);
+        }
+
+        return 1;
+    }
+
+    *pos = len;
+    return 0;
+}
+
+
+/* an expression as its tokens; its first token is flagged */
+static void
+mt_lex_idiom(const mt_idiom_t *idiom)
+{
+    size_t             pos, len;
+    mt_lex_t          *l;
+    mt_word_t          w;
+    mt_idiom_words_t  *iw;
+
+    iw = &mt_idiom_words[mt_nidioms];
+    iw->n = 0;
+    pos = 0;
+    len = strlen(idiom->words);
+
+    while (iw->n < MT_IDIOM_WORDS
+           && mt_lex_token(idiom->words, len, &pos, &w))
+    {
+        memcpy(iw->w[iw->n++], w.s, w.len + 1);
+    }
+
+    /* a single word is the concept map's business, not an expression's */
+    if (iw->n < 2) {
+        return;
+    }
+
+    iw->concepts = idiom->concepts;
+    l = mt_lex_slot(iw->w[0], strlen(iw->w[0]), 1);
+    iw->next = l->idiom;
+    l->idiom = (uint16_t) ++mt_nidioms;
+}
+
+
+size_t
+mt_idiom_at(const mt_word_t *w, size_t n, uint64_t *concepts)
+{
+    size_t                   i, k, best;
+    const mt_idiom_words_t  *iw;
+
+    best = 0;
+    *concepts = 0;
+
+    if (n == 0) {
+        return 0;
+    }
+
+    for (i = w[0].idiom; i != 0; i = iw->next) {
+        iw = &mt_idiom_words[i - 1];
+
+        if (iw->n > n || iw->n <= best) {
+            continue;
+        }
+
+        for (k = 0; k < iw->n && strcmp(iw->w[k], w[k].s) == 0; k++) {
+            /* void */
+        }
+
+        if (k == iw->n) {
+            best = iw->n;
+            *concepts = iw->concepts;
+        }
+    }
+
+    return best;
 }
 
 
@@ -394,13 +571,7 @@ mt_lex_concept(const char *list, uint64_t bit)
         memcpy(w.s, p, n);
         w.s[n] = '\0';
         w.len = n;
-        mt_stem_suffix(&w);
-
-        l = mt_lex_slot(w.s, w.len, 0);
-
-        if (l != NULL && l->variant >= 0) {
-            mt_stem_variant(&w, mt_variants[l->variant][1]);
-        }
+        mt_stem(&w, mt_lex_slot(w.s, w.len, 0));
 
         l = mt_lex_slot(w.s, w.len, 1);
         l->concepts |= bit;

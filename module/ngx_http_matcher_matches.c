@@ -485,6 +485,7 @@ ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
 {
     size_t                    i, n, kept;
     double                    best;
+    mt_brief_t                br;
     ngx_uint_t                fallback;
     const mt_json_t          *a;
     ngx_http_matcher_cand_t  *c;
@@ -499,8 +500,12 @@ ngx_http_matcher_rank(ngx_http_matcher_match_t *m,
         best = ngx_max(best, c[i].cosine);
     }
 
+    /* what the brief alone decides, once for all the candidates */
+    mt_brief_init(&br, a);
+
     for (i = 0; i < n; i++) {
-        mt_score(a, c[i].creator, c[i].cosine, best, !fallback, &c[i].b);
+        mt_score_brief(&br, c[i].creator, c[i].cosine, best, !fallback,
+                       &c[i].b);
     }
 
     /* best first, ties by creatorId: the same request, the same order */

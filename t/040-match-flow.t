@@ -283,9 +283,9 @@ for my $b (@briefs) {
 # worse fails here.  Before the ingest below, which changes a creator.
 
 my %floor = (
-    'as written' => { ndcg => 0.92, p1 => 36, bad => 51, calib => 6 },
-    'bare'       => { ndcg => 0.90, p1 => 35, bad => 54, calib => 5 },
-    'everyday'   => { ndcg => 0.89, p1 => 11, bad => 14 },
+    'as written' => { ndcg => 0.95, p1 => 36, bad => 50, calib => 6 },
+    'bare'       => { ndcg => 0.93, p1 => 36, bad => 53, calib => 6 },
+    'everyday'   => { ndcg => 0.90, p1 => 11, bad => 13 },
 );
 
 SKIP: {

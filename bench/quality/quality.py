@@ -34,6 +34,9 @@ BARE_FIELDS = ("topic", "keyTakeaway", "additionalContext")
 ASSIGNMENT_FIELDS = BARE_FIELDS + ("targetAudience", "creatorNiches",
                                    "creatorValues", "toneStyle")
 K = 3   # nDCG@3, bad@3
+# matchScore values whose meaning on the benchmark RESULTS.md reports
+# (README.md's "Matching" quotes them)
+CUTS = (0.3, 0.5, 0.7)
 
 
 # --- HTTP ---------------------------------------------------------------------
@@ -99,6 +102,8 @@ def score_ranking(ranked, grades):
         "top": ranked[:K],
         "top_grades": got[:K],
         "top_score": ranked[0][1],
+        # every ranked creator: (matchScore, grade)
+        "pairs": [(s, grades[c]) for c, s in ranked],
     }
 
 
@@ -122,6 +127,41 @@ def totals(rows):
     out["calib_pass"] = sum(1 for b, m in nofit
                             if fit_tops and m["top_score"] < out["median_fit_top"])
     out["nofit_tops"] = [(b["id"], m["top_score"]) for b, m in nofit]
+    return out
+
+
+def score_bands(rows):
+    """What a matchScore at or above each of CUTS means on these briefs.
+
+    For each cut: the pairs (brief, creator) that reach it and how they
+    were graded, the share of all the pairs graded 2 or more that reach
+    it, and the briefs whose best match reaches it (those with a fit and
+    the no-fit ones).  Below the first cut: the pairs under it.
+    """
+    pairs = [p for b, m in rows for p in m["pairs"]]
+    good_all = sum(1 for _, g in pairs if g >= 2)
+    fit = [m for b, m in rows if b["kind"] != "nofit"]
+    nofit = [m for b, m in rows if b["kind"] == "nofit"]
+    out = {}
+    for cut in CUTS:
+        at = [g for s, g in pairs if s >= cut]
+        out["%.1f" % cut] = {
+            "pairs": len(at),
+            "good": sum(1 for g in at if g >= 2),       # graded 2 or 3
+            "tangential": sum(1 for g in at if g == 1),
+            "wrong": sum(1 for g in at if g == 0),
+            "good_all": good_all,
+            "briefs": len(fit),
+            "briefs_top": sum(1 for m in fit if m["top_score"] >= cut),
+            "nofit": len(nofit),
+            "nofit_top": sum(1 for m in nofit if m["top_score"] >= cut),
+        }
+    below = [g for s, g in pairs if s < CUTS[0]]
+    out["below"] = {"pairs": len(below),
+                    "good": sum(1 for g in below if g >= 2),
+                    "tangential": sum(1 for g in below if g == 1),
+                    "wrong": sum(1 for g in below if g == 0),
+                    "good_all": good_all}
     return out
 
 
@@ -162,6 +202,34 @@ def totals_table(sets):
                 name if split == "all" else "", set_name if split == "all" else "",
                 split, t["briefs"], t["fit"], f3(t["ndcg"]), p1, t["bad"],
                 t["bad_min"], calib, f3(t["median_fit_top"]), tops))
+    return lines
+
+
+def pct(n, d):
+    return "–" if not d else "%d%%" % round(100.0 * n / d)
+
+
+def bands_table(sets):
+    """sets: [(brief set name, rows)]; one line per cut, and one below."""
+    lines = ["| briefs | matchScore | pairs | graded ≥ 2 | graded 1 | graded 0 | "
+             "pairs graded ≥ 2 that reach it | briefs whose best reaches it | "
+             "no-fit briefs whose best reaches it |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for name, rows in sets:
+        t = score_bands(rows)
+        for i, cut in enumerate(CUTS):
+            c = t["%.1f" % cut]
+            lines.append("| %s | ≥ %.1f | %d | %s | %s | %s | %d/%d (%s) | %d/%d | %s |" % (
+                name if i == 0 else "", cut, c["pairs"],
+                pct(c["good"], c["pairs"]), pct(c["tangential"], c["pairs"]),
+                pct(c["wrong"], c["pairs"]), c["good"], c["good_all"],
+                pct(c["good"], c["good_all"]), c["briefs_top"], c["briefs"],
+                ("%d/%d" % (c["nofit_top"], c["nofit"])) if c["nofit"] else "–"))
+        c = t["below"]
+        lines.append("|  | < %.1f | %d | %s | %s | %s | %d/%d (%s) | | |" % (
+            CUTS[0], c["pairs"], pct(c["good"], c["pairs"]),
+            pct(c["tangential"], c["pairs"]), pct(c["wrong"], c["pairs"]),
+            c["good"], c["good_all"], pct(c["good"], c["good_all"])))
     return lines
 
 
@@ -297,6 +365,14 @@ def main():
     out += kind_table([("module as written", runs["as written"]),
                        ("module bare", runs["bare"] + runs["everyday"]),
                        ("text search", runs["search"] + runs["search everyday"])])
+    out += ["", "## What a matchScore means", "",
+            "Every pair (brief, creator) the module ranked, by its matchScore: "
+            "how many reach each value and how they were graded, how many of "
+            "all the pairs graded 2 or 3 reach it, and how many briefs have "
+            "their best match at or above it.", ""]
+    out += bands_table([("as written", runs["as written"]),
+                        ("bare", runs["bare"]),
+                        ("everyday", runs["everyday"])])
     out += ["", "## Creators graded 0 in a top 3", "",
             "How many briefs put the creator in the top 3 although it was graded 0.", ""]
     out += wrong_table([("module as written", runs["as written"]),
@@ -328,6 +404,7 @@ def main():
                         if split == "all" or b["split"] == split]
                 t = totals(rows)
                 del t["nofit_tops"]
+                t["bands"] = score_bands(rows)
                 tot[key][split] = t
         with open(args.totals, "w") as f:
             json.dump(tot, f, indent=1)

@@ -51,11 +51,13 @@ static double
 fit_of(const char *assignment, const char *creator_json)
 {
     double          fit;
+    mt_brief_t      br;
     mt_json_doc_t  *a, *c;
 
     a = parse(assignment);
     c = parse(creator_json);
-    fit = mt_topic_fit(mt_json_root(a), mt_json_root(c));
+    mt_brief_init(&br, mt_json_root(a));
+    fit = mt_topic_fit(&br, mt_json_root(c));
     mt_json_free(a);
     mt_json_free(c);
 
@@ -168,21 +170,22 @@ test_off_topic(void **state)
 
 
 /*
- * The brief's bag is kept from one call to the next: another brief, or
- * the same words in another field, must not get the kept one.
+ * What each field of the brief counts for, and a brief prepared once
+ * (mt_brief_init) scoring as the one-pair call does.
  */
 static void
-test_brief_cache(void **state)
+test_brief_fields(void **state)
 {
-    double  eggs, games, topic, context;
+    double           topic, context;
+    mt_brief_t       br;
+    mt_breakdown_t   once, each;
+    mt_json_doc_t   *a, *c;
 
     (void) state;
 
-    eggs = fit_niches(EGGS, "\"Personal Finance\"");
-    games = fit_niches("{\"topic\":\"indie games\"}",
-                       "\"Personal Finance\"");
-    assert_true(games == 0.0);
-    assert_true(fit_niches(EGGS, "\"Personal Finance\"") == eggs);
+    assert_true(fit_niches("{\"topic\":\"indie games\"}",
+                           "\"Personal Finance\"")
+                == 0.0);
 
     /* the topic weighs more than the context: a different bag */
     topic = fit_niches("{\"topic\":\"groceries\","
@@ -198,6 +201,96 @@ test_brief_cache(void **state)
                            "\"Travel\"")
                 == fit_niches("{\"creatorNiches\":[\"Travel\","
                               "\"Budget\"]}", "\"Travel\""));
+
+    a = parse(EGGS);
+    c = parse("{\"followerCount\":5000,\"analysis\":{\"primaryNiches\":"
+              "[\"Personal Finance\"],\"apparentValues\":[\"Clarity\"]}}");
+    mt_brief_init(&br, mt_json_root(a));
+    mt_score_brief(&br, mt_json_root(c), 0.25, 0.4, 1, &once);
+    mt_score(mt_json_root(a), mt_json_root(c), 0.25, 0.4, 1, &each);
+    assert_true(once.score == each.score);
+    assert_true(once.niche == each.niche);
+    assert_true(once.score > 0.0);
+    mt_json_free(a);
+    mt_json_free(c);
+}
+
+
+/*
+ * Expressions count as a whole, for their own concepts, and their words
+ * no longer count alone: "game plan" is no game, "farmers' market" no
+ * stock market, "running a business" no run.
+ */
+static void
+test_idioms(void **state)
+{
+    (void) state;
+
+    assert_true(fit_niches("{\"topic\":\"Your retirement game plan\"}",
+                           "\"Gaming\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"Your retirement game plan\"}",
+                           "\"Investing\", \"Personal Finance\"")
+                > 0.9);
+    assert_true(fit_niches("{\"topic\":\"A new game for the Switch\"}",
+                           "\"Gaming\"")
+                > 0.9);
+
+    assert_true(fit_niches("{\"topic\":\"What to buy at the farmers' "
+                           "market\"}", "\"Investing\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"What to buy at the farmers' "
+                           "market\"}", "\"Cooking\"")
+                > 0.5);
+    assert_true(fit_niches("{\"topic\":\"The stock market this week\"}",
+                           "\"Investing\"")
+                > 0.9);
+
+    /* "a" is no word: "running a business" is "running business" */
+    assert_true(fit_niches("{\"topic\":\"Running a business\"}",
+                           "\"Fitness\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"Running a business\"}",
+                           "\"Recruiting\", \"Careers\"")
+                > 0.5);
+    assert_true(fit_niches("{\"topic\":\"Running shoes for a first 5k\"}",
+                           "\"Fitness\"")
+                > 0.9);
+
+    /* stopwords belong to an expression: "deal with", "the rest of" */
+    assert_true(fit_of("{\"topic\":\"How to deal with a tough boss\"}",
+                       "{\"analysis\":{\"primaryNiches\":[\"Money\"]}}")
+                == 0.0);
+    assert_true(fit_of("{\"topic\":\"A good deal on a used car\"}",
+                       "{\"analysis\":{\"primaryNiches\":[\"Money\"]}}")
+                > 0.0);
+
+    /* the literal sense some single words miss */
+    assert_true(fit_niches("{\"topic\":\"Lower back pain at a desk\"}",
+                           "\"Health\"")
+                > 0.9);
+    assert_true(fit_niches("{\"topic\":\"Come back next week\"}",
+                           "\"Health\"")
+                < 0.0);
+
+    /* at the end of a text, and the longest expression wins */
+    assert_true(fit_niches("{\"topic\":\"think about the long game\"}",
+                           "\"Gaming\"")
+                < 0.0);
+    assert_true(fit_niches("{\"topic\":\"retirement planning\"}",
+                           "\"Productivity\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"retirement planning\"}",
+                           "\"Investing\", \"Personal Finance\"")
+                > 0.9);
+
+    /* whole words: a training is no train, marketing no market */
+    assert_true(fit_niches("{\"topic\":\"strength training\"}",
+                           "\"Travel\"")
+                == 0.0);
+    assert_true(fit_niches("{\"topic\":\"marketing on a budget\"}",
+                           "\"Investing\"")
+                == 0.0);
 }
 
 
@@ -208,6 +301,7 @@ test_sample_creators(void **state)
     size_t            i, len, best;
     char             *text;
     double            fit, top;
+    mt_brief_t        br;
     mt_json_doc_t    *a, *cdoc;
     const mt_json_t  *cs;
 
@@ -218,12 +312,13 @@ test_sample_creators(void **state)
     assert_non_null(cdoc);
     cs = mt_json_root(cdoc);
     a = parse(EGGS);
+    mt_brief_init(&br, mt_json_root(a));
 
     best = cs->u.object.n;
     top = -1.0;
 
     for (i = 0; i < cs->u.object.n; i++) {
-        fit = mt_topic_fit(mt_json_root(a), cs->u.object.pairs[i].value);
+        fit = mt_topic_fit(&br, cs->u.object.pairs[i].value);
         assert_true(fit >= 0.0 && fit <= 1.0);
 
         if (fit > top) {
@@ -248,7 +343,8 @@ main(void)
         cmocka_unit_test(test_everyday_words),
         cmocka_unit_test(test_focus_and_unknown),
         cmocka_unit_test(test_off_topic),
-        cmocka_unit_test(test_brief_cache),
+        cmocka_unit_test(test_brief_fields),
+        cmocka_unit_test(test_idioms),
         cmocka_unit_test(test_sample_creators),
     };
 
