@@ -66,7 +66,8 @@ $text =~ s/\$\{([A-Z][A-Z0-9_]*)\}/exists $val{$1} ? $val{$1}
     : die "$file uses \${$1} but declares no matcher-env for it\n"/ge;
 
 my $listen = $ENV{MATCHER_CONF_LISTEN};
-$text =~ s/listen       127\.0\.0\.1:8080;/listen       127.0.0.1:$listen;/
+# the port of every conf's "listen ADDRESS:8080;", whatever the address
+$text =~ s/^(\s*listen\s+[^\s;]+):8080;/$1:$listen;/mg
     if defined $listen;
 
 print $text;

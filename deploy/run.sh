@@ -49,11 +49,14 @@ fi
 
 cp "$repo/conf/matcher_remote_params" "$prefix/conf/"
 
-# a relative key file (conf/secure.conf) is the caller's, not the prefix's
-if [ -n "${MATCHER_KEYS_FILE:-}" ] && [ "${MATCHER_KEYS_FILE#/}" = "$MATCHER_KEYS_FILE" ]
-then
-    export MATCHER_KEYS_FILE="$PWD/$MATCHER_KEYS_FILE"
-fi
+# a relative key file (conf/secure.conf) or CloudFront ranges file
+# (conf/cloudfront.conf) is the caller's, not the prefix's
+for var in MATCHER_KEYS_FILE MATCHER_CDN_RANGES; do
+    val=${!var:-}
+    if [ -n "$val" ] && [ "${val#/}" = "$val" ]; then
+        export "$var=$PWD/$val"
+    fi
+done
 
 MATCHER_CONF_LISTEN=$port "$repo/deploy/fill-conf.pl" "$conf" \
     > "$prefix/conf/nginx.conf"

@@ -26,6 +26,8 @@ static ngx_int_t ngx_http_matcher_match(ngx_str_t *pattern, u_char *p,
 static ngx_int_t ngx_http_matcher_discard_body(ngx_http_request_t *r);
 static ngx_int_t ngx_http_matcher_check_media_type(ngx_http_request_t *r,
     ngx_http_matcher_ctx_t *ctx);
+static void ngx_http_matcher_request_id(ngx_http_request_t *r,
+    ngx_str_t *id);
 
 
 static ngx_http_log_handler_pt  ngx_http_matcher_core_log_handler;
@@ -187,11 +189,111 @@ ngx_http_matcher_handler(ngx_http_request_t *r)
 }
 
 
+/*
+ * The id a request is known by: matcher_request_id's value when it is
+ * one (behind an ALB, X-Amzn-Trace-Id, so our logs and the ALB's name
+ * the same request), else nginx's $request_id.  The value comes from
+ * the client, so it is taken only when short and made of the bytes a
+ * trace id has: it goes into a reply header, JSON and log lines as is.
+ */
+
+#define NGX_HTTP_MATCHER_REQUEST_ID_MAX  256
+
+
+static ngx_uint_t
+ngx_http_matcher_valid_request_id(ngx_str_t *id)
+{
+    u_char  c, *p, *last;
+
+    if (id->len == 0 || id->len > NGX_HTTP_MATCHER_REQUEST_ID_MAX) {
+        return 0;
+    }
+
+    last = id->data + id->len;
+
+    for (p = id->data; p < last; p++) {
+        c = *p;
+
+        if ((c >= '0' && c <= '9') || (c >= 'a' && c <= 'z')
+            || (c >= 'A' && c <= 'Z'))
+        {
+            continue;
+        }
+
+        switch (c) {
+        case '-': case '_': case '.': case ':':
+        case ';': case '=': case '+': case '/':
+            continue;
+        default:
+            return 0;
+        }
+    }
+
+    return 1;
+}
+
+
+static void
+ngx_http_matcher_request_id(ngx_http_request_t *r, ngx_str_t *id)
+{
+    ngx_http_variable_value_t    *vv;
+    ngx_http_matcher_loc_conf_t  *mlcf;
+
+    mlcf = ngx_http_get_module_loc_conf(r, ngx_http_matcher_module);
+
+    if (mlcf->request_id
+        && ngx_http_complex_value(r, mlcf->request_id, id) == NGX_OK
+        && ngx_http_matcher_valid_request_id(id))
+    {
+        return;
+    }
+
+    ngx_str_null(id);
+
+    vv = ngx_http_get_indexed_variable(r, ngx_http_matcher_request_id_index);
+
+    if (vv && !vv->not_found) {
+        id->data = vv->data;
+        id->len = vv->len;
+    }
+}
+
+
+ngx_int_t
+ngx_http_matcher_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data)
+{
+    ngx_str_t                id;
+    ngx_http_matcher_ctx_t  *ctx;
+
+    ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
+
+    if (ctx && ctx->request_id.len) {
+        id = ctx->request_id;
+
+    } else {
+        ngx_http_matcher_request_id(r, &id);
+    }
+
+    if (id.len == 0) {
+        v->not_found = 1;
+        return NGX_OK;
+    }
+
+    v->data = id.data;
+    v->len = id.len;
+    v->valid = 1;
+    v->no_cacheable = 0;
+    v->not_found = 0;
+
+    return NGX_OK;
+}
+
+
 ngx_http_matcher_ctx_t *
 ngx_http_matcher_create_ctx(ngx_http_request_t *r)
 {
-    ngx_http_matcher_ctx_t     *ctx;
-    ngx_http_variable_value_t  *vv;
+    ngx_http_matcher_ctx_t  *ctx;
 
     ctx = ngx_pcalloc(r->pool, sizeof(ngx_http_matcher_ctx_t));
     if (ctx == NULL) {
@@ -200,12 +302,7 @@ ngx_http_matcher_create_ctx(ngx_http_request_t *r)
 
     ngx_http_set_ctx(r, ctx, ngx_http_matcher_module);
 
-    vv = ngx_http_get_indexed_variable(r, ngx_http_matcher_request_id_index);
-
-    if (vv && !vv->not_found) {
-        ctx->request_id.data = vv->data;
-        ctx->request_id.len = vv->len;
-    }
+    ngx_http_matcher_request_id(r, &ctx->request_id);
 
     /*
      * Every error log line of this request names its id, the same

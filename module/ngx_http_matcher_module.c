@@ -107,6 +107,13 @@ static ngx_command_t  ngx_http_matcher_commands[] = {
       offsetof(ngx_http_matcher_loc_conf_t, service_name),
       &ngx_http_matcher_service_name_post },
 
+    { ngx_string("matcher_request_id"),
+      NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
+      ngx_http_set_complex_value_slot,
+      NGX_HTTP_LOC_CONF_OFFSET,
+      offsetof(ngx_http_matcher_loc_conf_t, request_id),
+      NULL },
+
     { ngx_string("matcher_max_body_size"),
       NGX_HTTP_MAIN_CONF|NGX_HTTP_SRV_CONF|NGX_HTTP_LOC_CONF|NGX_CONF_TAKE1,
       ngx_conf_set_size_slot,
@@ -291,6 +298,9 @@ static ngx_http_variable_t  ngx_http_matcher_vars[] = {
     { ngx_string("matcher_api_key_name"), NULL,
       ngx_http_matcher_api_key_name_variable, 0, 0, 0 },
 
+    { ngx_string("matcher_request_id"), NULL,
+      ngx_http_matcher_request_id_variable, 0, 0, 0 },
+
       ngx_http_null_variable
 };
 
@@ -448,6 +458,7 @@ ngx_http_matcher_create_loc_conf(ngx_conf_t *cf)
     conf->cache = NGX_CONF_UNSET;
     conf->keys = NGX_CONF_UNSET_PTR;
     conf->retry_after = NGX_CONF_UNSET;
+    conf->request_id = NGX_CONF_UNSET_PTR;
 
     return conf;
 }
@@ -473,6 +484,7 @@ ngx_http_matcher_merge_loc_conf(ngx_conf_t *cf, void *parent, void *child)
     ngx_conf_merge_ptr_value(conf->cors_origins, prev->cors_origins, NULL);
     ngx_conf_merge_value(conf->cache, prev->cache, 1);
     ngx_conf_merge_ptr_value(conf->keys, prev->keys, NULL);
+    ngx_conf_merge_ptr_value(conf->request_id, prev->request_id, NULL);
 
     if (conf->max_body_size == 0 || conf->ingest_max_body_size == 0) {
         ngx_conf_log_error(NGX_LOG_EMERG, cf, 0,

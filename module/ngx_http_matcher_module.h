@@ -166,6 +166,7 @@ typedef struct {
     ngx_flag_t                    cache;         /* matcher_cache */
     ngx_http_matcher_keys_t      *keys;          /* NULL: no key needed */
     time_t                        retry_after;   /* matcher_rate_limited */
+    ngx_http_complex_value_t     *request_id;    /* NULL: $request_id */
 } ngx_http_matcher_loc_conf_t;
 
 
@@ -250,6 +251,8 @@ ngx_int_t ngx_http_matcher_cache_status_variable(ngx_http_request_t *r,
 ngx_int_t ngx_http_matcher_handler(ngx_http_request_t *r);
 ngx_http_matcher_ctx_t *ngx_http_matcher_create_ctx(ngx_http_request_t *r);
 ngx_int_t ngx_http_matcher_init_log(ngx_conf_t *cf);
+ngx_int_t ngx_http_matcher_request_id_variable(ngx_http_request_t *r,
+    ngx_http_variable_value_t *v, uintptr_t data);
 
 /* ngx_http_matcher_body.c */
 ngx_int_t ngx_http_matcher_body_filter_init(ngx_conf_t *cf);

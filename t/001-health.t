@@ -186,3 +186,86 @@ qr/^([0-9a-f]{24}) (?!\1)[0-9a-f]{24}\n$/
 GET /t?a=65A1B2C3D4E5F60718293A4B&b=65a1b2c3d4e5f60718293a4
 --- response_body
 [65a1b2c3d4e5f60718293a4b] []
+
+
+
+=== TEST 14: matcher_request_id: an ALB's X-Amzn-Trace-Id is the request id
+--- config
+    matcher_request_id $http_x_amzn_trace_id;
+    location = /health { matcher_health; }
+--- more_headers
+X-Amzn-Trace-Id: Self=1-67891234-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;Sampled=1
+--- request
+POST /health
+--- error_code: 405
+--- response_headers
+X-Request-Id: Self=1-67891234-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;Sampled=1
+--- error_log
+request_id: "Self=1-67891234-12456789abcdef012345678;Root=1-67891233-abcdef012345678912345678;Sampled=1"
+
+
+
+=== TEST 15: a value with bytes a trace id has not falls back to $request_id
+--- config
+    matcher_request_id $http_x_amzn_trace_id;
+    location = /health { matcher_health; }
+--- more_headers
+X-Amzn-Trace-Id: Root=1-abc "x"
+--- request
+POST /health
+--- error_code: 405
+--- response_headers_like
+X-Request-Id: ^[0-9a-f]{32}$
+--- error_log eval
+qr/request_id: "[0-9a-f]{32}"/
+--- no_error_log
+request_id: "Root
+
+
+
+=== TEST 16: 256 bytes are taken, 257 are not
+--- config
+    matcher_request_id $http_x_amzn_trace_id$arg_more;
+    location = /health { matcher_health; }
+--- more_headers eval
+"X-Amzn-Trace-Id: " . ("a" x 256)
+--- pipelined_requests eval
+["GET /health", "GET /health?more=b"]
+--- response_headers_like eval
+["X-Request-Id: ^a{256}\$", "X-Request-Id: ^[0-9a-f]{32}\$"]
+
+
+
+=== TEST 17: without the header, $request_id; $matcher_request_id in any location
+--- config
+    matcher_request_id $http_x_amzn_trace_id;
+    location = /t { return 200 "$matcher_request_id\n"; }
+    location = /health { matcher_health; }
+--- pipelined_requests eval
+["GET /t", "GET /health"]
+--- response_headers_like eval
+["", "X-Request-Id: ^[0-9a-f]{32}\$"]
+--- response_body_like eval
+[qr/^[0-9a-f]{32}\n\z/, qr/"status"/]
+
+
+
+=== TEST 18: $matcher_request_id is the trace id where logs read it
+--- config
+    matcher_request_id $http_x_amzn_trace_id;
+    location = /t { return 200 "$matcher_request_id\n"; }
+--- more_headers
+X-Amzn-Trace-Id: Root=1-5759e988-bd862e3fe1be46a994272793
+--- request
+GET /t
+--- response_body
+Root=1-5759e988-bd862e3fe1be46a994272793
+
+
+
+=== TEST 19: matcher_request_id takes one value
+--- config
+    matcher_request_id $http_x_amzn_trace_id $request_id;
+--- must_die
+--- error_log
+invalid number of arguments in "matcher_request_id" directive

@@ -11,12 +11,12 @@ use Cwd qw(abs_path);
 use File::Temp qw(tempdir);
 use HTTP::Tiny;
 use JSON::PP;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
 use Digest::SHA qw(sha256_hex);
 use Matcher::Remote;
 use Matcher::Mongo;
+use Matcher::Conf;
 
 my $repo = abs_path('.');
 my $nginx = $ENV{TEST_NGINX_BINARY} || '/usr/sbin/nginx';
@@ -42,8 +42,14 @@ print {$kfh} "# shipped-conf test\n"
 close $kfh;
 chmod 0644, "$keydir/keys";
 
+# conf/cloudfront.conf's edges (deploy/aws/cdn-ranges.sh's output)
+open my $cfh, '>', "$keydir/cdn-ranges" or die;
+print {$cfh} "set_real_ip_from 192.0.2.0/24;\n";
+close $cfh;
+
 my %remote_env = (
     MATCHER_KEYS_FILE => "$keydir/keys",
+    MATCHER_CDN_RANGES => "$keydir/cdn-ranges",
     MONGODB_URI => "mongodb://127.0.0.1:$mongo->{port}/",
     OPENAI_API_KEY => $okey, PINECONE_API_KEY => $pkey,
     OPENAI_BASE_URL => "http://127.0.0.1:$port/v1",
@@ -126,7 +132,9 @@ sub page_ok {
 # a required variable missing: the start stops and names it
 for my $x ([remote => 'OPENAI_API_KEY'], [remote => 'PINECONE_INDEX_HOST'],
            [mongodb => 'MONGODB_URI'], [atlas => 'MONGODB_URI'],
-           [secure => 'MATCHER_KEYS_FILE'])
+           [secure => 'MATCHER_KEYS_FILE'], [alb => 'MATCHER_KEYS_FILE'],
+           [cloudfront => 'MATCHER_KEYS_FILE'],
+           [cloudfront => 'MATCHER_CDN_RANGES'])
 {
     my ($conf, $var) = @$x;
     my $p = prefix();
@@ -145,49 +153,12 @@ my $p = prefix();
                    '/dev/null');
 isnt($rc, 0, 'a value that would end a directive: refused');
 
-# deploy/run.sh with MATCHER_CONF=NAME: its data directory, port, pid
-sub run_conf {
-    my ($name, %env) = @_;
-    my $data = tempdir('matcher-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    chmod 0755, $data;     # the workers' user makes the store in it
-    my $sock = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
-        or die;
-    my $http_port = $sock->sockport;
-    close $sock;
-    mkdir "$data/modules";
-    symlink $ndk, "$data/modules/ndk_http_module.so";
-
-    my $pid = fork() // die;
-    if ($pid == 0) {
-        setpgrp(0, 0);
-        %ENV = (%ENV, %remote_env, %env, MATCHER_CONF => $name,
-                PORT => $http_port,
-                DATA_DIR => $data, MATCHER_MODULE_SO => $so);
-        open STDOUT, '>', "$data/run.log";
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec "$repo/deploy/run.sh"; }
-        POSIX::_exit(127);
-    }
-    return ($data, $http_port, $pid);
-}
-
-# nginx and its workers go with the test, whatever happens to it
-my @groups;
-END { kill 'KILL', -$_ for @groups }
-
-my ($data, $http_port, $pid) = run_conf('remote');
-push @groups, $pid;
-
+my $run = run_conf('remote', \%remote_env);
 my $ua = HTTP::Tiny->new(timeout => 10);
-my $base = "http://127.0.0.1:$http_port";
-my $r;
-for (1 .. 100) {
-    $r = $ua->get("$base/api/health");
-    last if $r->{status} == 200;
-    sleep 0.1;
-}
+my $base = $run->{base};
+my $r = wait_health($run, '/api/health');
 is($r->{status}, 200, 'deploy/run.sh serves conf/remote.conf')
-    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+    or diag $r->{content}, $r->{diag};
 my $h = eval { $J->decode($r->{content}) } || {};
 is($h->{checks}{vectors}{status}, 'up', 'health: Pinecone up');
 
@@ -228,21 +199,14 @@ ok(!$r->{json}{data}{isFallback}, 'semantic, from Pinecone');
 metrics_ok($base, 'conf/remote.conf');
 page_ok($base, 'conf/remote.conf');
 
-kill 'QUIT', -$pid;
-waitpid($pid, 0);
-is($? & 127, 0, 'nginx stopped');
+is(stop_conf($run) & 127, 0, 'nginx stopped');
 
 # conf/mongodb.conf: documents in MongoDB, the local index
-($data, $http_port, $pid) = run_conf('mongodb');
-push @groups, $pid;
-$base = "http://127.0.0.1:$http_port";
-for (1 .. 100) {
-    $r = $ua->get("$base/health");
-    last if $r->{status} == 200;
-    sleep 0.1;
-}
+$run = run_conf('mongodb', \%remote_env);
+$base = $run->{base};
+$r = wait_health($run);
 is($r->{status}, 200, 'deploy/run.sh serves conf/mongodb.conf')
-    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+    or diag $r->{content}, $r->{diag};
 $h = eval { $J->decode($r->{content}) } || {};
 is($h->{checks}{store}{detail}, 'mongodb', 'health: the store is MongoDB');
 
@@ -264,22 +228,15 @@ is($r->{status}, 200, 'a match on the local index');
 metrics_ok($base, 'conf/mongodb.conf');
 page_ok($base, 'conf/mongodb.conf');
 
-kill 'QUIT', -$pid;
-waitpid($pid, 0);
-is($? & 127, 0, 'nginx stopped');
+is(stop_conf($run) & 127, 0, 'nginx stopped');
 
 # conf/secure.conf: keys, per-key limits (2 a minute, a burst of 2 here)
-($data, $http_port, $pid) = run_conf('secure', MATCHER_RATE => '2r/m',
-                                     MATCHER_BURST => 2);
-push @groups, $pid;
-$base = "http://127.0.0.1:$http_port";
-for (1 .. 100) {
-    $r = $ua->get("$base/health");
-    last if $r->{status} == 200;
-    sleep 0.1;
-}
+$run = run_conf('secure', { %remote_env, MATCHER_RATE => '2r/m',
+                            MATCHER_BURST => 2 });
+$base = $run->{base};
+$r = wait_health($run);
 is($r->{status}, 200, 'deploy/run.sh serves conf/secure.conf; /health open')
-    or diag $r->{content}, `cat $data/run.log; grep -v debug $data/logs/error.log 2>/dev/null`;
+    or diag $r->{content}, $r->{diag};
 
 my %reader = ('X-Api-Key' => 'conf-read-key-0123456789');
 my %ops = (Authorization => 'Bearer conf-ops-key-0123456789');
@@ -311,7 +268,7 @@ like($r->{content}, qr/"code":"rate_limited"/, 'secure: in the envelope');
 $r = $ua->get("$base/api/creators?limit=1", { headers => \%ops });
 is($r->{status}, 200, 'secure: the operator has a bucket of its own');
 
-my $access = `cat $data/logs/access.log`;
+my $access = `cat $run->{data}/logs/access.log`;
 like($access, qr/ 429 .*key=reader /, 'secure: the access log names the key');
 unlike($access, qr/conf-(?:read|ops)-key/, 'secure: and never logs a key');
 metrics_ok($base, 'conf/secure.conf');
@@ -321,8 +278,6 @@ like($ua->get("$base/metrics")->{content},
      qr/^matcher_http_requests_total\{method="other",endpoint="other",code="429"\} $n429$/m,
      'secure: the 429s are counted');
 
-kill 'QUIT', -$pid;
-waitpid($pid, 0);
-is($? & 127, 0, 'nginx stopped');
+is(stop_conf($run) & 127, 0, 'nginx stopped');
 
 done_testing();
