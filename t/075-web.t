@@ -162,6 +162,13 @@ for my $i (0 .. $#{ $ex->{cards} || [] }) {
 }
 like($ex->{summary} // '', qr/^3 creators\. \S/, 'with the reply\'s reasoning');
 ok($ex->{csvEnabled}, 'Download CSV is offered once there are matches');
+my $csv = $res->{csv} || {};
+is($csv->{name}, 'matches.csv', 'Download CSV saves matches.csv')
+    or diag explain $csv;
+like($csv->{header} // '', qr/^creatorId,matchScore,reasoning,/,
+     'its header row has the JSON field names');
+is($csv->{rows}, 3, 'a row for each card');
+is_deeply($csv->{ids}, $ex->{ids}, 'the same creators in the same order');
 my @scores = map { $_->{score} } @{ $ex->{cards} || [] };
 is_deeply([@scores], [sort { $b <=> $a } @scores], 'best first');
 

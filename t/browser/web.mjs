@@ -111,11 +111,28 @@ try {
             return { cards: await cards(page),
                      fields: (data.matches || []).map((m) =>
                          Object.keys(m.scoreBreakdown || {})),
+                     ids: (data.matches || []).map((m) => m.creatorId),
                      summary: await page.textContent('#match-summary'),
                      csvEnabled: await page.isEnabled('#csv') };
         });
         await page.screenshot({ path: shots + '/web-matches.png',
                                 fullPage: true });
+
+        // Download CSV: the same matches, saved as a file
+        await step('csv', async () => {
+            const [download] = await Promise.all([
+                page.waitForEvent('download', { timeout: T }),
+                page.click('#csv'),
+            ]);
+            const fs = await import('node:fs/promises');
+            const text = await fs.readFile(await download.path(), 'utf8');
+            const lines = text.split('\r\n');
+            return { name: download.suggestedFilename(),
+                     header: lines[0],
+                     rows: lines.filter((l) => l !== '').length - 1,
+                     ids: lines.slice(1).filter((l) => l !== '')
+                         .map((l) => l.split(',')[0]) };
+        });
 
         // a brief of our own, typed, submitted from the keyboard
         await step('own', async () => {
