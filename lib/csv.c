@@ -497,6 +497,32 @@ mt_csv_push(mt_csv_conv_t *cv, mt_csv_role_t role, int object)
 
 
 /*
+ * An item of a list or of a captured value, in its parent's cell: a
+ * scalar's text, or an object or array captured as compact JSON.
+ */
+static int
+mt_csv_item(mt_csv_conv_t *cv, const mt_csv_frame_t *parent, int open,
+    const char *text, size_t n)
+{
+    mt_csv_frame_t  *f;
+
+    if (open < 0) {
+        mt_csv_put(&cv->row, text, n);
+        return 1;
+    }
+
+    f = mt_csv_push(cv, MT_CSV_CAPTURE, open);
+    if (f == NULL) {
+        return 0;
+    }
+
+    f->col = parent->col;
+    mt_csv_put(&cv->row, open ? "{" : "[", 1);
+    return 1;
+}
+
+
+/*
  * A value begins: a scalar (open < 0; text is what a cell holds, json
  * what a captured value writes) or an object or array (open 1, 0).
  */
@@ -612,19 +638,7 @@ mt_csv_value(mt_csv_conv_t *cv, int open, const char *text, size_t n,
             mt_csv_puts(&cv->row, "; ");
         }
 
-        if (open < 0) {
-            mt_csv_put(&cv->row, text, n);
-            return 1;
-        }
-
-        f = mt_csv_push(cv, MT_CSV_CAPTURE, open);
-        if (f == NULL) {
-            return 0;
-        }
-
-        f->col = parent->col;
-        mt_csv_put(&cv->row, open ? "{" : "[", 1);
-        return 1;
+        return mt_csv_item(cv, parent, open, text, n);
 
     case MT_CSV_CAPTURE:
         /* in an object the key placed the comma */
@@ -632,19 +646,7 @@ mt_csv_value(mt_csv_conv_t *cv, int open, const char *text, size_t n,
             mt_csv_puts(&cv->row, ",");
         }
 
-        if (open < 0) {
-            mt_csv_put(&cv->row, json, jn);
-            return 1;
-        }
-
-        f = mt_csv_push(cv, MT_CSV_CAPTURE, open);
-        if (f == NULL) {
-            return 0;
-        }
-
-        f->col = parent->col;
-        mt_csv_put(&cv->row, open ? "{" : "[", 1);
-        return 1;
+        return mt_csv_item(cv, parent, open, json, jn);
 
     case MT_CSV_SKIP:
         break;

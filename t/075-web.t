@@ -17,9 +17,8 @@ use File::Path qw(make_path);
 use File::Temp qw(tempdir);
 use Digest::SHA qw(sha256_hex);
 use HTTP::Tiny;
-use IO::Socket::INET;
+use Matcher::Conf;
 use JSON::PP;
-use POSIX ();
 use Test::More;
 use Time::HiRes qw(sleep);
 
@@ -40,49 +39,21 @@ make_path($shots);
 my $J = JSON::PP->new->canonical;
 my $ua = HTTP::Tiny->new(timeout => 10);
 
-# nginx and its workers go with the test, whatever happens to it
-my @groups;
-END { kill 'KILL', -$_ for @groups }
-
-# deploy/run.sh with MATCHER_CONF=NAME on a free port: the base URL
-sub run_conf {
+# deploy/run.sh with MATCHER_CONF=NAME on a free port (Matcher::Conf)
+sub serve {
     my ($name, %env) = @_;
-    my $data = tempdir('matcher-web-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-    chmod 0755, $data;
-    my $s = IO::Socket::INET->new(Listen => 1, LocalAddr => '127.0.0.1:0')
-        or die;
-    my $port = $s->sockport;
-    close $s;
-    my $pid = fork() // die;
-    if ($pid == 0) {
-        setpgrp(0, 0);
-        %ENV = (%ENV, %env, MATCHER_CONF => $name, PORT => $port,
-                DATA_DIR => $data, MATCHER_MODULE_SO => $so);
-        open STDOUT, '>', "$data/run.log";
-        open STDERR, '>&', \*STDOUT;
-        { no warnings 'exec'; exec "$repo/deploy/run.sh"; }
-        POSIX::_exit(127);
-    }
-    push @groups, $pid;
-    my $base = "http://127.0.0.1:$port";
-    my $r;
-    for (1 .. 100) {
-        $r = $ua->get("$base/health");
-        last if $r->{status} == 200;
-        sleep 0.1;
-    }
+    my $run = run_conf($name, \%env);
+    my $r = wait_health($run);
     is($r->{status}, 200, "deploy/run.sh serves conf/$name.conf")
-        or diag `cat $data/run.log`;
-    return ($base, $pid, $data);
+        or diag $r->{diag};
+    return $run;
 }
 
 sub stop {
-    my ($pid, $data) = @_;
-    kill 'QUIT', -$pid;
-    waitpid($pid, 0);
-    is($? & 127, 0, 'nginx stopped');
+    my ($run) = @_;
+    is(stop_conf($run) & 127, 0, 'nginx stopped');
     my @bad = grep { /\[(?:alert|emerg)\]|exited on signal/ }
-              `cat $data/logs/error.log`;
+              `cat $run->{data}/logs/error.log`;
     ok(!@bad, 'no [alert], [emerg] or signal in error.log') or diag @bad;
 }
 
@@ -120,7 +91,8 @@ my $csp = q{default-src 'self'; img-src 'self' data:; style-src 'self'; }
 
 # ---- conf/embedded.conf: no keys ----------------------------------------
 
-my ($base, $pid, $data) = run_conf('embedded');
+my $run = serve('embedded');
+my $base = $run->{base};
 
 # a creator whose name and bio are markup: the page must show it as text
 my $hostile = {
@@ -219,7 +191,7 @@ for (qw(web-matches web-phone)) {
     ok(-s "$shots/$_.png", "screenshot $shots/$_.png");
 }
 
-stop($pid, $data);
+stop($run);
 
 # ---- conf/secure.conf: API keys -------------------------------------------
 
@@ -231,9 +203,9 @@ print {$kfh} 'page:read,write:' . sha256_hex($key) . "\n";
 close $kfh;
 chmod 0644, "$keydir/keys";
 
-($base, $pid, $data) = run_conf('secure', MATCHER_KEYS_FILE => "$keydir/keys",
-                                MATCHER_RATE => '100r/s',
-                                MATCHER_BURST => 200);
+$run = serve('secure', MATCHER_KEYS_FILE => "$keydir/keys",
+              MATCHER_RATE => '100r/s', MATCHER_BURST => 200);
+$base = $run->{base};
 $r = $ua->get("$base/");
 is($r->{status}, 200, 'secure: the page loads without a key');
 is($r->{headers}{'content-security-policy'}, $csp, 'secure: with its CSP');
@@ -266,6 +238,6 @@ ok(!(grep { !/status of 401/ } @{ $res->{consoleErrors} }),
 is_deeply($res->{failed}, [], 'secure: no failed request');
 ok(-s "$shots/web-key.png", "screenshot $shots/web-key.png");
 
-stop($pid, $data);
+stop($run);
 
 done_testing();
