@@ -20,6 +20,10 @@
 #define NGX_HTTP_MATCHER_VERSION       "0.1.0"
 #define NGX_HTTP_MATCHER_MAX_PARAMS    4
 
+/* a success: what gets CSV, Vary: Accept, and an upstream reply's body */
+#define ngx_http_matcher_2xx(status)                                        \
+    ((status) >= NGX_HTTP_OK && (status) < NGX_HTTP_SPECIAL_RESPONSE)
+
 /*
  * A test build (make test-parked) defines NGX_HTTP_MATCHER_PARKED: store
  * reads and vector searches then default to the thread pool, so the

@@ -483,7 +483,7 @@ ngx_http_matcher_remote_finish(ngx_http_request_t *r,
                         "refused, reset or closed", sizeof(err));
         }
 
-    } else if (status >= 200 && status < 300) {
+    } else if (ngx_http_matcher_2xx(status)) {
 
         if (call->expected >= 0 && (off_t) call->body.len != call->expected) {
             call->cause = NGX_HTTP_MATCHER_REMOTE_REPLY;

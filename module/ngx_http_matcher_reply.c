@@ -66,9 +66,7 @@ ngx_http_matcher_send(ngx_http_request_t *r, ngx_uint_t status, mt_jw_t *w)
     ctx = ngx_http_get_module_ctx(r, ngx_http_matcher_module);
 
     /* a client that asked for CSV gets the rows of this JSON as CSV */
-    if (ctx && ctx->csv && status >= NGX_HTTP_OK
-        && status < NGX_HTTP_MOVED_PERMANENTLY)
-    {
+    if (ctx && ctx->csv && ngx_http_matcher_2xx(status)) {
         return ngx_http_matcher_csv_send(r, status, data, len);
     }
 
@@ -130,8 +128,7 @@ ngx_http_matcher_send_body(ngx_http_request_t *r, ngx_uint_t status,
     }
 
     /* JSON or CSV by Accept: a cache in between must keep them apart */
-    if (ctx && ctx->csv_kind && status >= NGX_HTTP_OK
-        && status < NGX_HTTP_MOVED_PERMANENTLY
+    if (ctx && ctx->csv_kind && ngx_http_matcher_2xx(status)
         && ngx_http_matcher_add_header(r, "Vary", &accept) != NGX_OK)
     {
         return NGX_HTTP_INTERNAL_SERVER_ERROR;
